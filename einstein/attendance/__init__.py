@@ -1,0 +1,1 @@
+"""Attendance, course completion and reports."""

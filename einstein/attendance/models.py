@@ -1,0 +1,52 @@
+"""Attendance: who came to a session."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from einstein.bookings.models import Booking
+from einstein.courses.models import OfferSession
+from einstein.db import db, enum_column, utcnow
+
+
+class AttendanceStatus(enum.StrEnum):
+    """What the person taking attendance tapped."""
+
+    PRESENT = "present"
+    ABSENT = "absent"
+    EXCUSED = "excused"
+
+    @property
+    def label(self) -> str:
+        return str(
+            {
+                AttendanceStatus.PRESENT: _l("Present"),
+                AttendanceStatus.ABSENT: _l("Absent"),
+                AttendanceStatus.EXCUSED: _l("Excused"),
+            }[self]
+        )
+
+
+class Attendance(db.Model):
+    """Whether the person behind a booking came to one session; one row per session and booking."""
+
+    __tablename__ = "attendance"
+    __table_args__ = (sa.UniqueConstraint("session_id", "booking_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(sa.ForeignKey("offer_sessions.id", ondelete="CASCADE"))
+    booking_id: Mapped[int] = mapped_column(sa.ForeignKey("bookings.id", ondelete="CASCADE"), index=True)
+    status: Mapped[AttendanceStatus] = mapped_column(enum_column(AttendanceStatus))
+    marked_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    marked_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    session: Mapped[OfferSession] = relationship()
+    booking: Mapped[Booking] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<Attendance session={self.session_id} booking={self.booking_id} {self.status.value}>"

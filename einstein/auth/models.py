@@ -1,0 +1,128 @@
+"""People and their sign-in sessions.
+
+There is deliberately no column for legal status, V-number, BSN or nationality: einstein must
+never hold them. ``audience`` is the only self-description, optional and shown in aggregate only.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from einstein.db import db, enum_column, utcnow
+
+
+class Role(enum.StrEnum):
+    """What a person may do; each role can do everything the roles before it can."""
+
+    PARTICIPANT = "participant"
+    VOLUNTEER = "volunteer"
+    COORDINATOR = "coordinator"
+    ADMIN = "admin"
+
+    @property
+    def rank(self) -> int:
+        return list(Role).index(self)
+
+
+class Audience(enum.StrEnum):
+    """How a participant describes themselves, if they want to; never a legal status."""
+
+    NEWCOMER = "newcomer"
+    NEIGHBOUR = "neighbour"
+    UNSAID = "unsaid"
+
+
+class User(UserMixin, db.Model):
+    """A person with an account: participant, volunteer, coordinator or admin."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    #: Lower-cased; optional because many participants have none.
+    email: Mapped[str | None] = mapped_column(sa.String(254), unique=True)
+    #: E.164, e.g. +31612345678; optional.
+    phone: Mapped[str | None] = mapped_column(sa.String(20), unique=True)
+    #: argon2id hash; None for people booked in at the desk who have not set a password.
+    password_hash: Mapped[str | None] = mapped_column(sa.String(255))
+    role: Mapped[Role] = mapped_column(enum_column(Role), default=Role.PARTICIPANT, index=True)
+    #: Language of the pages and of every e-mail to this person.
+    locale: Mapped[str] = mapped_column(sa.String(8), default="nl")
+    audience: Mapped[Audience] = mapped_column(enum_column(Audience), default=Audience.UNSAID)
+    #: Set when the person followed the signed link; reminders go only to verified addresses.
+    email_verified_at: Mapped[datetime | None]
+    #: The person's own switch for reminders and other e-mails.
+    email_notifications: Mapped[bool] = mapped_column(default=True)
+    #: A volunteer whose activities are published without waiting for approval.
+    trusted: Mapped[bool] = mapped_column(default=False)
+    #: Secret in the personal calendar feed URL; the person can reset it.
+    calendar_token: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
+    #: For accounts made at the desk: who recorded the person's consent, and when.
+    consent_recorded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    consent_recorded_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    last_login_at: Mapped[datetime | None]
+
+    login_sessions: Mapped[list[LoginSession]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    #: The sign-in session this object was loaded for (set by the user loader, not stored).
+    login_token = None  # type: str | None
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.role.value}>"
+
+    def get_id(self) -> str | None:
+        """Identify the sign-in session, not the user, so that it can be revoked on the server."""
+        return self.login_token
+
+    def has_role(self, role: Role) -> bool:
+        """Return whether this person has ``role`` or a role above it."""
+        return self.role.rank >= role.rank
+
+    @property
+    def is_volunteer(self) -> bool:
+        return self.has_role(Role.VOLUNTEER)
+
+    @property
+    def is_coordinator(self) -> bool:
+        return self.has_role(Role.COORDINATOR)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.has_role(Role.ADMIN)
+
+    @property
+    def email_verified(self) -> bool:
+        return self.email is not None and self.email_verified_at is not None
+
+    @property
+    def can_sign_in(self) -> bool:
+        return self.password_hash is not None
+
+
+class LoginSession(db.Model):
+    """One sign-in on one device; deleting or revoking it signs that device out."""
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    #: SHA-256 of the random token kept in the cookie; the token itself is never stored.
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    remember: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship(back_populates="login_sessions")
+
+    def __repr__(self) -> str:
+        return f"<LoginSession {self.id} user={self.user_id}>"

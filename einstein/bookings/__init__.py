@@ -1,0 +1,1 @@
+"""Bookings, waiting lists and booking at the desk."""

@@ -1,0 +1,184 @@
+"""The rules of booking: places, the waiting list, and who gets the next free place.
+
+Every change to a course's or a session's places happens here, under a lock on the row that
+holds the places (``SELECT ... FOR UPDATE`` on PostgreSQL; on SQLite every writing transaction
+begins IMMEDIATE, see ``einstein.db.configure_engine``). The counters on that row are only ever
+changed under the same lock, so two people can never both get the last place.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+
+from einstein.auth.models import User
+from einstein.bookings.models import Booking, BookingSource, BookingStatus
+from einstein.courses.models import Offer, OfferSession, OfferStatus, SessionStatus
+from einstein.db import db, utcnow
+
+#: What a participant is told when a booking cannot be made, in one place.
+ERRORS = {
+    "not_public": _l("This offer is not open for booking."),
+    "cancelled": _l("This session has been cancelled."),
+    "started": _l("This has already started, so it can no longer be booked."),
+    "no_sessions": _l("This course has no sessions left to book."),
+    "full": _l("Sorry, this is full and there is no waiting list."),
+    "already_booked": _l("You already have a place."),
+    "already_waitlisted": _l("You are already on the waiting list."),
+    "wrong_kind": _l("A course is booked as a whole, not one session at a time."),
+}
+
+#: Booking references avoid letters and digits that are easy to confuse (0/O, 1/I/L, 5/S, 2/Z).
+REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRTUVWXY346789"
+
+
+class BookingError(Exception):
+    """A booking that cannot be made, with a message for the person."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+    @property
+    def message(self) -> str:
+        return str(ERRORS[self.code])
+
+
+@dataclass
+class Target:
+    """What is booked: a course (``session`` is None) or one session of an activity."""
+
+    offer: Offer
+    session: OfferSession | None
+
+    @property
+    def unit(self) -> Offer | OfferSession:
+        return self.session if self.session is not None else self.offer
+
+    def booking_filter(self) -> sa.ColumnElement[bool]:
+        if self.session is not None:
+            return Booking.session_id == self.session.id
+        return sa.and_(Booking.offer_id == self.offer.id, Booking.session_id.is_(None))
+
+
+def new_reference() -> str:
+    """Return a short, unambiguous booking reference such as ``K7MQ-4X9A``."""
+    code = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
+    return f"{code[:4]}-{code[4:]}"
+
+
+def lock_places(target: Target) -> Offer | OfferSession:
+    """Lock the row that holds the places and reload its counters from the database."""
+    unit = target.unit
+    query = sa.select(type(unit)).where(type(unit).id == unit.id).execution_options(populate_existing=True)
+    if current_app.config.get("BOOKING_LOCKS", True):
+        query = query.with_for_update()
+    return db.session.execute(query).scalar_one()
+
+
+def target_for(offer: Offer, session: OfferSession | None) -> Target:
+    """Check that ``session`` belongs to ``offer`` and is the right thing to book."""
+    if offer.is_course:
+        return Target(offer, None)
+    if session is None or session.offer_id != offer.id:
+        raise BookingError("wrong_kind")
+    return Target(offer, session)
+
+
+def check_bookable(target: Target, *, at_desk: bool = False) -> None:
+    """Refuse offers that are not public, cancelled sessions and what has started."""
+    now = utcnow()
+    if target.offer.status != OfferStatus.PUBLISHED:
+        raise BookingError("not_public")
+    if target.session is not None:
+        if target.session.status == SessionStatus.CANCELLED:
+            raise BookingError("cancelled")
+        if target.session.starts_at <= now:
+            raise BookingError("started")
+        return
+    upcoming = [s for s in target.offer.sessions if s.status == SessionStatus.SCHEDULED]
+    if not upcoming:
+        raise BookingError("no_sessions")
+    # A participant joins a course before it begins; at the desk a coordinator may add someone later.
+    first_relevant = upcoming[-1] if at_desk else upcoming[0]
+    if first_relevant.starts_at <= now:
+        raise BookingError("started")
+
+
+def find_booking(user: User, target: Target) -> Booking | None:
+    """Return the person's booking (in any state) for this course or session."""
+    return db.session.scalar(sa.select(Booking).where(Booking.user_id == user.id, target.booking_filter()))
+
+
+def book(
+    user: User,
+    target: Target,
+    *,
+    source: BookingSource = BookingSource.SELF,
+    booked_by: User | None = None,
+    waitlist: bool = True,
+) -> Booking:
+    """Give ``user`` a place, or a place on the waiting list, or raise BookingError.
+
+    Counting and inserting happen under the lock on the places, so this holds with any number
+    of web workers and machines.
+    """
+    check_bookable(target, at_desk=source != BookingSource.SELF)
+    unit = lock_places(target)
+    booking = find_booking(user, target)
+    if booking is not None and booking.status == BookingStatus.CONFIRMED:
+        raise BookingError("already_booked")
+    if booking is not None and booking.status == BookingStatus.WAITLISTED:
+        raise BookingError("already_waitlisted")
+
+    now = utcnow()
+    if unit.confirmed_count < unit.capacity:
+        status, position = BookingStatus.CONFIRMED, None
+        unit.confirmed_count += 1
+    elif target.offer.waitlist_enabled and waitlist:
+        status = BookingStatus.WAITLISTED
+        last = db.session.scalar(sa.select(sa.func.max(Booking.waitlist_position)).where(target.booking_filter()))
+        position = (last or 0) + 1
+        unit.waitlist_count += 1
+    else:
+        raise BookingError("full")
+
+    if booking is None:
+        booking = Booking(
+            reference=new_reference(),
+            user_id=user.id,
+            offer_id=target.offer.id,
+            session_id=target.session.id if target.session is not None else None,
+        )
+        db.session.add(booking)
+    booking.status = status
+    booking.waitlist_position = position
+    booking.audience = user.audience
+    booking.source = source
+    booking.booked_by_id = booked_by.id if booked_by is not None else None
+    booking.cancel_reason = None
+    booking.cancelled_at = None
+    booking.confirmed_at = now if status == BookingStatus.CONFIRMED else None
+    db.session.flush()
+    return booking
+
+
+def waitlist_place(booking: Booking) -> int | None:
+    """Return the person's place on the waiting list (1 is next), or None if not waiting."""
+    if booking.status != BookingStatus.WAITLISTED or booking.waitlist_position is None:
+        return None
+    target = Target(booking.offer, booking.session)
+    ahead = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Booking)
+        .where(
+            target.booking_filter(),
+            Booking.status == BookingStatus.WAITLISTED,
+            Booking.waitlist_position < booking.waitlist_position,
+        )
+    )
+    return int(ahead or 0) + 1

@@ -1,0 +1,66 @@
+"""Commands for operators and scripts: ``flask --app einstein <command>``."""
+
+from __future__ import annotations
+
+import click
+import sqlalchemy as sa
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+
+from einstein.auth.models import Role, User
+from einstein.db import db
+
+
+@click.command("seed-demo")
+@with_appcontext
+@click.option("--force", is_flag=True, help="Load demo accounts even in production mode.")
+def seed_demo_command(force: bool) -> None:
+    """Fill the database with a demo catalogue and one account per role (safe to run twice)."""
+    from einstein.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, seed_demo
+
+    if current_app.config["ENV"] == "production" and not force:
+        raise click.ClickException("demo accounts have a published password: not in production (use --force)")
+    report = seed_demo()
+    db.session.commit()
+    click.echo(
+        f"Demo data: added {report.users} people, {report.offers} offers, "
+        f"{report.sessions} sessions and {report.bookings} bookings."
+    )
+    click.echo(f"Demo accounts (password: {DEMO_PASSWORD}):")
+    for _name, email, role, _locale in DEMO_ACCOUNTS:
+        click.echo(f"  {role.value:<12} {email}")
+
+
+@click.command("create-user")
+@with_appcontext
+@click.argument("email")
+@click.option("--role", type=click.Choice([r.value for r in Role]), default=Role.PARTICIPANT.value, show_default=True)
+@click.option("--name", default=None, help="Full name (default: the part of the e-mail before @).")
+@click.option("--password", default=None, help="Password; asked for when left out.")
+@click.option("--locale", default="nl", show_default=True)
+def create_user_command(email: str, role: str, name: str | None, password: str | None, locale: str) -> None:
+    """Create an account for an operator or a script."""
+    from einstein.auth.services import create_user, normalise_email
+    from einstein.auth.validation import password_problem
+    from einstein.db import utcnow
+
+    email = normalise_email(email) or ""
+    if "@" not in email:
+        raise click.BadParameter("give an e-mail address", param_hint="EMAIL")
+    if db.session.scalar(sa.select(User.id).where(User.email == email)) is not None:
+        raise click.ClickException(f"an account with {email} exists already")
+    if password is None:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    problem = password_problem(password)
+    if problem:
+        raise click.BadParameter(problem, param_hint="--password")
+    user = create_user(name or email.split("@")[0], email=email, password=password, role=Role(role), locale=locale)
+    user.email_verified_at = utcnow()
+    db.session.commit()
+    click.echo(f"Created {role} {email} (id {user.id}).")
+
+
+def init_app(app: Flask) -> None:
+    """Register the commands."""
+    app.cli.add_command(seed_demo_command)
+    app.cli.add_command(create_user_command)

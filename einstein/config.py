@@ -1,0 +1,169 @@
+"""Configuration: embedded defaults for a laptop, production parts by environment variables.
+
+With no settings at all einstein uses SQLite in ``instance/``, a filesystem Celery broker in
+``instance/broker/`` and writes e-mail as ``.eml`` files to ``instance/mail/``. ``DATABASE_URL``,
+``REDIS_URL`` and ``SMTP_HOST`` switch to PostgreSQL, Redis and a real mail server. Any setting below can be given
+as ``EINSTEIN_<NAME>`` (parsed as JSON when it is valid JSON; ``EINSTEIN_CELERY__<name>`` reaches
+into the Celery settings), for example ``EINSTEIN_ENV=production``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+#: Secret used when none is configured; good enough on a laptop, refused in production.
+DEFAULT_SECRET_KEY = "dev-only-insecure-secret-key-change-me"  # noqa: S105
+
+#: OWASP's minimum for argon2id is m=19 MiB, t=2, p=1; argon2-cffi's RFC 9106 profile is above it.
+ARGON2_TIME_COST = 3
+ARGON2_MEMORY_COST_KIB = 65536
+ARGON2_PARALLELISM = 4
+
+
+class ConfigurationError(RuntimeError):
+    """The configuration is unsafe or incomplete for the chosen mode."""
+
+
+def _database_url(environ: Mapping[str, str], instance_path: Path) -> str:
+    url = environ.get("DATABASE_URL") or environ.get("EINSTEIN_DATABASE_URL")
+    if not url:
+        return f"sqlite:///{instance_path / 'einstein.sqlite'}"
+    # Heroku-style URLs name no driver; einstein talks to PostgreSQL through psycopg 3.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url.removeprefix(prefix)
+    return url
+
+
+def _truthy(value: str | None, default: bool = False) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def default_config(instance_path: Path, environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Build the configuration from the environment, with safe embedded defaults."""
+    env = os.environ if environ is None else environ
+    mode = env.get("EINSTEIN_ENV", "development").strip().lower()
+    production = mode == "production"
+    redis_url = env.get("REDIS_URL") or None
+    smtp_host = env.get("SMTP_HOST") or None
+
+    if redis_url:
+        broker_url = redis_url
+        broker_options: dict[str, Any] = {
+            # Past this an unacknowledged task is handed to another worker: keep it above the
+            # longest task (a mail batch takes seconds), never schedule work this far ahead.
+            "visibility_timeout": 3600,
+            # A frozen Redis must not hold a booking request: fail fast, the sweep sends later.
+            "socket_timeout": 1.0,
+            "socket_connect_timeout": 1.0,
+            "max_retries": 0,
+        }
+        limiter_storage = redis_url
+    else:
+        broker_dir = instance_path / "broker"
+        broker_url = "filesystem://"
+        broker_options = {
+            "data_folder_in": str(broker_dir / "queue"),
+            "data_folder_out": str(broker_dir / "queue"),
+            "processed_folder": str(broker_dir / "processed"),
+            "store_processed": False,
+        }
+        limiter_storage = "memory://"
+
+    return {
+        #: development, production or testing; set with EINSTEIN_ENV.
+        "ENV": mode,
+        "SECRET_KEY": env.get("SECRET_KEY") or env.get("EINSTEIN_SECRET_KEY") or DEFAULT_SECRET_KEY,
+        "BASE_URL": env.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+        # Database
+        "SQLALCHEMY_DATABASE_URI": _database_url(env, instance_path),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        #: Test-only switch: without the booking lock the race tests must see overselling.
+        "BOOKING_LOCKS": True,
+        # Sessions and cookies
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": production,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": production,
+        "REMEMBER_COOKIE_DURATION": 60 * 60 * 24 * 30,
+        "LOGIN_SESSION_DAYS": 30,
+        "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
+        "MAX_FORM_MEMORY_SIZE": 256 * 1024,
+        # Password hashing (argon2id)
+        "ARGON2_TIME_COST": ARGON2_TIME_COST,
+        "ARGON2_MEMORY_COST": ARGON2_MEMORY_COST_KIB,
+        "ARGON2_PARALLELISM": ARGON2_PARALLELISM,
+        # Forms
+        "WTF_CSRF_TIME_LIMIT": 60 * 60 * 8,
+        # Languages and time
+        "BABEL_DEFAULT_LOCALE": "nl",
+        "BABEL_DEFAULT_TIMEZONE": "Europe/Amsterdam",
+        # Rate limits (Flask-Limiter)
+        "RATELIMIT_STORAGE_URI": limiter_storage,
+        "RATELIMIT_STORAGE_OPTIONS": {"socket_timeout": 1.0, "socket_connect_timeout": 1.0},
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "RATELIMIT_HEADERS_ENABLED": False,
+        "RATELIMIT_ENABLED": True,
+        # Mail: SMTP when SMTP_HOST is set, otherwise .eml files a developer can open.
+        "MAIL_BACKEND": "smtp" if smtp_host else "file",
+        "MAIL_FILE_DIR": str(instance_path / "mail"),
+        "SMTP_HOST": smtp_host or "localhost",
+        "SMTP_PORT": int(env.get("SMTP_PORT", "25")),
+        "SMTP_USERNAME": env.get("SMTP_USERNAME") or None,
+        "SMTP_PASSWORD": env.get("SMTP_PASSWORD") or None,
+        "SMTP_STARTTLS": _truthy(env.get("SMTP_STARTTLS")),
+        "SMTP_SSL": _truthy(env.get("SMTP_SSL")),
+        "SMTP_TIMEOUT": 10.0,
+        "MAIL_FROM": env.get("MAIL_FROM", "einstein <noreply@einstein.localhost>"),
+        # Reminders and the outbox
+        #: How long a worker may hold a claimed message before the sweep hands it out again.
+        "MAIL_CLAIM_SECONDS": 300,
+        #: A message queued by the sweep but not yet claimed is queued again after this long.
+        "MAIL_REQUEUE_SECONDS": 120,
+        #: First retry delay after a temporary SMTP error; doubled on each attempt.
+        "MAIL_RETRY_SECONDS": 15,
+        #: How often beat runs the sweep that queues due reminders and anything left behind.
+        "SWEEP_SECONDS": 60,
+        "MAIL_MAX_ATTEMPTS": 8,
+        "MAIL_BATCH_SIZE": 50,
+        "REMINDER_MORNING_HOUR": 8,
+        # Celery
+        "CELERY": {
+            "broker_url": broker_url,
+            "broker_transport_options": broker_options,
+            "broker_connection_timeout": 1.0,
+            "broker_connection_retry_on_startup": True,
+            "task_ignore_result": True,
+            "task_serializer": "json",
+            "accept_content": ["json"],
+            "task_acks_late": True,
+            "task_reject_on_worker_lost": True,
+            "task_publish_retry": False,
+            "worker_prefetch_multiplier": 1,
+            "worker_hijack_root_logger": False,
+            "task_default_queue": "default",
+            "task_routes": {"einstein.notifications.tasks.*": {"queue": "mail"}},
+            "beat_schedule_filename": str(instance_path / "celerybeat-schedule"),
+            "timezone": "Europe/Amsterdam",
+            "enable_utc": True,
+        },
+    }
+
+
+def check_config(config: Mapping[str, Any]) -> None:
+    """Refuse settings that would be unsafe in production."""
+    if config.get("ENV") != "production":
+        return
+    secret = config.get("SECRET_KEY") or ""
+    if secret == DEFAULT_SECRET_KEY or len(secret) < 32:
+        raise ConfigurationError(
+            "EINSTEIN_ENV=production needs SECRET_KEY set to a random value of at least 32 "
+            "characters, for example: python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+        )

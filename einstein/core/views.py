@@ -1,0 +1,50 @@
+"""Routes for health, the language switcher and the privacy page."""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+
+from einstein.core.services import broker_is_up, database_is_up
+from einstein.db import db
+from einstein.extensions import limiter
+from einstein.i18n import LANGUAGES
+from einstein.urls import safe_next
+
+bp = Blueprint("core", __name__)
+
+
+@bp.get("/healthz")
+@limiter.exempt
+def healthz() -> ResponseReturnValue:
+    """Report whether the database and the broker are up."""
+    database = database_is_up()
+    broker = broker_is_up()
+    ok = database and broker
+    body = {
+        "status": "ok" if ok else "degraded",
+        "database": "up" if database else "down",
+        "broker": "up" if broker else "down",
+    }
+    return jsonify(body), 200 if ok else 503
+
+
+@bp.get("/language")
+def language() -> ResponseReturnValue:
+    """Show every language in its own name."""
+    return render_template("core/language.html", next=safe_next(request.args.get("next"), ""))
+
+
+@bp.post("/language")
+def set_language() -> ResponseReturnValue:
+    """Remember the chosen language: in the profile when signed in, else in the session."""
+    code = request.form.get("lang", "")
+    target = safe_next(request.form.get("next"), url_for("courses.index"))
+    if code not in LANGUAGES:
+        return redirect(url_for("core.language"))
+    session["lang"] = code
+    if current_user.is_authenticated:
+        current_user.locale = code
+        db.session.commit()
+    return redirect(target)

@@ -1,0 +1,1 @@
+"""The catalogue: courses, activities and their sessions."""

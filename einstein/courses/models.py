@@ -1,0 +1,308 @@
+"""The catalogue: offers (courses and activities), their sessions, places and organisers."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from einstein.auth.models import User
+from einstein.db import db, enum_column, utcnow
+
+
+class OfferKind(enum.StrEnum):
+    """A course is booked as a whole series; an activity is booked one session at a time."""
+
+    COURSE = "course"
+    ACTIVITY = "activity"
+
+    @property
+    def label(self) -> str:
+        return str({OfferKind.COURSE: _l("Course"), OfferKind.ACTIVITY: _l("Activity")}[self])
+
+
+class OfferStatus(enum.StrEnum):
+    """Where an offer is in its life; only published offers are in the public catalogue."""
+
+    PENDING = "pending"  # a volunteer's activity waiting for a coordinator
+    PUBLISHED = "published"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+
+    @property
+    def label(self) -> str:
+        return str(
+            {
+                OfferStatus.PENDING: _l("Waiting for approval"),
+                OfferStatus.PUBLISHED: _l("Published"),
+                OfferStatus.REJECTED: _l("Not approved"),
+                OfferStatus.CANCELLED: _l("Cancelled"),
+            }[self]
+        )
+
+
+class Category(enum.StrEnum):
+    """The themes of Utrecht's integration policy that offers are sorted by."""
+
+    LANGUAGE = "language"
+    WORK = "work"
+    EDUCATION = "education"
+    HEALTH = "health"
+    PARENTING = "parenting"
+    MONEY = "money"
+    SOCIAL = "social"
+    CULTURE = "culture"
+
+    @property
+    def label(self) -> str:
+        return str(CATEGORY_LABELS[self])
+
+
+CATEGORY_LABELS = {
+    Category.LANGUAGE: _l("Language"),
+    Category.WORK: _l("Work and entrepreneurship"),
+    Category.EDUCATION: _l("Education"),
+    Category.HEALTH: _l("Health"),
+    Category.PARENTING: _l("Parenting"),
+    Category.MONEY: _l("Money"),
+    Category.SOCIAL: _l("Social and sport"),
+    Category.CULTURE: _l("Culture"),
+}
+
+
+class DutchLevel(enum.StrEnum):
+    """How much Dutch a participant needs to follow along."""
+
+    NONE = "none"
+    BEGINNER = "beginner"
+    INTERMEDIATE = "intermediate"
+    ADVANCED = "advanced"
+
+    @property
+    def label(self) -> str:
+        return str(
+            {
+                DutchLevel.NONE: _l("No Dutch needed"),
+                DutchLevel.BEGINNER: _l("Some Dutch (A1–A2)"),
+                DutchLevel.INTERMEDIATE: _l("Conversational Dutch (B1)"),
+                DutchLevel.ADVANCED: _l("Good Dutch (B2 or higher)"),
+            }[self]
+        )
+
+
+class SessionStatus(enum.StrEnum):
+    """A session takes place unless it is cancelled."""
+
+    SCHEDULED = "scheduled"
+    CANCELLED = "cancelled"
+
+
+class CapacityMixin:
+    """Places and the counters kept beside them, changed only under the booking lock."""
+
+    #: Places that can be confirmed. A course session keeps a copy of its course's capacity.
+    capacity: Mapped[int] = mapped_column(default=12)
+    #: Confirmed bookings, kept by the booking service so lists need no COUNT.
+    confirmed_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    #: People on the waiting list, kept by the booking service.
+    waitlist_count: Mapped[int] = mapped_column(default=0, server_default="0")
+
+    @property
+    def free_places(self) -> int:
+        return max(self.capacity - self.confirmed_count, 0)
+
+    @property
+    def is_full(self) -> bool:
+        return self.confirmed_count >= self.capacity
+
+
+class Organisation(db.Model):
+    """A partner organisation that runs courses: a language school, a support group, a team."""
+
+    __tablename__ = "organisations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(120), unique=True)
+    website: Mapped[str | None] = mapped_column(sa.String(200))
+    email: Mapped[str | None] = mapped_column(sa.String(254))
+    phone: Mapped[str | None] = mapped_column(sa.String(32))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<Organisation {self.id} {self.name!r}>"
+
+
+class Location(db.Model):
+    """A place where sessions happen."""
+
+    __tablename__ = "locations"
+    __table_args__ = (sa.UniqueConstraint("name", "address"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    address: Mapped[str] = mapped_column(sa.String(200))
+    postcode: Mapped[str | None] = mapped_column(sa.String(12))
+    city: Mapped[str] = mapped_column(sa.String(80), default="Utrecht")
+    #: Reachable without steps (wheelchair, pram).
+    step_free: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<Location {self.id} {self.name!r}>"
+
+    @property
+    def one_line(self) -> str:
+        parts = [self.name, self.address, " ".join(p for p in (self.postcode, self.city) if p)]
+        return ", ".join(p for p in parts if p)
+
+
+class Offer(CapacityMixin, db.Model):
+    """A course or an activity, with its sessions.
+
+    For a course, ``capacity`` and the counters are the course's: one booking covers every
+    session. For an activity they are only the default for new sessions; each session has its own.
+    """
+
+    __tablename__ = "offers"
+    __table_args__ = (
+        sa.CheckConstraint("capacity >= 0", name="capacity_not_negative"),
+        sa.CheckConstraint("confirmed_count >= 0 AND waitlist_count >= 0", name="counts_not_negative"),
+        sa.Index("ix_offers_status_kind_category", "status", "kind", "category"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[OfferKind] = mapped_column(enum_column(OfferKind))
+    status: Mapped[OfferStatus] = mapped_column(enum_column(OfferStatus), default=OfferStatus.PENDING)
+    title: Mapped[str] = mapped_column(sa.String(200))
+    description: Mapped[str] = mapped_column(sa.Text, default="")
+    #: Language the title and description are written in.
+    language: Mapped[str] = mapped_column(sa.String(8), default="nl")
+    category: Mapped[Category] = mapped_column(enum_column(Category))
+    dutch_level: Mapped[DutchLevel] = mapped_column(enum_column(DutchLevel), default=DutchLevel.NONE)
+    #: Default place of new sessions.
+    location_id: Mapped[int | None] = mapped_column(sa.ForeignKey("locations.id", ondelete="SET NULL"))
+    #: The person who runs it (a volunteer or a coordinator) and may change it.
+    organiser_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    organisation_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organisations.id", ondelete="SET NULL"))
+    #: Free text shown as "who to contact", e.g. "Sara, 030 123 4567".
+    contact: Mapped[str] = mapped_column(sa.String(200), default="")
+    waitlist_enabled: Mapped[bool] = mapped_column(default=True)
+    #: When reminders go out, e.g. ["24h", "morning"]; see einstein.notifications.reminders.
+    reminder_offsets: Mapped[list[str]] = mapped_column(sa.JSON, default=lambda: ["24h", "morning"])
+    #: Share of sessions (percent) a participant must attend for a certificate.
+    completion_threshold: Mapped[int] = mapped_column(default=80)
+    approved_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    approved_at: Mapped[datetime | None]
+    cancelled_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    location: Mapped[Location | None] = relationship()
+    organiser: Mapped[User | None] = relationship(foreign_keys=[organiser_id])
+    organisation: Mapped[Organisation | None] = relationship()
+    sessions: Mapped[list[OfferSession]] = relationship(
+        back_populates="offer", order_by="OfferSession.starts_at", cascade="all, delete-orphan"
+    )
+    translations: Mapped[list[OfferTranslation]] = relationship(back_populates="offer", cascade="all, delete-orphan")
+
+    def __repr__(self) -> str:
+        return f"<Offer {self.id} {self.kind.value} {self.title!r}>"
+
+    @property
+    def is_course(self) -> bool:
+        return self.kind == OfferKind.COURSE
+
+    @property
+    def is_public(self) -> bool:
+        return self.status == OfferStatus.PUBLISHED
+
+    def text_in(self, locale: str) -> tuple[str, str]:
+        """Return the title and description in ``locale`` when translated, else the original."""
+        if locale != self.language:
+            for translation in self.translations:
+                if translation.locale == locale:
+                    return translation.title, translation.description or self.description
+        return self.title, self.description
+
+
+class OfferTranslation(db.Model):
+    """The title and description of an offer in another language."""
+
+    __tablename__ = "offer_translations"
+    __table_args__ = (sa.UniqueConstraint("offer_id", "locale"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    offer_id: Mapped[int] = mapped_column(sa.ForeignKey("offers.id", ondelete="CASCADE"))
+    locale: Mapped[str] = mapped_column(sa.String(8))
+    title: Mapped[str] = mapped_column(sa.String(200))
+    description: Mapped[str] = mapped_column(sa.Text, default="")
+
+    offer: Mapped[Offer] = relationship(back_populates="translations")
+
+    def __repr__(self) -> str:
+        return f"<OfferTranslation offer={self.offer_id} {self.locale}>"
+
+
+class OfferSession(CapacityMixin, db.Model):
+    """One dated meeting of an offer: start, end, place and (for activities) places."""
+
+    __tablename__ = "offer_sessions"
+    __table_args__ = (
+        sa.CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+        sa.CheckConstraint("capacity >= 0", name="capacity_not_negative"),
+        sa.CheckConstraint("confirmed_count >= 0 AND waitlist_count >= 0", name="counts_not_negative"),
+        sa.Index("ix_offer_sessions_status_starts_at", "status", "starts_at"),
+        sa.Index("ix_offer_sessions_offer_id_starts_at", "offer_id", "starts_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    offer_id: Mapped[int] = mapped_column(sa.ForeignKey("offers.id", ondelete="CASCADE"))
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    location_id: Mapped[int | None] = mapped_column(sa.ForeignKey("locations.id", ondelete="SET NULL"))
+    status: Mapped[SessionStatus] = mapped_column(enum_column(SessionStatus), default=SessionStatus.SCHEDULED)
+    cancelled_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    offer: Mapped[Offer] = relationship(back_populates="sessions")
+    location: Mapped[Location | None] = relationship()
+    languages: Mapped[list[SessionLanguage]] = relationship(
+        cascade="all, delete-orphan", order_by="SessionLanguage.language"
+    )
+
+    def __repr__(self) -> str:
+        return f"<OfferSession {self.id} offer={self.offer_id} {self.starts_at:%Y-%m-%d %H:%M}>"
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.status == SessionStatus.CANCELLED
+
+    @property
+    def unit(self) -> Offer | OfferSession:
+        """What a booking for this session takes a place in: the course, or the session itself."""
+        return self.offer if self.offer.is_course else self
+
+    @property
+    def language_codes(self) -> list[str]:
+        return [lang.language for lang in self.languages]
+
+    @property
+    def place(self) -> Location | None:
+        return self.location or self.offer.location
+
+
+class SessionLanguage(db.Model):
+    """A language spoken in a session (what the filter "language spoken" searches)."""
+
+    __tablename__ = "session_languages"
+    __table_args__ = (sa.Index("ix_session_languages_language_session_id", "language", "session_id"),)
+
+    session_id: Mapped[int] = mapped_column(sa.ForeignKey("offer_sessions.id", ondelete="CASCADE"), primary_key=True)
+    language: Mapped[str] = mapped_column(sa.String(8), primary_key=True)
+
+    def __repr__(self) -> str:
+        return f"<SessionLanguage {self.session_id} {self.language}>"

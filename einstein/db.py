@@ -1,0 +1,115 @@
+"""Database foundations shared by every area: the declarative base, types and time helpers."""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, registry
+
+#: Constraint names that Alembic can find again on every database (SQLite needs names to alter).
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    """Return the current time as an aware UTC datetime."""
+    return datetime.now(UTC)
+
+
+class UTCDateTime(sa.types.TypeDecorator[datetime]):
+    """Store aware datetimes as UTC and always give back aware UTC datetimes.
+
+    PostgreSQL keeps the zone (``timestamptz``); SQLite has no zone, so values are stored as naive
+    UTC and made aware again on the way out. Naive values are refused: they are always a bug here.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTCDateTime column")
+        value = value.astimezone(UTC)
+        if dialect.name == "sqlite":
+            return value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def enum_column(enum_cls: type[enum.StrEnum], length: int = 20) -> sa.Enum:
+    """Store a ``StrEnum`` by its values as a short string with a CHECK constraint."""
+    return sa.Enum(
+        enum_cls,
+        native_enum=False,
+        create_constraint=True,
+        length=length,
+        validate_strings=True,
+        values_callable=lambda members: [m.value for m in members],
+        name=enum_cls.__name__.lower(),
+    )
+
+
+class Base(DeclarativeBase):
+    """Declarative base with named constraints and UTC datetimes by default."""
+
+    registry = registry(
+        metadata=sa.MetaData(naming_convention=NAMING_CONVENTION),
+        type_annotation_map={datetime: UTCDateTime()},
+    )
+
+
+db = SQLAlchemy(model_class=Base)
+
+
+def configure_engine(app: Any) -> None:
+    """Make SQLite behave like a database that can take concurrent bookings.
+
+    pysqlite does not BEGIN before a SELECT, so a "read, then write" is not one transaction. We
+    take control of BEGIN (SQLAlchemy's documented recipe) and begin every transaction that may
+    write with ``BEGIN IMMEDIATE``, which takes SQLite's write lock up front: two requests can no
+    longer both read "one place left". Safe requests (GET, HEAD) never write and begin deferred,
+    so readers do not queue behind writers (WAL mode lets them read alongside).
+    """
+    from flask import has_request_context, request
+
+    engine = db.engine
+    if engine.dialect.name != "sqlite":
+        return
+    locks = app.config.get("BOOKING_LOCKS", True)
+
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        if locks:
+            dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    if not locks:
+        return
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        reading = has_request_context() and request.method in {"GET", "HEAD", "OPTIONS"}
+        connection.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")

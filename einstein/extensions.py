@@ -1,0 +1,47 @@
+"""Extension objects, created unbound here and bound to an app in ``create_app``."""
+
+from __future__ import annotations
+
+from celery import Celery, Task
+from flask import Flask
+from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
+from flask_migrate import Migrate
+from flask_talisman import Talisman
+from flask_wtf.csrf import CSRFProtect
+
+from einstein.db import db
+
+migrate = Migrate(compare_type=True, render_as_batch=True)
+login_manager = LoginManager()
+csrf = CSRFProtect()
+babel = Babel()
+limiter = Limiter(key_func=get_remote_address, default_limits=[])
+talisman = Talisman()
+
+__all__ = ["babel", "celery_init_app", "csrf", "db", "limiter", "login_manager", "migrate", "talisman"]
+
+
+def celery_init_app(app: Flask) -> Celery:
+    """Create the Celery app whose tasks each run inside a Flask app context."""
+
+    class FlaskTask(Task):  # type: ignore[misc]
+        def __call__(self, *args: object, **kwargs: object) -> object:
+            with app.app_context():
+                return self.run(*args, **kwargs)
+
+    celery_app = Celery(app.import_name, task_cls=FlaskTask)
+    celery_app.config_from_object(app.config["CELERY"])
+    celery_app.conf.beat_schedule = {
+        "sweep-outbox": {
+            "task": "einstein.notifications.tasks.sweep",
+            "schedule": float(app.config["SWEEP_SECONDS"]),
+            "options": {"expires": float(app.config["SWEEP_SECONDS"])},
+        },
+    }
+    celery_app.conf.include = ["einstein.notifications.tasks"]
+    celery_app.set_default()
+    app.extensions["celery"] = celery_app
+    return celery_app

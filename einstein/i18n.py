@@ -1,0 +1,127 @@
+"""Languages, locale choice and the date and number formats shown to people."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from babel import Locale
+from flask import Flask, current_app, has_request_context, request, session
+from flask_babel import format_date, format_datetime, format_time, get_locale
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+TIMEZONE = ZoneInfo("Europe/Amsterdam")
+
+
+@dataclass(frozen=True)
+class Language:
+    """A language einstein's pages and e-mails are written in."""
+
+    code: str
+    #: The language's name in its own script, as the switcher shows it.
+    native_name: str
+    rtl: bool = False
+
+    @property
+    def direction(self) -> str:
+        return "rtl" if self.rtl else "ltr"
+
+
+#: The languages served, in the order the switcher lists them.
+LANGUAGES: dict[str, Language] = {
+    lang.code: lang
+    for lang in (
+        Language("nl", "Nederlands"),
+        Language("en", "English"),
+        Language("ar", "العربية", rtl=True),
+        Language("ti", "ትግርኛ"),
+        Language("fa", "فارسی", rtl=True),
+        Language("tr", "Türkçe"),
+        Language("so", "Soomaali"),
+        Language("uk", "Українська"),
+    )
+}
+DEFAULT_LANGUAGE = "nl"
+
+#: Languages that may be spoken in a session: wider than the interface languages.
+SPOKEN_LANGUAGES: dict[str, object] = {
+    "nl": _l("Dutch"),
+    "en": _l("English"),
+    "ar": _l("Arabic"),
+    "ti": _l("Tigrinya"),
+    "fa": _l("Farsi / Dari"),
+    "tr": _l("Turkish"),
+    "so": _l("Somali"),
+    "uk": _l("Ukrainian"),
+    "ru": _l("Russian"),
+    "ku": _l("Kurdish"),
+    "am": _l("Amharic"),
+    "fr": _l("French"),
+    "es": _l("Spanish"),
+    "ps": _l("Pashto"),
+}
+
+
+def select_locale() -> str:
+    """Choose the page language: the profile, then the switcher, then the browser."""
+    if not has_request_context():
+        return DEFAULT_LANGUAGE
+    if current_user and current_user.is_authenticated and current_user.locale in LANGUAGES:
+        return str(current_user.locale)
+    chosen = session.get("lang")
+    if chosen in LANGUAGES:
+        return str(chosen)
+    return request.accept_languages.best_match(list(LANGUAGES)) or DEFAULT_LANGUAGE
+
+
+def select_timezone() -> str:
+    """Show every time in Utrecht's zone, whatever the server's."""
+    return current_app.config["BABEL_DEFAULT_TIMEZONE"]
+
+
+def current_language() -> Language:
+    """Return the active language, falling back to the default."""
+    return LANGUAGES.get(str(get_locale() or DEFAULT_LANGUAGE), LANGUAGES[DEFAULT_LANGUAGE])
+
+
+def local(dt: datetime) -> datetime:
+    """Convert an aware datetime to Amsterdam time."""
+    return dt.astimezone(TIMEZONE)
+
+
+def format_when(start: datetime, end: datetime | None = None) -> str:
+    """Format a session's time as people read it, e.g. 'Tuesday 24 November, 19:00–21:00'."""
+    text = format_datetime(start, "EEEE d MMMM, HH:mm")
+    if end is not None:
+        if local(end).date() == local(start).date():
+            text += "–" + format_time(end, "HH:mm")
+        else:
+            text += " – " + format_datetime(end, "EEEE d MMMM, HH:mm")
+    return text
+
+
+def format_day(value: date | datetime) -> str:
+    """Format a day as 'Tuesday 24 November'."""
+    return format_date(value, "EEEE d MMMM")
+
+
+def language_name(code: str) -> str:
+    """Name a spoken language in the reader's language."""
+    label = SPOKEN_LANGUAGES.get(code)
+    if label is not None:
+        return str(label)
+    try:
+        return Locale.parse(code).get_display_name(str(get_locale())) or code
+    except (ValueError, TypeError):
+        return code
+
+
+def init_app(app: Flask) -> None:
+    """Expose the language helpers to templates."""
+    app.jinja_env.filters["when"] = format_when
+    app.jinja_env.filters["day"] = format_day
+    app.jinja_env.filters["language_name"] = language_name
+    app.jinja_env.globals["LANGUAGES"] = LANGUAGES
+    app.jinja_env.globals["current_language"] = current_language

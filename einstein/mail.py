@@ -1,0 +1,149 @@
+"""Build e-mails from templates in the recipient's language, and hand them to a mail server.
+
+In development (no SMTP_HOST) messages are written as ``.eml`` files to ``instance/mail/``,
+which any mail program opens. With SMTP_HOST they go to that server.
+"""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+import uuid
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from pathlib import Path
+from typing import Any
+
+from flask import current_app, render_template
+from flask_babel import force_locale
+
+from einstein.db import utcnow
+
+
+@dataclass
+class Attachment:
+    """A file sent with an e-mail, such as a calendar (.ics) file."""
+
+    filename: str
+    content: bytes
+    maintype: str = "text"
+    subtype: str = "calendar"
+    params: dict[str, str] = field(default_factory=dict)
+
+
+class TemporaryMailError(Exception):
+    """The mail server could not take the message now (4xx, connection lost): try later."""
+
+
+class PermanentMailError(Exception):
+    """The mail server refused the message for good (5xx, bad address): do not try again."""
+
+
+def render_email(
+    template: str, to: str, locale: str, attachments: list[Attachment] | None = None, **context: Any
+) -> EmailMessage:
+    """Render ``templates/emails/<template>.{txt,html}`` in ``locale`` into a message.
+
+    The subject is the first line of the text template, after "Subject: ".
+    """
+    with force_locale(locale):
+        text = render_template(f"emails/{template}.txt", **context)
+        html = render_template(f"emails/{template}.html", **context)
+    first, _, body = text.partition("\n")
+    subject = first.removeprefix("Subject:").strip()
+    message = EmailMessage()
+    message["Subject"] = subject
+    message["From"] = current_app.config["MAIL_FROM"]
+    message["To"] = to
+    message["Date"] = format_datetime(utcnow())
+    message["Message-ID"] = make_msgid(domain="einstein.localhost")
+    message["Content-Language"] = locale
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(body.lstrip("\n"))
+    message.add_alternative(html, subtype="html")
+    for attachment in attachments or []:
+        message.add_attachment(
+            attachment.content,
+            maintype=attachment.maintype,
+            subtype=attachment.subtype,
+            filename=attachment.filename,
+            params=attachment.params,
+        )
+    return message
+
+
+class Mailer:
+    """Deliver messages over one connection; use as a context manager for a batch."""
+
+    def __init__(self) -> None:
+        self.config = current_app.config
+        self._smtp: smtplib.SMTP | None = None
+
+    def __enter__(self) -> Mailer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the connection to the mail server, if one is open."""
+        if self._smtp is not None:
+            try:
+                self._smtp.quit()
+            except (smtplib.SMTPException, OSError):
+                self._smtp.close()
+            self._smtp = None
+
+    def _connect(self) -> smtplib.SMTP:
+        if self._smtp is not None:
+            return self._smtp
+        host, port, timeout = self.config["SMTP_HOST"], self.config["SMTP_PORT"], self.config["SMTP_TIMEOUT"]
+        try:
+            if self.config["SMTP_SSL"]:
+                smtp: smtplib.SMTP = smtplib.SMTP_SSL(host, port, timeout=timeout, context=ssl.create_default_context())
+            else:
+                smtp = smtplib.SMTP(host, port, timeout=timeout)
+                if self.config["SMTP_STARTTLS"]:
+                    smtp.starttls(context=ssl.create_default_context())
+            if self.config["SMTP_USERNAME"]:
+                smtp.login(self.config["SMTP_USERNAME"], self.config["SMTP_PASSWORD"] or "")
+        except smtplib.SMTPAuthenticationError as error:
+            raise TemporaryMailError(f"SMTP login refused: {error}") from error
+        except (smtplib.SMTPException, OSError) as error:
+            raise TemporaryMailError(f"cannot reach the mail server: {error}") from error
+        self._smtp = smtp
+        return smtp
+
+    def send(self, message: EmailMessage) -> None:
+        """Deliver one message, raising Temporary- or PermanentMailError when it fails."""
+        if self.config["MAIL_BACKEND"] == "file":
+            self._write_file(message)
+            return
+        smtp = self._connect()
+        try:
+            refused = smtp.send_message(message)
+        except smtplib.SMTPRecipientsRefused as error:
+            codes = [code for code, _ in error.recipients.values()]
+            self._raise_for_codes(codes, str(error.recipients))
+        except smtplib.SMTPResponseException as error:
+            self.close()
+            self._raise_for_codes([error.smtp_code], f"{error.smtp_code} {error.smtp_error!r}")
+        except (smtplib.SMTPException, OSError) as error:
+            self.close()
+            raise TemporaryMailError(f"mail server connection failed: {error}") from error
+        else:
+            if refused:
+                self._raise_for_codes([code for code, _ in refused.values()], str(refused))
+
+    @staticmethod
+    def _raise_for_codes(codes: list[int], detail: str) -> None:
+        if all(500 <= code < 600 for code in codes):
+            raise PermanentMailError(detail)
+        raise TemporaryMailError(detail)
+
+    def _write_file(self, message: EmailMessage) -> None:
+        folder = Path(self.config["MAIL_FILE_DIR"])
+        folder.mkdir(parents=True, exist_ok=True)
+        name = f"{utcnow():%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:8]}.eml"
+        (folder / name).write_bytes(bytes(message))

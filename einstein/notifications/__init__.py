@@ -1,0 +1,1 @@
+"""The e-mail outbox and reminders, sent by Celery workers."""

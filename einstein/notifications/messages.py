@@ -1,0 +1,35 @@
+"""Turn an outbox row into the e-mail it stands for, in the recipient's language.
+
+Each kind has a builder that loads what it needs, decides whether the e-mail is still relevant
+(a reminder for a booking cancelled since is not) and renders ``templates/emails/...``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from email.message import EmailMessage
+
+from einstein.notifications.models import Notification, NotificationKind
+
+Builder = Callable[[Notification], EmailMessage | None]
+
+#: kind -> builder; each area registers its e-mails with ``@builds(kind)``.
+BUILDERS: dict[NotificationKind, Builder] = {}
+
+
+def builds(kind: NotificationKind) -> Callable[[Builder], Builder]:
+    """Register the builder of one kind of e-mail."""
+
+    def register(builder: Builder) -> Builder:
+        BUILDERS[kind] = builder
+        return builder
+
+    return register
+
+
+def build_message(notification: Notification) -> EmailMessage | None:
+    """Return the e-mail for ``notification``, or None if it should no longer be sent."""
+    builder = BUILDERS.get(notification.kind)
+    if builder is None:
+        raise LookupError(f"no e-mail is written for {notification.kind.value}")
+    return builder(notification)

@@ -1,0 +1,251 @@
+"""The outbox: add e-mails in the caller's transaction, hand them to Celery after the commit,
+and send each one at most once however often its queue message is delivered.
+
+How "exactly once" is kept:
+
+1. An e-mail is a ``Notification`` row written in the same transaction as the change it reports,
+   so it exists if and only if the change was committed. Reminders are unique per
+   (booking, session, offset), so no retry or second request can add one twice.
+2. After the commit its id is published to Celery. If the broker is down or frozen, publishing
+   fails fast (short socket timeouts) and the row simply waits: the beat sweep queues every due
+   row that is pending and not recently queued.
+3. A worker *claims* a row before sending it: one conditional UPDATE from ``pending`` to
+   ``sending``, committed. Two workers, or a redelivered queue message, cannot both win it.
+4. After the SMTP server accepted the message the row is marked ``sent``. If the worker dies
+   between the SMTP server's "250 OK" and that commit, the claim expires and the message is sent
+   again: the one duplicate no system can exclude, kept to that single in-flight message because
+   each message is claimed and committed on its own.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+
+from einstein.auth.models import User
+from einstein.bookings.models import Booking
+from einstein.courses.models import OfferSession
+from einstein.db import db, utcnow
+from einstein.mail import Mailer, PermanentMailError, TemporaryMailError
+from einstein.notifications.models import Notification, NotificationKind, NotificationStatus
+
+log = logging.getLogger(__name__)
+
+#: Session.info key holding the ids to publish once the transaction commits.
+_AFTER_COMMIT = "einstein.outbox.after_commit"
+
+
+def queue(
+    kind: NotificationKind,
+    user: User,
+    *,
+    booking: Booking | None = None,
+    session: OfferSession | None = None,
+    due_at: datetime | None = None,
+    reminder_offset: str | None = None,
+    payload: dict[str, Any] | None = None,
+) -> Notification:
+    """Add an e-mail to the outbox in the current transaction; it is published after commit."""
+    notification = Notification(
+        kind=kind,
+        user_id=user.id,
+        booking_id=booking.id if booking is not None else None,
+        session_id=session.id if session is not None else None,
+        due_at=due_at or utcnow(),
+        reminder_offset=reminder_offset,
+        payload=payload or {},
+    )
+    db.session.add(notification)
+    db.session.flush()
+    if notification.due_at <= utcnow():
+        db.session.info.setdefault(_AFTER_COMMIT, []).append(notification.id)
+    return notification
+
+
+def cancel_pending(*conditions: sa.ColumnElement[bool]) -> int:
+    """Cancel outbox rows not yet sent that match ``conditions`` (e.g. a cancelled booking's)."""
+    result = db.session.execute(
+        sa.update(Notification)
+        .where(Notification.status == NotificationStatus.PENDING, *conditions)
+        .values(status=NotificationStatus.CANCELLED, updated_at=utcnow())
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def dispatch(ids: list[int]) -> bool:
+    """Publish ids to the mail queue; on any broker trouble leave them for the sweep."""
+    if not ids:
+        return True
+    from einstein.notifications.tasks import send_notifications
+
+    size = current_app.config["MAIL_BATCH_SIZE"]
+    try:
+        for start in range(0, len(ids), size):
+            send_notifications.delay(ids[start : start + size])
+    except Exception:
+        log.warning("could not publish %d e-mail(s) to the broker; the sweep will send them", len(ids), exc_info=True)
+        return False
+    return True
+
+
+def _publish_after_commit(session: sa.orm.Session) -> None:
+    ids = session.info.pop(_AFTER_COMMIT, None)
+    if ids:
+        dispatch(ids)
+
+
+def _forget_after_rollback(session: sa.orm.Session, *_: object) -> None:
+    session.info.pop(_AFTER_COMMIT, None)
+
+
+def init_app() -> None:
+    """Publish outbox rows after commit and forget them after rollback (tasks run after commit)."""
+    if not sa.event.contains(db.session, "after_commit", _publish_after_commit):
+        sa.event.listen(db.session, "after_commit", _publish_after_commit)
+        sa.event.listen(db.session, "after_rollback", _forget_after_rollback)
+
+
+# --- the sweep -------------------------------------------------------------------------------
+
+
+def release_stale_claims() -> int:
+    """Hand out again the rows whose worker died while holding them."""
+    cutoff = utcnow() - timedelta(seconds=current_app.config["MAIL_CLAIM_SECONDS"])
+    result = db.session.execute(
+        sa.update(Notification)
+        .where(Notification.status == NotificationStatus.SENDING, Notification.claimed_at < cutoff)
+        .values(status=NotificationStatus.PENDING, claimed_at=None, queued_at=None)
+    )
+    count = int(result.rowcount or 0)  # type: ignore[attr-defined]
+    if count:
+        log.warning("released %d e-mail(s) left claimed by a worker that stopped", count)
+    return count
+
+
+def take_due(limit: int = 5000) -> list[int]:
+    """Mark up to ``limit`` due, unqueued rows as queued now and return their ids."""
+    now = utcnow()
+    requeue = now - timedelta(seconds=current_app.config["MAIL_REQUEUE_SECONDS"])
+    query = (
+        sa.select(Notification.id)
+        .where(
+            Notification.status == NotificationStatus.PENDING,
+            Notification.due_at <= now,
+            sa.or_(Notification.queued_at.is_(None), Notification.queued_at < requeue),
+        )
+        .order_by(Notification.due_at, Notification.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    ids = list(db.session.scalars(query))
+    for start in range(0, len(ids), 500):
+        db.session.execute(
+            sa.update(Notification).where(Notification.id.in_(ids[start : start + 500])).values(queued_at=now)
+        )
+    return ids
+
+
+# --- sending ---------------------------------------------------------------------------------
+
+
+@dataclass
+class DeliveryReport:
+    """What one batch did."""
+
+    sent: list[int] = field(default_factory=list)
+    retry: list[int] = field(default_factory=list)
+    failed: list[int] = field(default_factory=list)
+    skipped: list[int] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, int]:
+        return {name: len(getattr(self, name)) for name in ("sent", "retry", "failed", "skipped")}
+
+
+def claim(notification_id: int) -> Notification | None:
+    """Take a due, pending row for this worker, or return None if someone else has it."""
+    now = utcnow()
+    result = db.session.execute(
+        sa.update(Notification)
+        .where(
+            Notification.id == notification_id,
+            Notification.status == NotificationStatus.PENDING,
+            Notification.due_at <= now,
+        )
+        .values(
+            status=NotificationStatus.SENDING,
+            claimed_at=now,
+            attempts=Notification.attempts + 1,
+        )
+    )
+    db.session.commit()
+    if not result.rowcount:  # type: ignore[attr-defined]
+        return None
+    return db.session.get(Notification, notification_id, populate_existing=True)
+
+
+def retry_delay(attempts: int) -> int:
+    """Seconds to wait before the next try: doubling from MAIL_RETRY_SECONDS, at most an hour."""
+    base = current_app.config["MAIL_RETRY_SECONDS"]
+    return int(min(base * 2 ** max(attempts - 1, 0), 3600))
+
+
+def _finish(notification: Notification, status: NotificationStatus, error: str | None = None) -> None:
+    notification.status = status
+    notification.claimed_at = None
+    notification.last_error = error[:2000] if error else None
+    if status == NotificationStatus.SENT:
+        notification.sent_at = utcnow()
+    db.session.commit()
+
+
+def deliver(ids: list[int]) -> DeliveryReport:
+    """Send the given outbox rows over one SMTP connection, each claimed and committed alone."""
+    from einstein.notifications.messages import build_message
+
+    report = DeliveryReport()
+    max_attempts = current_app.config["MAIL_MAX_ATTEMPTS"]
+    with Mailer() as mailer:
+        for notification_id in ids:
+            notification = claim(notification_id)
+            if notification is None:
+                report.skipped.append(notification_id)
+                continue
+            try:
+                message = build_message(notification)
+            except Exception as error:
+                log.exception("e-mail %d could not be written", notification_id)
+                db.session.rollback()
+                _finish(notification, NotificationStatus.FAILED, f"could not be written: {error!r}")
+                report.failed.append(notification_id)
+                continue
+            if message is None:
+                _finish(notification, NotificationStatus.CANCELLED, "no longer relevant")
+                report.skipped.append(notification_id)
+                continue
+            try:
+                mailer.send(message)
+            except TemporaryMailError as error:
+                if notification.attempts >= max_attempts:
+                    _finish(
+                        notification, NotificationStatus.FAILED, f"gave up after {notification.attempts} tries: {error}"
+                    )
+                    report.failed.append(notification_id)
+                    continue
+                notification.due_at = utcnow() + timedelta(seconds=retry_delay(notification.attempts))
+                notification.queued_at = notification.due_at
+                _finish(notification, NotificationStatus.PENDING, str(error))
+                report.retry.append(notification_id)
+                log.info("e-mail %d: temporary failure, try %d: %s", notification_id, notification.attempts, error)
+            except PermanentMailError as error:
+                _finish(notification, NotificationStatus.FAILED, str(error))
+                report.failed.append(notification_id)
+                log.warning("e-mail %d failed for good: %s", notification_id, error)
+            else:
+                _finish(notification, NotificationStatus.SENT)
+                report.sent.append(notification_id)
+    return report

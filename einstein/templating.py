@@ -1,0 +1,52 @@
+"""Template helpers: cache-busted static URLs and the navigation each role sees."""
+
+from __future__ import annotations
+
+import hashlib
+from functools import cache
+from pathlib import Path
+
+from flask import Flask, Response, current_app, request, url_for
+
+
+@cache
+def _file_hash(path: str, mtime: float) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:12]
+
+
+def asset_url(filename: str) -> str:
+    """URL of a static file with its content hash, so browsers may cache it for a year."""
+    static_folder = current_app.static_folder or "static"
+    path = Path(static_folder) / filename
+    try:
+        version = _file_hash(str(path), path.stat().st_mtime)
+    except FileNotFoundError:
+        version = "missing"
+    return url_for("static", filename=filename, v=version)
+
+
+def has_endpoint(endpoint: str) -> bool:
+    """Return whether a route exists, so the layout can link to areas that are installed."""
+    return endpoint in current_app.view_functions
+
+
+def init_app(app: Flask) -> None:
+    """Register template globals and long caching of versioned static files."""
+    from einstein import navigation
+
+    navigation.init_app(app)
+    app.jinja_env.globals["asset_url"] = asset_url
+    app.jinja_env.globals["has_endpoint"] = has_endpoint
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+    app.after_request(_cache_static)
+
+
+def _cache_static(response: Response) -> Response:
+    """Let browsers keep versioned static files for a year; the URL changes when they do."""
+    if request.endpoint == "static" and response.status_code == 200:
+        if request.args.get("v"):
+            response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+        else:
+            response.headers["Cache-Control"] = "public, max-age=3600"
+    return response

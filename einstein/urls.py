@@ -1,0 +1,28 @@
+"""URL helpers: safe redirects and links that work outside a request (in e-mails)."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import current_app, url_for
+
+
+def safe_next(target: str | None, fallback: str) -> str:
+    """Return ``target`` if it is a path on this site, else ``fallback``: no open redirects."""
+    if not target or len(target) > 512:
+        return fallback
+    # Browsers treat a backslash like a slash, so "/\\evil.example" would leave the site.
+    if "\\" in target or any(ord(ch) < 32 for ch in target):
+        return fallback
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not parts.path.startswith("/") or target.startswith("//"):
+        return fallback
+    return target
+
+
+def external_url(endpoint: str, **values: Any) -> str:
+    """Build an absolute URL for an e-mail, from BASE_URL rather than from a request."""
+    base = current_app.config["BASE_URL"]
+    with current_app.test_request_context(base_url=base):
+        return url_for(endpoint, _external=True, **values)

@@ -1,0 +1,16 @@
+#!/bin/sh
+# Install the servers the test run needs (redis-server, PostgreSQL, Chromium) when missing.
+# Uses apt-get as root, or through sudo; does nothing when everything is there.
+set -eu
+missing=""
+command -v redis-server >/dev/null 2>&1 || missing="$missing redis-server"
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$missing postgresql"
+command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
+[ -z "$missing" ] && exit 0
+echo "Installing:$missing"
+if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
+$SUDO apt-get update -q
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends $missing
+# The Debian packages start system-wide servers; the tests start their own on free ports.
+$SUDO service redis-server stop >/dev/null 2>&1 || true
+$SUDO service postgresql stop >/dev/null 2>&1 || true

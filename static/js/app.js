@@ -1,0 +1,7 @@
+// einstein's small progressive enhancements. Every page works without this file.
+(function () {
+  "use strict";
+  // Move focus to the summary of form errors so screen readers announce it.
+  var problem = document.getElementById("form-problem");
+  if (problem) { problem.focus(); }
+})();

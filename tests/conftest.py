@@ -1,0 +1,329 @@
+"""Fixtures: the app on SQLite (and PostgreSQL for tests marked ``postgres``), clients, people,
+and real Redis, PostgreSQL, SMTP and Celery servers started by the test run itself."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+
+from einstein import create_app
+from einstein.config import default_config
+from einstein.db import db
+from tests import factories
+from tests.support.client import Client
+from tests.support.servers import PostgresServer, RedisServer, SmtpSink
+
+SECRET_KEY = "test-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Run every test on SQLite, and the ones marked ``postgres`` on PostgreSQL too."""
+    if "database" in metafunc.fixturenames:
+        backends = ["sqlite"]
+        if metafunc.definition.get_closest_marker("postgres"):
+            backends.append("postgresql")
+        metafunc.parametrize("database", backends, indirect=True)
+
+
+def base_config(database_url: str, tmp_path: Path, **overrides: Any) -> dict[str, Any]:
+    """Configuration for an app under test; servers come from the fixtures."""
+    config: dict[str, Any] = {
+        "TESTING": True,
+        "ENV": "testing",
+        "SECRET_KEY": SECRET_KEY,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "BASE_URL": "http://einstein.test",
+        "MAIL_BACKEND": "file",
+        "MAIL_FILE_DIR": str(tmp_path / "mail"),
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "CELERY": {
+            **default_config(tmp_path)["CELERY"],
+            "broker_url": "memory://",
+            "broker_transport_options": {},
+        },
+    }
+    config.update(overrides)
+    return config
+
+
+# --- servers -----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A PostgreSQL cluster for the whole run, started on a free port."""
+    server = PostgresServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """A Redis server for the whole run."""
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def fresh_redis(tmp_path: Path) -> Iterator[RedisServer]:
+    """A Redis server of the test's own, which the test may stop, restart or freeze."""
+    server = RedisServer(tmp_path)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def smtp_server() -> Iterator[SmtpSink]:
+    """A real SMTP server (aiosmtpd) that keeps every message it receives."""
+    sink = SmtpSink()
+    sink.start()
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture
+def smtp(smtp_server: SmtpSink) -> SmtpSink:
+    """The SMTP server, emptied for this test."""
+    smtp_server.reset()
+    return smtp_server
+
+
+# --- databases ---------------------------------------------------------------------------------
+
+
+def _migrate(url: str, tmp_path: Path) -> None:
+    from flask_migrate import upgrade
+
+    app = create_app(base_config(url, tmp_path))
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite database migrated once; each test gets a copy."""
+    folder = tmp_path_factory.mktemp("sqlite-template")
+    path = folder / "template.sqlite"
+    _migrate(f"sqlite:///{path}", folder)
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_database(postgres_server: PostgresServer, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A PostgreSQL database migrated once; each test empties it afterwards."""
+    url = postgres_server.create_database("einstein_test")
+    _migrate(url, tmp_path_factory.mktemp("pg-migrate"))
+    return url
+
+
+@pytest.fixture
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The URL of an empty, migrated database of the kind the test runs on."""
+    if request.param == "sqlite":
+        path = tmp_path / "einstein.sqlite"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite:///{path}"
+        return
+    url = request.getfixturevalue("postgres_database")
+    yield url
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+        conn.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+# --- the app -----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def app_config() -> dict[str, Any]:
+    """Extra configuration a test module wants (override this fixture)."""
+    return {}
+
+
+@pytest.fixture
+def app(database: str, tmp_path: Path, app_config: dict[str, Any]) -> Iterator[Flask]:
+    """The einstein app on a fresh database. Use ``with app.app_context():`` to touch the data."""
+    app = create_app(base_config(database, tmp_path, **app_config))
+    app.test_client_class = Client
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def make_app(tmp_path: Path) -> Iterator[Any]:
+    """Build extra apps (e.g. on another database); their connections are closed afterwards."""
+    apps: list[Flask] = []
+
+    def build(database_url: str, **overrides: Any) -> Flask:
+        built = create_app(base_config(database_url, tmp_path, **overrides))
+        built.test_client_class = Client
+        apps.append(built)
+        return built
+
+    yield build
+    for built in apps:
+        with built.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> Client:
+    """A browser without anyone signed in."""
+    return app.test_client()  # type: ignore[return-value]
+
+
+@pytest.fixture
+def other_client(app: Flask) -> Client:
+    """A second browser, for a second person or a second device."""
+    return app.test_client()  # type: ignore[return-value]
+
+
+@pytest.fixture
+def db_session(app: Flask) -> Iterator[Any]:
+    """The database session inside an app context, for tests that read or write data directly."""
+    with app.app_context():
+        yield db.session
+
+
+# --- people ------------------------------------------------------------------------------------
+
+
+def _person(app: Flask, **kwargs: Any) -> Any:
+    with app.app_context():
+        user = factories.UserFactory(**kwargs)
+        db.session.refresh(user)
+        db.session.expunge(user)
+        return user
+
+
+@pytest.fixture
+def make_user(app: Flask) -> Any:
+    """Create a person: ``make_user(role=Role.VOLUNTEER, locale="ar")``."""
+    return lambda **kwargs: _person(app, **kwargs)
+
+
+@pytest.fixture
+def participant(make_user: Any) -> Any:
+    from einstein.models import Role
+
+    return make_user(role=Role.PARTICIPANT, name="Amal Participant")
+
+
+@pytest.fixture
+def other_participant(make_user: Any) -> Any:
+    from einstein.models import Role
+
+    return make_user(role=Role.PARTICIPANT, name="Other Participant")
+
+
+@pytest.fixture
+def volunteer(make_user: Any) -> Any:
+    from einstein.models import Role
+
+    return make_user(role=Role.VOLUNTEER, name="Samir Volunteer")
+
+
+@pytest.fixture
+def other_volunteer(make_user: Any) -> Any:
+    from einstein.models import Role
+
+    return make_user(role=Role.VOLUNTEER, name="Ruth Volunteer")
+
+
+@pytest.fixture
+def coordinator(make_user: Any) -> Any:
+    from einstein.models import Role
+
+    return make_user(role=Role.COORDINATOR, name="Noor Coordinator")
+
+
+@pytest.fixture
+def admin(make_user: Any) -> Any:
+    from einstein.models import Role
+
+    return make_user(role=Role.ADMIN, name="Piet Admin")
+
+
+@pytest.fixture(autouse=True)
+def _no_stray_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep a developer's own settings out of the tests."""
+    for name in list(os.environ):
+        if name.startswith("EINSTEIN_") or name in {"DATABASE_URL", "REDIS_URL", "SMTP_HOST", "SECRET_KEY"}:
+            monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def start_celery(tmp_path: Path) -> Iterator[Any]:
+    """Start real Celery processes (``celery -A worker ...``) against the given services.
+
+    ``start_celery(database_url, redis_url, smtp_port, "worker", extra_env={...})``; each process is
+    stopped when the test ends.
+    """
+    from tests.support.servers import CeleryProcess
+
+    processes: list[CeleryProcess] = []
+
+    def start(
+        database_url: str,
+        redis_url: str,
+        smtp_port: int,
+        kind: str = "worker",
+        extra_env: dict[str, str] | None = None,
+        args: list[str] | None = None,
+        wait: bool = True,
+    ) -> CeleryProcess:
+        env = {key: value for key, value in os.environ.items() if not key.startswith("EINSTEIN_")}
+        env.update(
+            {
+                "DATABASE_URL": database_url,
+                "REDIS_URL": redis_url,
+                "SMTP_HOST": "127.0.0.1",
+                "SMTP_PORT": str(smtp_port),
+                "SECRET_KEY": SECRET_KEY,
+                "BASE_URL": "http://einstein.test",
+                "EINSTEIN_ENV": "testing",
+            }
+        )
+        env.update(extra_env or {})
+        if kind == "worker":
+            name = f"w{len(processes)}@einstein-test"
+            default_args = [
+                "worker",
+                "--loglevel",
+                "INFO",
+                "--queues",
+                "default,mail",
+                "--concurrency",
+                "2",
+                "--hostname",
+                name,
+                "--without-gossip",
+                "--without-mingle",
+            ]
+        else:
+            default_args = ["beat", "--loglevel", "INFO", "--schedule", str(tmp_path / f"beat-{len(processes)}")]
+        process = CeleryProcess(env, args or default_args, tmp_path / f"celery-{kind}-{len(processes)}.log")
+        process.start()
+        processes.append(process)
+        if wait and kind == "worker":
+            process.wait_ready()
+        return process
+
+    yield start
+    for process in processes:
+        process.stop()

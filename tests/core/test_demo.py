@@ -1,0 +1,76 @@
+"""The demo data: realistic, and loading it twice adds nothing."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from einstein.db import db
+from einstein.models import Booking, BookingStatus, Offer, OfferSession, OfferStatus, Role, User
+
+
+def _counts() -> dict[str, int]:
+    return {
+        model.__name__: db.session.scalar(sa.select(sa.func.count()).select_from(model))
+        for model in (User, Offer, OfferSession, Booking)
+    }
+
+
+def test_seed_demo_twice_adds_nothing_the_second_time(app) -> None:
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["seed-demo"])
+    assert first.exit_code == 0, first.output
+    assert "coordinator@demo.einstein.test" in first.output and "password" in first.output
+    with app.app_context():
+        after_first = _counts()
+    second = runner.invoke(args=["seed-demo"])
+    assert second.exit_code == 0, second.output
+    assert "added 0 people, 0 offers, 0 sessions and 0 bookings" in second.output
+    with app.app_context():
+        assert _counts() == after_first
+
+
+def test_demo_catalogue_is_realistic(app) -> None:
+    assert app.test_cli_runner().invoke(args=["seed-demo"]).exit_code == 0
+    with app.app_context():
+        titles = set(db.session.scalars(sa.select(Offer.title)))
+        assert {"International entrepreneurship", "Business English", "Nederlands praten"} <= titles
+        assert {
+            "Cooking evening: dishes from home",
+            "Walking group Máximapark",
+            "Bike repair café",
+            "CV workshop",
+        } <= titles
+        roles = set(db.session.scalars(sa.select(User.role).where(User.email.like("%@demo.einstein.test"))))
+        assert roles == set(Role)
+        # some full with a waiting list, and nothing over capacity
+        waitlisted = db.session.scalar(sa.select(sa.func.count()).where(Booking.status == BookingStatus.WAITLISTED))
+        assert waitlisted > 0
+        for offer in db.session.scalars(sa.select(Offer).where(Offer.status == OfferStatus.PUBLISHED)):
+            units = [offer] if offer.is_course else offer.sessions
+            for unit in units:
+                confirmed = db.session.scalar(
+                    sa.select(sa.func.count())
+                    .select_from(Booking)
+                    .where(
+                        Booking.status == BookingStatus.CONFIRMED,
+                        (Booking.session_id == unit.id)
+                        if not offer.is_course
+                        else sa.and_(Booking.offer_id == offer.id, Booking.session_id.is_(None)),
+                    )
+                )
+                assert confirmed == unit.confirmed_count <= unit.capacity
+
+
+def test_seed_demo_refuses_production(app) -> None:
+    app.config["ENV"] = "production"
+    result = app.test_cli_runner().invoke(args=["seed-demo"])
+    assert result.exit_code != 0
+    assert "not in production" in result.output
+
+
+def test_home_page_lists_demo_sessions(app, client) -> None:
+    app.test_cli_runner().invoke(args=["seed-demo"])
+    page = client.get("/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "Business English" in page
+    assert "Walking group Máximapark" in page
+    assert "Chess afternoon" not in page  # still waiting for approval

@@ -1,0 +1,1 @@
+"""Helpers for the test run: real servers, clients and data."""
