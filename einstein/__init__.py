@@ -55,7 +55,7 @@ def _prepare_instance(app: Flask) -> None:
     if app.config["MAIL_BACKEND"] == "file":
         Path(app.config["MAIL_FILE_DIR"]).mkdir(parents=True, exist_ok=True)
     options = app.config["CELERY"].get("broker_transport_options", {})
-    for key in ("data_folder_in", "data_folder_out", "processed_folder"):
+    for key in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder"):
         if key in options:
             Path(options[key]).mkdir(parents=True, exist_ok=True)
 

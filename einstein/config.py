@@ -71,6 +71,7 @@ def default_config(instance_path: Path, environ: Mapping[str, str] | None = None
             "data_folder_in": str(broker_dir / "queue"),
             "data_folder_out": str(broker_dir / "queue"),
             "processed_folder": str(broker_dir / "processed"),
+            "control_folder": str(broker_dir / "control"),
             "store_processed": False,
         }
         limiter_storage = "memory://"
