@@ -87,8 +87,10 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """Attach each area's routes."""
+    from einstein.auth.views import bp as auth_bp
     from einstein.core.views import bp as core_bp
     from einstein.courses.views import bp as courses_bp
 
     app.register_blueprint(core_bp)
+    app.register_blueprint(auth_bp)
     app.register_blueprint(courses_bp)

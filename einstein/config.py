@@ -112,6 +112,12 @@ def default_config(instance_path: Path, environ: Mapping[str, str] | None = None
         "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
         "RATELIMIT_HEADERS_ENABLED": False,
         "RATELIMIT_ENABLED": True,
+        #: Wrong passwords per account, and per address (IP), before sign-in waits.
+        "LOGIN_RATE_LIMIT_ACCOUNT": "5 per 15 minutes",
+        "LOGIN_RATE_LIMIT_ADDRESS": "50 per 15 minutes",
+        "RESET_RATE_LIMIT_ACCOUNT": "3 per hour",
+        "RESET_RATE_LIMIT_ADDRESS": "20 per hour",
+        "SIGNUP_RATE_LIMIT": "20 per hour",
         # Mail: SMTP when SMTP_HOST is set, otherwise .eml files a developer can open.
         "MAIL_BACKEND": "smtp" if smtp_host else "file",
         "MAIL_FILE_DIR": str(instance_path / "mail"),

@@ -58,7 +58,6 @@ def render_email(
     message["To"] = to
     message["Date"] = format_datetime(utcnow())
     message["Message-ID"] = make_msgid(domain="einstein.localhost")
-    message["Content-Language"] = locale
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(body.lstrip("\n"))
     message.add_alternative(html, subtype="html")
@@ -70,6 +69,8 @@ def render_email(
             filename=attachment.filename,
             params=attachment.params,
         )
+    # After the body: set_content() drops Content-* headers set before it.
+    message["Content-Language"] = locale
     return message
 
 

@@ -155,9 +155,13 @@ def app_config() -> dict[str, Any]:
 
 
 @pytest.fixture
-def app(database: str, tmp_path: Path, app_config: dict[str, Any]) -> Iterator[Flask]:
-    """The einstein app on a fresh database. Use ``with app.app_context():`` to touch the data."""
-    app = create_app(base_config(database, tmp_path, **app_config))
+def app(database: str, tmp_path: Path, app_config: dict[str, Any], smtp_server: SmtpSink) -> Iterator[Flask]:
+    """The einstein app on a fresh database, sending mail to the test SMTP server.
+
+    Use ``with app.app_context():`` to touch the data.
+    """
+    mail = {"MAIL_BACKEND": "smtp", "SMTP_HOST": "127.0.0.1", "SMTP_PORT": smtp_server.port}
+    app = create_app(base_config(database, tmp_path, **{**mail, **app_config}))
     app.test_client_class = Client
     yield app
     with app.app_context():

@@ -10,6 +10,7 @@ import enum
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -27,6 +28,18 @@ class Role(enum.StrEnum):
     @property
     def rank(self) -> int:
         return list(Role).index(self)
+
+    @property
+    def label(self) -> str:
+        return str(ROLE_LABELS[self])
+
+
+ROLE_LABELS = {
+    Role.PARTICIPANT: _l("Participant"),
+    Role.VOLUNTEER: _l("Volunteer"),
+    Role.COORDINATOR: _l("Coordinator"),
+    Role.ADMIN: _l("Admin"),
+}
 
 
 class Audience(enum.StrEnum):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import secrets
 from datetime import timedelta
@@ -144,3 +145,244 @@ def create_user(
     db.session.add(user)
     db.session.flush()
     return user
+
+
+# --- signing up and in -------------------------------------------------------------------------
+
+#: Verified against when no account matches, so "unknown account" takes as long as "wrong password".
+_DUMMY_HASH: list[str] = []
+
+
+def _dummy_check(password: str) -> None:
+    if not _DUMMY_HASH:
+        _DUMMY_HASH.append(hash_password("an account that does not exist"))
+    with contextlib.suppress(VerificationError, InvalidHashError):
+        _hasher().verify(_DUMMY_HASH[0], password)
+
+
+class AccountExistsError(Exception):
+    """The e-mail address or phone number belongs to another account."""
+
+    def __init__(self, field: str) -> None:
+        super().__init__(field)
+        self.field = field
+
+
+def contact_taken(email: str | None, phone: str | None, exclude: User | None = None) -> str | None:
+    """Return "email" or "phone" if another account uses it, else None."""
+    for field, value in (("email", email), ("phone", phone)):
+        if not value:
+            continue
+        query = sa.select(User.id).where(getattr(User, field) == value)
+        if exclude is not None:
+            query = query.where(User.id != exclude.id)
+        if db.session.scalar(query) is not None:
+            return field
+    return None
+
+
+def sign_up(name: str, *, email: str | None, phone: str | None, password: str, locale: str, audience: Audience) -> User:
+    """Make a participant account and queue the e-mail that confirms the address."""
+    taken = contact_taken(email, phone)
+    if taken:
+        raise AccountExistsError(taken)
+    user = create_user(name, email=email, phone=phone, password=password, locale=locale, audience=audience)
+    if user.email:
+        request_verification(user)
+    return user
+
+
+def authenticate(identifier: str, password: str) -> User | None:
+    """Return the account if the identifier and password match, else None (same time either way)."""
+    user = find_by_identifier(identifier)
+    if user is None or user.password_hash is None:
+        _dummy_check(password)
+        return None
+    return user if check_password(user, password) else None
+
+
+def request_verification(user: User) -> None:
+    """Queue an e-mail with a link that confirms the person's address."""
+    from einstein.notifications.models import NotificationKind
+    from einstein.notifications.services import queue
+
+    queue(NotificationKind.VERIFY_EMAIL, user, payload={"email": user.email})
+
+
+def confirm_email(user: User) -> bool:
+    """Mark the address confirmed; return False if it already was."""
+    if user.email_verified_at is not None:
+        return False
+    user.email_verified_at = utcnow()
+    return True
+
+
+def request_password_reset(email: str) -> None:
+    """Queue a reset link if an account has this address; do nothing (visibly) otherwise."""
+    from einstein.notifications.models import NotificationKind
+    from einstein.notifications.services import queue
+
+    user = db.session.scalar(sa.select(User).where(User.email == normalise_email(email)))
+    if user is not None:
+        queue(NotificationKind.PASSWORD_RESET, user)
+
+
+def set_password(user: User, password: str) -> None:
+    """Store a new password and end every sign-in session (the caller starts a new one)."""
+    user.password_hash = hash_password(password)
+    end_all_login_sessions(user)
+
+
+# --- the profile -------------------------------------------------------------------------------
+
+
+def update_profile(
+    user: User,
+    *,
+    name: str,
+    email: str | None,
+    phone: str | None,
+    locale: str,
+    audience: Audience,
+    email_notifications: bool,
+) -> bool:
+    """Change what a person can change about themselves; return True if a new address needs confirming."""
+    from einstein.bookings.models import Booking
+
+    taken = contact_taken(email, phone, exclude=user)
+    if taken:
+        raise AccountExistsError(taken)
+    new_address = normalise_email(email) != user.email
+    user.name = name
+    user.email = normalise_email(email)
+    user.phone = phone
+    user.locale = locale
+    user.email_notifications = email_notifications
+    if audience != user.audience:
+        user.audience = audience
+        # Reports count bookings by the answer given; keep open bookings in step with it.
+        db.session.execute(sa.update(Booking).where(Booking.user_id == user.id).values(audience=audience))
+    if new_address:
+        user.email_verified_at = None
+        if user.email:
+            request_verification(user)
+    return new_address and user.email is not None
+
+
+def reset_calendar_token(user: User) -> None:
+    """Give the personal calendar feed a new secret address; the old one stops working."""
+    user.calendar_token = secrets.token_urlsafe(24)
+
+
+# --- privacy -----------------------------------------------------------------------------------
+
+
+def export_data(user: User) -> dict[str, object]:
+    """Everything einstein holds about ``user``, for "download my data"."""
+    from einstein.attendance.models import Attendance
+    from einstein.bookings.models import Booking
+    from einstein.courses.models import Offer
+    from einstein.notifications.models import Notification
+
+    def when(value: object) -> object:
+        return value.isoformat() if hasattr(value, "isoformat") else value
+
+    bookings = db.session.scalars(sa.select(Booking).where(Booking.user_id == user.id).order_by(Booking.created_at))
+    booking_rows = []
+    for booking in bookings:
+        attendance = db.session.scalars(sa.select(Attendance).where(Attendance.booking_id == booking.id))
+        booking_rows.append(
+            {
+                "reference": booking.reference,
+                "offer": booking.offer.title,
+                "kind": booking.offer.kind.value,
+                "session_start": when(booking.session.starts_at) if booking.session else None,
+                "status": booking.status.value,
+                "waitlist_position": booking.waitlist_position,
+                "booked_at": when(booking.created_at),
+                "cancelled_at": when(booking.cancelled_at),
+                "attendance": [
+                    {"session_start": when(a.session.starts_at), "status": a.status.value} for a in attendance
+                ],
+            }
+        )
+    notifications = db.session.scalars(
+        sa.select(Notification).where(Notification.user_id == user.id).order_by(Notification.created_at)
+    )
+    offers = db.session.scalars(sa.select(Offer).where(Offer.organiser_id == user.id))
+    return {
+        "exported_at": when(utcnow()),
+        "account": {
+            "name": user.name,
+            "email": user.email,
+            "email_confirmed_at": when(user.email_verified_at),
+            "phone": user.phone,
+            "role": user.role.value,
+            "language": user.locale,
+            "about_you": user.audience.value,
+            "email_notifications": user.email_notifications,
+            "created_at": when(user.created_at),
+            "last_sign_in_at": when(user.last_login_at),
+            "consent_recorded_at": when(user.consent_recorded_at),
+        },
+        "sign_in_sessions": [
+            {"started_at": when(s.created_at), "expires_at": when(s.expires_at), "ended_at": when(s.revoked_at)}
+            for s in user.login_sessions
+        ],
+        "bookings": booking_rows,
+        "emails": [
+            {
+                "kind": n.kind.value,
+                "status": n.status.value,
+                "created_at": when(n.created_at),
+                "sent_at": when(n.sent_at),
+            }
+            for n in notifications
+        ],
+        "offers_organised": [{"title": o.title, "status": o.status.value} for o in offers],
+    }
+
+
+def delete_account(user: User) -> None:
+    """Remove a person and their personal data; bookings and attendance stay as anonymous counts.
+
+    Upcoming bookings are cancelled first, so their places go to the waiting list.
+    """
+    from einstein.bookings import services as bookings
+    from einstein.bookings.models import CancelReason
+
+    for booking in bookings.upcoming_bookings_of(user):
+        bookings.cancel(booking, reason=CancelReason.ACCOUNT_DELETED)
+    # Foreign keys do the rest: bookings keep no user (SET NULL), sign-ins and e-mails go (CASCADE).
+    db.session.delete(user)
+    db.session.flush()
+
+
+# --- roles -------------------------------------------------------------------------------------
+
+
+def set_role(user: User, role: Role) -> None:
+    """Give ``user`` a new role; a volunteer who stops being one is no longer trusted."""
+    user.role = role
+    if not user.has_role(Role.VOLUNTEER):
+        user.trusted = False
+
+
+def search_people(query: str | None, role: Role | None, page: int, per_page: int = 25) -> sa.Select[tuple[User]]:
+    """Build the query for the people list, newest first."""
+    statement = sa.select(User).order_by(User.name, User.id)
+    if role is not None:
+        statement = statement.where(User.role == role)
+    if query:
+        from einstein.auth.phones import normalise_phone
+
+        needle = query.lower()
+        conditions = [
+            sa.func.lower(User.name).contains(needle, autoescape=True),
+            User.email.contains(needle, autoescape=True),
+        ]
+        phone = normalise_phone(query)
+        if phone:
+            conditions.append(User.phone == phone)
+        statement = statement.where(sa.or_(*conditions))
+    return statement

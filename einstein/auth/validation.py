@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from functools import cache
 
@@ -33,8 +34,17 @@ def password_problem(password: str, personal: tuple[str, ...] = ()) -> str | Non
     if any(unicodedata.category(ch) in {"Cc", "Cs"} for ch in password):
         return _("The password contains a character that cannot be typed.")
     lowered = password.lower()
-    hints = [word for word in (*LOCAL_WORDS, *personal) if word]
-    too_easy = lowered in common_passwords() or zxcvbn(password[:100], user_inputs=hints)["score"] < 2
+    words = [part for text in personal for part in re.split(r"[\s@._+-]+", text.lower()) if len(part) > 1]
+    hints = [*LOCAL_WORDS, *(text.lower() for text in personal if text), *words]
+    tokens = [t for t in re.split(r"[\W_]+", lowered) if t]
+    only_personal = bool(words) and all(token in words or token.isdigit() for token in tokens)
+    squeezed = "".join(tokens)[:100]
+    too_easy = (
+        lowered in common_passwords()
+        or only_personal
+        or zxcvbn(password[:100], user_inputs=hints)["score"] < 2
+        or (squeezed != lowered and zxcvbn(squeezed, user_inputs=hints)["score"] < 2)
+    )
     if too_easy:
         return _("This password is too easy to guess. Try a few words that belong together only for you.")
     return None

@@ -16,7 +16,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from einstein.auth.models import User
-from einstein.bookings.models import Booking, BookingSource, BookingStatus
+from einstein.bookings.models import Booking, BookingSource, BookingStatus, CancelReason
 from einstein.courses.models import Offer, OfferSession, OfferStatus, SessionStatus
 from einstein.db import db, utcnow
 
@@ -30,6 +30,8 @@ ERRORS = {
     "already_booked": _l("You already have a place."),
     "already_waitlisted": _l("You are already on the waiting list."),
     "wrong_kind": _l("A course is booked as a whole, not one session at a time."),
+    "already_cancelled": _l("This booking was already cancelled."),
+    "cancel_started": _l("This has already started, so the booking can no longer be cancelled here."),
 }
 
 #: Booking references avoid letters and digits that are easy to confuse (0/O, 1/I/L, 5/S, 2/Z).
@@ -182,3 +184,79 @@ def waitlist_place(booking: Booking) -> int | None:
         )
     )
     return int(ahead or 0) + 1
+
+
+def target_of(booking: Booking) -> Target:
+    """Return what ``booking`` holds a place in."""
+    return Target(booking.offer, booking.session)
+
+
+def has_started(target: Target) -> bool:
+    """Return whether the session, or the course's first session, has begun."""
+    now = utcnow()
+    if target.session is not None:
+        return target.session.starts_at <= now
+    scheduled = [s for s in target.offer.sessions if s.status == SessionStatus.SCHEDULED]
+    return bool(scheduled) and scheduled[0].starts_at <= now
+
+
+def promote(target: Target, unit: Offer | OfferSession) -> list[Booking]:
+    """Give free places to the waiting list in order; the caller holds the lock on ``unit``."""
+    promoted: list[Booking] = []
+    while unit.confirmed_count < unit.capacity and unit.waitlist_count > 0:
+        waiting = db.session.scalar(
+            sa.select(Booking)
+            .where(target.booking_filter(), Booking.status == BookingStatus.WAITLISTED)
+            .order_by(Booking.waitlist_position, Booking.id)
+            .limit(1)
+        )
+        if waiting is None:  # counters drifted; never promote past the real list
+            unit.waitlist_count = 0
+            break
+        waiting.status = BookingStatus.CONFIRMED
+        waiting.waitlist_position = None
+        waiting.confirmed_at = utcnow()
+        unit.confirmed_count += 1
+        unit.waitlist_count -= 1
+        promoted.append(waiting)
+    db.session.flush()
+    return promoted
+
+
+def cancel(booking: Booking, *, reason: CancelReason = CancelReason.PARTICIPANT) -> list[Booking]:
+    """Cancel a booking or leave the waiting list; a freed place goes to the next in line.
+
+    Returns the bookings promoted from the waiting list, in the same transaction.
+    """
+    target = target_of(booking)
+    unit = lock_places(target)
+    db.session.refresh(booking)
+    if booking.status == BookingStatus.CANCELLED:
+        raise BookingError("already_cancelled")
+    if reason == CancelReason.PARTICIPANT and has_started(target):
+        raise BookingError("cancel_started")
+    was_confirmed = booking.status == BookingStatus.CONFIRMED
+    booking.status = BookingStatus.CANCELLED
+    booking.cancel_reason = reason
+    booking.cancelled_at = utcnow()
+    booking.waitlist_position = None
+    if was_confirmed:
+        unit.confirmed_count -= 1
+        return promote(target, unit)
+    unit.waitlist_count -= 1
+    db.session.flush()
+    return []
+
+
+def upcoming_bookings_of(user: User) -> list[Booking]:
+    """Return the person's active bookings for what has not ended yet."""
+    bookings = db.session.scalars(
+        sa.select(Booking).where(Booking.user_id == user.id, Booking.status != BookingStatus.CANCELLED)
+    )
+    now = utcnow()
+    result = []
+    for booking in bookings:
+        sessions = [booking.session] if booking.session is not None else booking.offer.sessions
+        if any(s.ends_at > now and s.status == SessionStatus.SCHEDULED for s in sessions):
+            result.append(booking)
+    return result

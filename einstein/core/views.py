@@ -48,3 +48,9 @@ def set_language() -> ResponseReturnValue:
         current_user.locale = code
         db.session.commit()
     return redirect(target)
+
+
+@bp.get("/privacy")
+def privacy() -> ResponseReturnValue:
+    """Say in plain words what einstein keeps, why, and what people can do about it."""
+    return render_template("core/privacy.html")

@@ -27,8 +27,15 @@ def builds(kind: NotificationKind) -> Callable[[Builder], Builder]:
     return register
 
 
+def _load_builders() -> None:
+    # Each area keeps its e-mails beside its rules; importing registers them.
+    import einstein.auth.emails  # noqa: F401
+
+
 def build_message(notification: Notification) -> EmailMessage | None:
     """Return the e-mail for ``notification``, or None if it should no longer be sent."""
+    if not BUILDERS:
+        _load_builders()
     builder = BUILDERS.get(notification.kind)
     if builder is None:
         raise LookupError(f"no e-mail is written for {notification.kind.value}")

@@ -1,0 +1,340 @@
+"""Routes for signing up and in, the profile, privacy and roles."""
+
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+
+from einstein.auth import services
+from einstein.auth.access import can_set_role, role_required, signed_in
+from einstein.auth.forms import (
+    ChangePasswordForm,
+    DeleteAccountForm,
+    LoginForm,
+    NewPasswordForm,
+    PeopleSearchForm,
+    ProfileForm,
+    ResetRequestForm,
+    RoleForm,
+    SignupForm,
+)
+from einstein.auth.models import Audience, Role, User
+from einstein.auth.tokens import TokenError, read_reset_token, read_verify_token
+from einstein.db import db
+from einstein.extensions import limiter
+from einstein.urls import safe_next
+from einstein.views import FORM_INVALID, render_form
+
+bp = Blueprint("auth", __name__)
+
+
+def _login_identifier_key() -> str:
+    return "login:" + (request.form.get("identifier") or "").strip().lower()[:254]
+
+
+def _reset_email_key() -> str:
+    return "reset:" + (request.form.get("email") or "").strip().lower()[:254]
+
+
+def _failed(response: object) -> bool:
+    return getattr(response, "status_code", 200) == FORM_INVALID
+
+
+def _sign_in(user: User, remember: bool) -> None:
+    # A new session on every sign-in: nothing from before it (fixation) survives.
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+    services.start_login_session(user, remember=remember)
+    login_user(user, remember=remember)
+
+
+@bp.route("/signup", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["SIGNUP_RATE_LIMIT"], methods=["POST"])
+def signup() -> ResponseReturnValue:
+    """Make a participant account."""
+    if current_user.is_authenticated:
+        return redirect(url_for("courses.index"))
+    form = SignupForm()
+    if request.method == "GET":
+        form.locale.data = str(request.args.get("lang") or _current_locale())
+    if form.validate_on_submit():
+        try:
+            user = services.sign_up(
+                form.name.data,
+                email=form.email.data or None,
+                phone=form.phone.data or None,
+                password=form.password.data,
+                locale=form.locale.data,
+                audience=Audience(form.audience.data),
+            )
+        except services.AccountExistsError as error:
+            getattr(form, error.field).errors.append(
+                _("There is already an account with this e-mail address. Sign in, or reset your password.")
+                if error.field == "email"
+                else _("There is already an account with this phone number. Sign in instead.")
+            )
+        else:
+            _sign_in(user, remember=False)
+            db.session.commit()
+            if user.email:
+                flash(
+                    _("Welcome, %(name)s! We sent you an e-mail: please confirm your address.", name=user.name),
+                    "success",
+                )
+            else:
+                flash(_("Welcome, %(name)s! Your account is ready.", name=user.name), "success")
+            return redirect(url_for("courses.index"))
+    return render_form("auth/signup.html", form)
+
+
+def _current_locale() -> str:
+    from einstein.i18n import current_language
+
+    return current_language().code
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(
+    lambda: current_app.config["LOGIN_RATE_LIMIT_ACCOUNT"],
+    key_func=_login_identifier_key,
+    methods=["POST"],
+    deduct_when=_failed,
+)
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT_ADDRESS"], methods=["POST"], deduct_when=_failed)
+def login() -> ResponseReturnValue:
+    """Sign in with an e-mail address or phone number and a password."""
+    target = safe_next(request.args.get("next"), url_for("courses.index"))
+    if current_user.is_authenticated:
+        return redirect(target)
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = services.authenticate(form.identifier.data, form.password.data)
+        if user is not None:
+            _sign_in(user, remember=form.remember.data)
+            db.session.commit()
+            flash(_("You are signed in."), "success")
+            return redirect(target)
+        # The same words whether the account is unknown or the password wrong.
+        form.password.errors.append(_("This e-mail address or phone number and password do not match."))
+    return render_form("auth/login.html", form)
+
+
+@bp.post("/logout")
+def logout() -> ResponseReturnValue:
+    """Sign out, ending this sign-in on the server so the cookie cannot be used again."""
+    if current_user.is_authenticated:
+        services.end_login_session(current_user.get_id())
+        db.session.commit()
+        logout_user()
+    session.clear()
+    flash(_("You are signed out."), "info")
+    return redirect(url_for("courses.index"))
+
+
+@bp.get("/verify/<token>")
+def verify_email(token: str) -> ResponseReturnValue:
+    """Show the button that confirms an address (mail scanners follow links; people press buttons)."""
+    try:
+        user = read_verify_token(token)
+    except TokenError as error:
+        return render_template("auth/link_problem.html", expired=error.expired, kind="verify"), 400
+    return render_template("auth/verify.html", user=user, token=token)
+
+
+@bp.post("/verify/<token>")
+def confirm_email(token: str) -> ResponseReturnValue:
+    """Confirm the address the link was sent to."""
+    try:
+        user = read_verify_token(token)
+    except TokenError as error:
+        return render_template("auth/link_problem.html", expired=error.expired, kind="verify"), 400
+    if services.confirm_email(user):
+        db.session.commit()
+        flash(_("Thank you, your e-mail address is confirmed."), "success")
+    else:
+        flash(_("Your e-mail address was already confirmed."), "info")
+    return redirect(url_for("auth.profile") if current_user.is_authenticated else url_for("auth.login"))
+
+
+@bp.post("/account/verify")
+@signed_in
+@limiter.limit("5 per hour", key_func=lambda: f"verify:{current_user.id}")
+def resend_verification() -> ResponseReturnValue:
+    """Send the confirmation link again."""
+    if current_user.email and current_user.email_verified_at is None:
+        services.request_verification(current_user)
+        db.session.commit()
+        flash(_("We sent the link again. Please check your inbox (and the spam folder)."), "success")
+    return redirect(url_for("auth.profile"))
+
+
+@bp.route("/reset", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["RESET_RATE_LIMIT_ACCOUNT"], key_func=_reset_email_key, methods=["POST"])
+@limiter.limit(lambda: current_app.config["RESET_RATE_LIMIT_ADDRESS"], methods=["POST"])
+def reset_request() -> ResponseReturnValue:
+    """Ask for a reset link; the answer is the same whether or not the account exists."""
+    form = ResetRequestForm()
+    if form.validate_on_submit():
+        services.request_password_reset(form.email.data)
+        db.session.commit()
+        flash(_("If an account has this address, we have sent it a link. Please check your inbox."), "info")
+        return redirect(url_for("auth.login"))
+    return render_form("auth/reset_request.html", form)
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["RESET_RATE_LIMIT_ADDRESS"], methods=["POST"])
+def reset_password(token: str) -> ResponseReturnValue:
+    """Choose a new password with a single-use link."""
+    try:
+        user = read_reset_token(token)
+    except TokenError as error:
+        return render_template("auth/link_problem.html", expired=error.expired, kind="reset"), 400
+    form = NewPasswordForm()
+    form.personal = (user.name, user.email or "")
+    if form.validate_on_submit():
+        services.set_password(user, form.password.data)
+        services.confirm_email(user)  # the link came to this address
+        _sign_in(user, remember=False)
+        db.session.commit()
+        flash(_("Your password is changed and you are signed in. Other devices are signed out."), "success")
+        return redirect(url_for("courses.index"))
+    return render_form("auth/reset_password.html", form, token=token)
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@signed_in
+def profile() -> ResponseReturnValue:
+    """Show and change name, contact, language, 'about you' and e-mail preferences."""
+    user: User = current_user._get_current_object()  # type: ignore[attr-defined]
+    form = ProfileForm(obj=user if request.method == "GET" else None)
+    if request.method == "GET":
+        form.audience.data = user.audience.value
+    if form.validate_on_submit():
+        try:
+            needs_confirming = services.update_profile(
+                user,
+                name=form.name.data,
+                email=form.email.data or None,
+                phone=form.phone.data or None,
+                locale=form.locale.data,
+                audience=Audience(form.audience.data),
+                email_notifications=form.email_notifications.data,
+            )
+        except services.AccountExistsError as error:
+            getattr(form, error.field).errors.append(_("Another account uses this already."))
+        else:
+            db.session.commit()
+            session["lang"] = user.locale
+            flash(_("Your profile is saved."), "success")
+            if needs_confirming:
+                flash(_("We sent a link to your new address. Please confirm it to get e-mails."), "info")
+            return redirect(url_for("auth.profile"))
+    return render_form("auth/profile.html", form, user=user)
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@signed_in
+def change_password() -> ResponseReturnValue:
+    """Change the password; every other device is signed out."""
+    user: User = current_user._get_current_object()  # type: ignore[attr-defined]
+    form = ChangePasswordForm()
+    form.personal = (user.name, user.email or "")
+    if form.validate_on_submit():
+        if user.password_hash is not None and not services.check_password(user, form.current_password.data):
+            form.current_password.errors.append(_("This is not your current password."))
+        else:
+            services.set_password(user, form.password.data)
+            _sign_in(user, remember=False)
+            db.session.commit()
+            flash(_("Your password is changed. Other devices are signed out."), "success")
+            return redirect(url_for("auth.profile"))
+    return render_form("auth/change_password.html", form)
+
+
+@bp.get("/account/data.json")
+@signed_in
+def download_data() -> ResponseReturnValue:
+    """Give the person a JSON file of everything einstein holds about them."""
+    body = json.dumps(services.export_data(current_user), ensure_ascii=False, indent=2)
+    return current_app.response_class(
+        body,
+        mimetype="application/json",
+        headers={"Content-Disposition": 'attachment; filename="einstein-my-data.json"', "Cache-Control": "no-store"},
+    )
+
+
+@bp.route("/account/delete", methods=["GET", "POST"])
+@signed_in
+def delete_account() -> ResponseReturnValue:
+    """Ask for confirmation, then delete the account and its personal data."""
+    user: User = current_user._get_current_object()  # type: ignore[attr-defined]
+    form = DeleteAccountForm()
+    if form.validate_on_submit():
+        if user.password_hash is not None and not services.check_password(user, form.password.data or ""):
+            form.password.errors.append(_("This is not your password."))
+        else:
+            services.delete_account(user)
+            db.session.commit()
+            logout_user()
+            session.clear()
+            flash(_("Your account and your personal data are deleted. Thank you for taking part."), "success")
+            return redirect(url_for("courses.index"))
+    return render_form("auth/delete_account.html", form)
+
+
+@bp.get("/people")
+@role_required(Role.COORDINATOR)
+def people() -> ResponseReturnValue:
+    """List and find people, to change their role (coordinators and admins)."""
+    form = PeopleSearchForm(request.args)
+    query, role = None, None
+    if form.validate():
+        query = form.q.data or None
+        role = Role(form.role.data) if form.role.data else None
+    page = request.args.get("page", 1, type=int) or 1
+    pagination = db.paginate(services.search_people(query, role, page), page=max(page, 1), per_page=25, error_out=False)
+    return render_template(
+        "auth/people.html", form=form, pagination=pagination, roles=list(Role), can_set_role=can_set_role
+    )
+
+
+@bp.post("/people/<int:user_id>/role")
+@role_required(Role.COORDINATOR)
+def set_role(user_id: int) -> ResponseReturnValue:
+    """Change someone's role, within what the current role may give."""
+    target = db.get_or_404(User, user_id)
+    form = RoleForm()
+    if not form.validate_on_submit():
+        flash(_("Please choose a role."), "error")
+        return redirect(url_for("auth.people")), 303
+    new_role = Role(form.role.data)
+    if not can_set_role(current_user, target, new_role):
+        abort(403)
+    services.set_role(target, new_role)
+    db.session.commit()
+    flash(_("%(name)s is now: %(role)s.", name=target.name, role=new_role.label), "success")
+    return redirect(safe_next(request.form.get("next"), url_for("auth.people")))
+
+
+@bp.post("/people/<int:user_id>/trusted")
+@role_required(Role.COORDINATOR)
+def set_trusted(user_id: int) -> ResponseReturnValue:
+    """Mark a volunteer as trusted (their activities skip approval), or not."""
+    target = db.get_or_404(User, user_id)
+    if target.role != Role.VOLUNTEER:
+        flash(_("Only volunteers can be trusted this way."), "error")
+        return redirect(url_for("auth.people"))
+    target.trusted = request.form.get("trusted") == "1"
+    db.session.commit()
+    if target.trusted:
+        flash(_("%(name)s's activities will be published without waiting for approval.", name=target.name), "success")
+    else:
+        flash(_("%(name)s's activities will wait for approval again.", name=target.name), "success")
+    return redirect(safe_next(request.form.get("next"), url_for("auth.people")))

@@ -1,0 +1,119 @@
+"""The base of every form: tidy text, refuse invisible and control characters, say what is wrong.
+
+Every text field is NFC-normalised and trimmed. Control characters, bidirectional overrides and
+invisible characters that can disguise text ("Trojan source" tricks, zero-width spaces) are
+refused with a clear message. Joiners (ZWNJ, ZWJ) stay allowed: Persian needs them.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import Field, Form, PasswordField, SelectChoice, StringField, TextAreaField
+from wtforms.validators import ValidationError
+
+#: Never allowed in any text: direction overrides and isolates, invisible spaces, BOM.
+_HOSTILE = {
+    *range(0x202A, 0x202F),  # LRE, RLE, PDF, LRO, RLO
+    *range(0x2066, 0x206A),  # LRI, RLI, FSI, PDI
+    0x200B,  # zero-width space
+    0x2060,  # word joiner
+    0xFEFF,  # byte order mark / zero-width no-break space
+    0x180E,  # Mongolian vowel separator
+    0x115F,
+    0x1160,
+    0x3164,
+    0xFFA0,  # Hangul fillers, used to fake empty names
+}
+#: Also not allowed in one-line fields such as names: direction marks.
+_MARKS = {0x200E, 0x200F, 0x061C}
+#: Allowed format characters: zero-width non-joiner and joiner (Persian words and names need them).
+_JOINERS = {0x200C, 0x200D}
+
+
+def hostile_character(text: str, multiline: bool) -> str | None:
+    """Return the first character that must not be in this kind of field, if any."""
+    for ch in text:
+        code = ord(ch)
+        if multiline and ch in "\n\r\t":
+            continue
+        category = unicodedata.category(ch)
+        if code in _HOSTILE or category in {"Cc", "Cs", "Co", "Cn"}:
+            return ch
+        if category == "Cf" and code not in _JOINERS:
+            return ch
+        if not multiline and code in _MARKS:
+            return ch
+    return None
+
+
+def tidy(value: Any) -> Any:
+    """Normalise to NFC and trim; leaves non-strings alone."""
+    if isinstance(value, str):
+        return unicodedata.normalize("NFC", value).strip()
+    return value
+
+
+def tidy_line(value: Any) -> Any:
+    """Normalise a one-line value and fold runs of spaces into one."""
+    value = tidy(value)
+    if isinstance(value, str):
+        return " ".join(value.split())
+    return value
+
+
+class BaseForm(FlaskForm):
+    """A Flask-WTF form (with CSRF) whose text fields are tidied and checked for hostile text."""
+
+    class Meta:
+        def bind_field(self, form: Form, unbound_field: Any, options: dict[str, Any]) -> Field:
+            field_class = unbound_field.field_class
+            if issubclass(field_class, StringField) and not issubclass(field_class, PasswordField):
+                multiline = issubclass(field_class, TextAreaField)
+                filters = [tidy if multiline else tidy_line, *unbound_field.kwargs.get("filters", ())]
+                return unbound_field.bind(form=form, filters=filters, **options)
+            return unbound_field.bind(form=form, **options)
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        """Run the field validators after checking every text field for hostile characters."""
+        valid = super().validate(extra_validators)
+        for field in self:
+            if not isinstance(field, StringField) or isinstance(field, PasswordField):
+                continue
+            if isinstance(field.data, str) and hostile_character(field.data, isinstance(field, TextAreaField)):
+                field.errors = [*field.errors, str(HOSTILE_MESSAGE)]
+                valid = False
+        return valid
+
+
+HOSTILE_MESSAGE = _l(
+    "Please remove invisible or special control characters (such as direction marks or "
+    "zero-width spaces) and type the text again."
+)
+
+
+class PlainName:
+    """Allow letters and marks of any script, digits, spaces and the punctuation names use."""
+
+    ALLOWED_PUNCTUATION = set(" '’‘-.,()‐")
+
+    def __init__(self, message: Any = None) -> None:
+        self.message = message or _l("Use letters, spaces, hyphens and apostrophes only.")
+
+    def __call__(self, form: Form, field: Field) -> None:
+        value = field.data or ""
+        for ch in value:
+            category = unicodedata.category(ch)
+            if category[0] in {"L", "M", "N"} or ch in self.ALLOWED_PUNCTUATION or ch in {"\u200c", "\u200d"}:
+                continue
+            raise ValidationError(str(self.message))
+        if not any(unicodedata.category(ch)[0] == "L" for ch in value):
+            raise ValidationError(str(_l("Please type a name with letters.")))
+
+
+def choices(pairs: Any, **render_kw: Any) -> list[SelectChoice]:
+    """Turn ``(value, label)`` pairs into WTForms choices."""
+    return [SelectChoice(str(value), label, render_kw=dict(render_kw)) for value, label in pairs]

@@ -1,0 +1,156 @@
+"""A participant signs up: with e-mail or phone, in their language, optionally saying who they are."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from einstein.db import db
+from einstein.models import Audience, NotificationKind, Role, User
+from tests.support.hostile import GOOD_NAMES, HOSTILE_LINES
+from tests.support.outbox import queued
+
+GOOD = {
+    "name": "Amal Yusuf",
+    "email": "Amal@Example.org",
+    "phone": "",
+    "password": "groene fiets bij de molen",
+    "password_again": "groene fiets bij de molen",
+    "locale": "ar",
+    "audience": "newcomer",
+    "accept_privacy": "y",
+}
+
+
+def _users(app) -> list[User]:
+    with app.app_context():
+        users = list(db.session.scalars(sa.select(User)))
+        db.session.expunge_all()
+        return users
+
+
+def test_sign_up_with_email(app, client) -> None:
+    response = client.post("/signup", data=GOOD)
+    assert response.status_code == 302
+    [user] = _users(app)
+    assert (user.name, user.email, user.locale, user.audience, user.role) == (
+        "Amal Yusuf",
+        "amal@example.org",
+        "ar",
+        Audience.NEWCOMER,
+        Role.PARTICIPANT,
+    )
+    assert user.password_hash.startswith("$argon2id$")
+    assert user.email_verified_at is None
+    assert [n.kind for n in queued(app)] == [NotificationKind.VERIFY_EMAIL]
+    # signed in straight away, and the pages are in Arabic
+    page = client.get("/account").get_data(as_text=True)
+    assert 'lang="ar" dir="rtl"' in page
+
+
+def test_sign_up_with_phone_only(app, client) -> None:
+    response = client.post("/signup", data={**GOOD, "email": "", "phone": "06 1234 5678"})
+    assert response.status_code == 302
+    [user] = _users(app)
+    assert user.email is None and user.phone == "+31612345678"
+    assert queued(app) == []
+    client.post("/logout")
+    response = client.post("/login", data={"identifier": "0612345678", "password": GOOD["password"]})
+    assert response.status_code == 302
+
+
+def test_audience_is_optional(app, client) -> None:
+    data = {k: v for k, v in GOOD.items() if k != "audience"}
+    assert client.post("/signup", data=data).status_code == 422  # a choice must be made, "rather not say" is default
+    assert client.post("/signup", data={**GOOD, "audience": "unsaid"}).status_code == 302
+    assert _users(app)[0].audience == Audience.UNSAID
+
+
+def test_email_or_phone_is_needed(app, client) -> None:
+    response = client.post("/signup", data={**GOOD, "email": "", "phone": ""}, headers={"Accept-Language": "en"})
+    assert response.status_code == 422
+    assert "Please give an e-mail address or a phone number" in response.get_data(as_text=True)
+    assert _users(app) == []
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"password": "password123", "password_again": "password123"}, "too easy to guess"),
+        ({"password": "kort", "password_again": "kort"}, "at least 10 characters"),
+        ({"password": "amal yusuf amal", "password_again": "amal yusuf amal"}, "too easy to guess"),
+        ({"password_again": "something else entirely"}, "not the same"),
+        ({"email": "not-an-address"}, "Please type an e-mail address"),
+        ({"phone": "12"}, "Please type a phone number"),
+        ({"accept_privacy": ""}, "tick the box"),
+        ({"locale": "xx"}, "Not a valid choice"),
+        ({"audience": "asylum-seeker"}, "Not a valid choice"),
+    ],
+)
+def test_bad_input_is_explained(app, client, change, message) -> None:
+    response = client.post("/signup", data={**GOOD, **change}, headers={"Accept-Language": "en"})
+    assert response.status_code == 422
+    assert message in response.get_data(as_text=True)
+    assert _users(app) == []
+
+
+@pytest.mark.parametrize("name", list(HOSTILE_LINES), ids=list(HOSTILE_LINES))
+def test_hostile_names_are_refused(app, client, name) -> None:
+    response = client.post("/signup", data={**GOOD, "name": HOSTILE_LINES[name]}, headers={"Accept-Language": "en"})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "<script>alert(1)</script>" not in page
+    assert 'id="form-problem"' in page
+    assert _users(app) == []
+
+
+@pytest.mark.parametrize("field", ["email", "phone"])
+@pytest.mark.parametrize("value", ["\u202e", "x" * 10_000, "<script>", "'; DROP TABLE users;--", "a@b.c\u200b"])
+def test_hostile_contact_details_are_refused(app, client, field, value) -> None:
+    response = client.post("/signup", data={**GOOD, field: value})
+    assert response.status_code == 422
+    assert _users(app) == []
+
+
+@pytest.mark.parametrize("value", ["\u202e", "x" * 10_000, "<script>", "a\x00b" * 5])
+def test_hostile_passwords_are_refused(app, client, value) -> None:
+    response = client.post("/signup", data={**GOOD, "password": value, "password_again": value})
+    assert response.status_code == 422
+    assert _users(app) == []
+
+
+def test_a_password_may_contain_any_printable_text(app, client) -> None:
+    # Passwords are hashed, never put in a query or a page: SQL and HTML are just characters here.
+    password = "'; DROP TABLE users;-- <b>"
+    assert client.post("/signup", data={**GOOD, "password": password, "password_again": password}).status_code == 302
+    client.post("/logout")
+    assert client.post("/login", data={"identifier": GOOD["email"], "password": password}).status_code == 302
+
+
+@pytest.mark.parametrize("name", GOOD_NAMES)
+def test_names_in_every_script_are_welcome(app, client, name) -> None:
+    response = client.post("/signup", data={**GOOD, "name": name})
+    assert response.status_code == 302
+    assert _users(app)[0].name == name
+
+
+def test_an_address_in_use_is_refused_kindly(app, client, participant) -> None:
+    response = client.post(
+        "/signup", data={**GOOD, "email": participant.email.upper()}, headers={"Accept-Language": "en"}
+    )
+    assert response.status_code == 422
+    assert "There is already an account with this e-mail address" in response.get_data(as_text=True)
+    assert len(_users(app)) == 1
+
+
+def test_the_form_is_in_the_readers_language(client) -> None:
+    page = client.get("/signup", headers={"Accept-Language": "ar"}).get_data(as_text=True)
+    assert 'lang="ar" dir="rtl"' in page
+    assert '<option lang="ar" selected value="ar">' in page
+
+
+def test_there_is_no_field_for_legal_status_anywhere() -> None:
+    forbidden = ("bsn", "nationality", "v_number", "vnumber", "legal", "residence", "permit", "asylum", "citizenship")
+    for table in db.metadata.sorted_tables:
+        for column in table.columns:
+            assert not any(word in column.name.lower() for word in forbidden), f"{table.name}.{column.name}"

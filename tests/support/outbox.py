@@ -1,0 +1,38 @@
+"""Send what the outbox holds, through the app's real mail path, as a worker would."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Flask
+
+from einstein.db import db, utcnow
+from einstein.notifications import services
+from einstein.notifications.models import Notification, NotificationKind, NotificationStatus
+
+
+def deliver(app: Flask) -> services.DeliveryReport:
+    """Send every due, pending e-mail now."""
+    with app.app_context():
+        ids = list(
+            db.session.scalars(
+                sa.select(Notification.id).where(
+                    Notification.status == NotificationStatus.PENDING, Notification.due_at <= utcnow()
+                )
+            )
+        )
+        return services.deliver(ids)
+
+
+def queued(app: Flask, kind: NotificationKind | None = None, **filters: Any) -> list[Notification]:
+    """Outbox rows, optionally of one kind and matching column filters."""
+    with app.app_context():
+        query = sa.select(Notification).order_by(Notification.id)
+        if kind is not None:
+            query = query.where(Notification.kind == kind)
+        for name, value in filters.items():
+            query = query.where(getattr(Notification, name) == value)
+        rows = list(db.session.scalars(query))
+        db.session.expunge_all()
+        return rows

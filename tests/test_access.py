@@ -1,0 +1,165 @@
+"""Every route, for every role, against one table of who may do what.
+
+Adding a route without adding it to ``TABLE`` fails ``test_every_route_is_in_the_table``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from einstein.db import db
+from einstein.models import Role, User
+
+ROLES = ["anonymous", "participant", "other_participant", "volunteer", "other_volunteer", "coordinator", "admin"]
+EVERYONE = frozenset(ROLES)
+SIGNED_IN = EVERYONE - {"anonymous"}
+VOLUNTEERS = frozenset({"volunteer", "other_volunteer", "coordinator", "admin"})
+COORDINATORS = frozenset({"coordinator", "admin"})
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Who may use one route with one method, and how to call it."""
+
+    allowed: frozenset[str]
+    url: Callable[[dict[str, Any]], str]
+    data: Callable[[dict[str, Any]], dict[str, Any]] = field(default=lambda world: {})
+    #: What a signed-in person who may not gets: 403, or 404 where existence is not revealed.
+    denied: int = 403
+
+
+def fixed(path: str) -> Callable[[dict[str, Any]], str]:
+    return lambda world: path
+
+
+#: (endpoint, method) -> Rule
+TABLE: dict[tuple[str, str], Rule] = {
+    ("static", "GET"): Rule(EVERYONE, fixed("/static/css/app.css")),
+    ("core.healthz", "GET"): Rule(EVERYONE, fixed("/healthz")),
+    ("core.language", "GET"): Rule(EVERYONE, fixed("/language")),
+    ("core.set_language", "POST"): Rule(EVERYONE, fixed("/language"), lambda w: {"lang": "ar"}),
+    ("core.privacy", "GET"): Rule(EVERYONE, fixed("/privacy")),
+    ("courses.index", "GET"): Rule(EVERYONE, fixed("/")),
+    ("auth.signup", "GET"): Rule(EVERYONE, fixed("/signup")),
+    ("auth.signup", "POST"): Rule(EVERYONE, fixed("/signup")),
+    ("auth.login", "GET"): Rule(EVERYONE, fixed("/login")),
+    ("auth.login", "POST"): Rule(EVERYONE, fixed("/login")),
+    ("auth.logout", "POST"): Rule(EVERYONE, fixed("/logout")),
+    ("auth.verify_email", "GET"): Rule(EVERYONE, lambda w: f"/verify/{w['verify_token']}"),
+    ("auth.confirm_email", "POST"): Rule(EVERYONE, lambda w: f"/verify/{w['verify_token']}"),
+    ("auth.resend_verification", "POST"): Rule(SIGNED_IN, fixed("/account/verify")),
+    ("auth.reset_request", "GET"): Rule(EVERYONE, fixed("/reset")),
+    ("auth.reset_request", "POST"): Rule(EVERYONE, fixed("/reset")),
+    ("auth.reset_password", "GET"): Rule(EVERYONE, lambda w: f"/reset/{w['reset_token']}"),
+    ("auth.reset_password", "POST"): Rule(EVERYONE, lambda w: f"/reset/{w['reset_token']}"),
+    ("auth.profile", "GET"): Rule(SIGNED_IN, fixed("/account")),
+    ("auth.profile", "POST"): Rule(SIGNED_IN, fixed("/account")),
+    ("auth.change_password", "GET"): Rule(SIGNED_IN, fixed("/account/password")),
+    ("auth.change_password", "POST"): Rule(SIGNED_IN, fixed("/account/password")),
+    ("auth.download_data", "GET"): Rule(SIGNED_IN, fixed("/account/data.json")),
+    ("auth.delete_account", "GET"): Rule(SIGNED_IN, fixed("/account/delete")),
+    ("auth.delete_account", "POST"): Rule(SIGNED_IN, fixed("/account/delete")),
+    ("auth.people", "GET"): Rule(COORDINATORS, fixed("/people")),
+    ("auth.set_role", "POST"): Rule(
+        COORDINATORS, lambda w: f"/people/{w['target'].id}/role", lambda w: {"role": "volunteer"}
+    ),
+    ("auth.set_trusted", "POST"): Rule(
+        COORDINATORS, lambda w: f"/people/{w['target'].id}/trusted", lambda w: {"trusted": "1"}
+    ),
+}
+
+
+def _routes(app: Flask) -> set[tuple[str, str]]:
+    return {
+        (rule.endpoint, method)
+        for rule in app.url_map.iter_rules()
+        for method in rule.methods or ()
+        if method not in {"HEAD", "OPTIONS"}
+    }
+
+
+def test_every_route_is_in_the_table(app) -> None:
+    routes = _routes(app)
+    missing = routes - set(TABLE)
+    stale = set(TABLE) - routes
+    assert not missing, f"routes without a rule in tests/test_access.py: {sorted(missing)}"
+    assert not stale, f"rules for routes that no longer exist: {sorted(stale)}"
+
+
+@pytest.fixture
+def world(
+    app, make_user, participant, other_participant, volunteer, other_volunteer, coordinator, admin
+) -> dict[str, Any]:
+    """People of every role and the things the routes are about."""
+    from einstein.auth.tokens import make_reset_token, make_verify_token
+
+    people = {
+        "participant": participant,
+        "other_participant": other_participant,
+        "volunteer": volunteer,
+        "other_volunteer": other_volunteer,
+        "coordinator": coordinator,
+        "admin": admin,
+    }
+    target = make_user(role=Role.PARTICIPANT, email_verified_at=None)
+    with app.app_context():
+        target_row = db.session.get(User, target.id)
+        world = {
+            "people": people,
+            "target": target,
+            "verify_token": make_verify_token(target_row),
+            "reset_token": make_reset_token(target_row),
+        }
+    world.update(extra_world(app, people))
+    return world
+
+
+def extra_world(app: Flask, people: dict[str, Any]) -> dict[str, Any]:
+    """Objects later areas add for their routes (offers, bookings, ...)."""
+    return {}
+
+
+def _is_login_redirect(response) -> bool:
+    # Flask-Login's refusal: "sign in first, then come back here".
+    return response.status_code == 302 and "/login?next=" in response.headers.get("Location", "")
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_each_role_gets_exactly_what_the_table_says(app, world, role) -> None:
+    app.config["RATELIMIT_ENABLED"] = False
+    problems = []
+    for (_endpoint, method), rule in sorted(TABLE.items()):
+        client = app.test_client()
+        if role != "anonymous":
+            client.sign_in(world["people"][role])
+        url = rule.url(world)
+        if method == "GET":
+            response = client.get(url)
+        else:
+            response = client.open(url, method=method, data={**rule.data(world), "csrf_token": client.csrf_token()})
+        status = response.status_code
+        response.close()
+        if status >= 500:
+            problems.append(f"{method} {url} as {role}: {status}")
+        elif role in rule.allowed:
+            if status in {401, 403} or _is_login_redirect(response):
+                problems.append(f"{method} {url} as {role}: refused ({status}) but the table allows it")
+        elif role == "anonymous":
+            if not _is_login_redirect(response):
+                problems.append(f"{method} {url} as anonymous: {status}, expected a redirect to sign in")
+        elif status != rule.denied:
+            problems.append(f"{method} {url} as {role}: {status}, expected {rule.denied}")
+    assert not problems, "\n".join(problems)
+
+
+def test_a_new_route_without_a_rule_is_noticed(app) -> None:
+    @app.get("/__new-page")
+    def new_page() -> str:
+        return "new"
+
+    assert ("new_page", "GET") in _routes(app) - set(TABLE)
