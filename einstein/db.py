@@ -79,6 +79,17 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 
 
+#: Indexes that exist only on PostgreSQL (they need an extension SQLite does not have).
+POSTGRESQL_ONLY_INDEXES = frozenset({"ix_offers_search_text_trgm"})
+
+
+def include_in_schema_comparison(dialect: str, name: str | None, type_: str) -> bool:
+    """Tell Alembic's autogenerate which objects to compare on this kind of database."""
+    if type_ == "index" and name in POSTGRESQL_ONLY_INDEXES:
+        return dialect == "postgresql"
+    return True
+
+
 def configure_engine(app: Any) -> None:
     """Make SQLite behave like a database that can take concurrent bookings.
 

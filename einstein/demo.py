@@ -28,7 +28,7 @@ from einstein.courses.models import (
     Organisation,
     SessionLanguage,
 )
-from einstein.courses.services import series_times
+from einstein.courses.services import refresh_search_text, series_times
 from einstein.db import db, utcnow
 from einstein.i18n import TIMEZONE
 
@@ -370,6 +370,7 @@ def seed_demo(today: date | None = None) -> SeedReport:
             offer.approved_at = utcnow()
         for locale, (title, description) in spec.translations.items():
             offer.translations.append(OfferTranslation(locale=locale, title=title, description=description))
+        refresh_search_text(offer)
         first = _next_weekday(today, spec.weekday)
         for starts_at, ends_at in series_times(first, spec.start, spec.end, spec.count, spec.every_weeks):
             session = OfferSession(starts_at=starts_at, ends_at=ends_at, location=location, capacity=spec.capacity)

@@ -10,10 +10,12 @@ from __future__ import annotations
 import unicodedata
 from typing import Any
 
+from flask_babel import get_translations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import Field, Form, PasswordField, SelectChoice, StringField, TextAreaField
+from wtforms import Field, Form, PasswordField, SelectChoice, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
 
 #: Never allowed in any text: direction overrides and isolates, invisible spaces, BOM.
 _HOSTILE = {
@@ -65,10 +67,23 @@ def tidy_line(value: Any) -> Any:
     return value
 
 
+class _CatalogueTranslations:
+    """Let WTForms' own messages ("Not a valid choice.") come from einstein's catalogues."""
+
+    def gettext(self, string: str) -> str:
+        return get_translations().ugettext(string)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return get_translations().ungettext(singular, plural, n)
+
+
 class BaseForm(FlaskForm):
     """A Flask-WTF form (with CSRF) whose text fields are tidied and checked for hostile text."""
 
     class Meta:
+        def get_translations(self, form: Form) -> _CatalogueTranslations:
+            return _CatalogueTranslations()
+
         def bind_field(self, form: Form, unbound_field: Any, options: dict[str, Any]) -> Field:
             field_class = unbound_field.field_class
             if issubclass(field_class, StringField) and not issubclass(field_class, PasswordField):
@@ -117,3 +132,10 @@ class PlainName:
 def choices(pairs: Any, **render_kw: Any) -> list[SelectChoice]:
     """Turn ``(value, label)`` pairs into WTForms choices."""
     return [SelectChoice(str(value), label, render_kw=dict(render_kw)) for value, label in pairs]
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """Several choices as checkboxes (rendered as a fieldset by ``macros/forms.html``)."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()

@@ -118,6 +118,22 @@ def language_name(code: str) -> str:
         return code
 
 
+def today_iso() -> str:
+    """Today's date in Utrecht, as YYYY-MM-DD."""
+    from einstein.db import utcnow
+
+    return utcnow().astimezone(TIMEZONE).date().isoformat()
+
+
+def days_from_today(days: int) -> str:
+    """The date ``days`` after today in Utrecht, as YYYY-MM-DD."""
+    from datetime import timedelta
+
+    from einstein.db import utcnow
+
+    return (utcnow().astimezone(TIMEZONE).date() + timedelta(days=days)).isoformat()
+
+
 def init_app(app: Flask) -> None:
     """Expose the language helpers to templates."""
     app.jinja_env.filters["when"] = format_when
@@ -125,3 +141,5 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["language_name"] = language_name
     app.jinja_env.globals["LANGUAGES"] = LANGUAGES
     app.jinja_env.globals["current_language"] = current_language
+    app.jinja_env.globals["today_iso"] = today_iso
+    app.jinja_env.globals["days_from_today"] = days_from_today

@@ -88,6 +88,7 @@ class OfferFactory(Base):
     organiser = factory.SubFactory(UserFactory, role=Role.VOLUNTEER)
     capacity = 10
     waitlist_enabled = True
+    search_text = factory.LazyAttribute(lambda o: f"{o.title} {o.description}".lower())
 
 
 class SessionFactory(Base):
@@ -95,7 +96,7 @@ class SessionFactory(Base):
         model = OfferSession
 
     offer = factory.SubFactory(OfferFactory)
-    starts_at = factory.LazyFunction(lambda: (utcnow() + timedelta(days=3)).replace(microsecond=0))
+    starts_at = factory.LazyFunction(lambda: (utcnow() + timedelta(days=3)).replace(second=0, microsecond=0))
     ends_at = factory.LazyAttribute(lambda o: o.starts_at + timedelta(hours=2))
     location = factory.SelfAttribute("offer.location")
     capacity = factory.SelfAttribute("offer.capacity")

@@ -20,6 +20,8 @@ EVERYONE = frozenset(ROLES)
 SIGNED_IN = EVERYONE - {"anonymous"}
 VOLUNTEERS = frozenset({"volunteer", "other_volunteer", "coordinator", "admin"})
 COORDINATORS = frozenset({"coordinator", "admin"})
+#: The organiser of the world's offers is "volunteer"; coordinators and admins may change any offer.
+ORGANISER = frozenset({"volunteer", "coordinator", "admin"})
 
 
 @dataclass(frozen=True)
@@ -29,7 +31,8 @@ class Rule:
     allowed: frozenset[str]
     url: Callable[[dict[str, Any]], str]
     data: Callable[[dict[str, Any]], dict[str, Any]] = field(default=lambda world: {})
-    #: What a signed-in person who may not gets: 403, or 404 where existence is not revealed.
+    #: What a person who may not gets: 403 (anonymous: sign in first), or 404 (for everyone) where
+    #: the page's existence is not revealed.
     denied: int = 403
 
 
@@ -71,6 +74,28 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("auth.set_trusted", "POST"): Rule(
         COORDINATORS, lambda w: f"/people/{w['target'].id}/trusted", lambda w: {"trusted": "1"}
     ),
+    # the catalogue
+    ("courses.offer_detail", "GET"): Rule(ORGANISER, lambda w: f"/offers/{w['pending'].id}", denied=404),
+    ("courses.offer_ics", "GET"): Rule(EVERYONE, lambda w: f"/offers/{w['offer'].id}.ics"),
+    ("courses.session_ics", "GET"): Rule(EVERYONE, lambda w: f"/sessions/{w['session'].id}.ics"),
+    ("courses.new_offer", "GET"): Rule(VOLUNTEERS, fixed("/offers/new/activity")),
+    ("courses.new_offer", "POST"): Rule(VOLUNTEERS, fixed("/offers/new/activity")),
+    ("courses.edit_offer", "GET"): Rule(ORGANISER, lambda w: f"/offers/{w['offer'].id}/edit"),
+    ("courses.edit_offer", "POST"): Rule(ORGANISER, lambda w: f"/offers/{w['offer'].id}/edit"),
+    ("courses.add_sessions", "GET"): Rule(ORGANISER, lambda w: f"/offers/{w['offer'].id}/sessions/new"),
+    ("courses.add_sessions", "POST"): Rule(ORGANISER, lambda w: f"/offers/{w['offer'].id}/sessions/new"),
+    ("courses.translation", "GET"): Rule(ORGANISER, lambda w: f"/offers/{w['offer'].id}/translations/ar"),
+    ("courses.translation", "POST"): Rule(ORGANISER, lambda w: f"/offers/{w['offer'].id}/translations/ar"),
+    ("courses.cancel_offer", "GET"): Rule(ORGANISER, lambda w: f"/offers/{w['offer'].id}/cancel"),
+    ("courses.cancel_offer", "POST"): Rule(ORGANISER, lambda w: f"/offers/{w['offer'].id}/cancel"),
+    ("courses.edit_session", "GET"): Rule(ORGANISER, lambda w: f"/sessions/{w['session'].id}/edit"),
+    ("courses.edit_session", "POST"): Rule(ORGANISER, lambda w: f"/sessions/{w['session'].id}/edit"),
+    ("courses.cancel_session", "GET"): Rule(ORGANISER, lambda w: f"/sessions/{w['session'].id}/cancel"),
+    ("courses.cancel_session", "POST"): Rule(ORGANISER, lambda w: f"/sessions/{w['session'].id}/cancel"),
+    ("courses.my_offers", "GET"): Rule(VOLUNTEERS, fixed("/my/offers")),
+    ("courses.review", "GET"): Rule(COORDINATORS, fixed("/review")),
+    ("courses.approve", "POST"): Rule(COORDINATORS, lambda w: f"/offers/{w['pending'].id}/approve"),
+    ("courses.reject", "POST"): Rule(COORDINATORS, lambda w: f"/offers/{w['pending'].id}/reject"),
 }
 
 
@@ -120,8 +145,19 @@ def world(
 
 
 def extra_world(app: Flask, people: dict[str, Any]) -> dict[str, Any]:
-    """Objects later areas add for their routes (offers, bookings, ...)."""
-    return {}
+    """Offers, sessions and bookings the routes are about, organised by "volunteer"."""
+    from einstein.models import OfferStatus
+    from tests import factories
+
+    with app.app_context():
+        organiser = db.session.get(User, people["volunteer"].id)
+        session = factories.SessionFactory(offer__organiser=organiser)
+        pending = factories.OfferFactory(organiser=organiser, status=OfferStatus.PENDING)
+        world = {"offer": session.offer, "session": session, "pending": pending}
+        for value in world.values():
+            db.session.refresh(value)
+        db.session.expunge_all()
+    return world
 
 
 def _is_login_redirect(response) -> bool:
@@ -149,7 +185,7 @@ def test_each_role_gets_exactly_what_the_table_says(app, world, role) -> None:
         elif role in rule.allowed:
             if status in {401, 403} or _is_login_redirect(response):
                 problems.append(f"{method} {url} as {role}: refused ({status}) but the table allows it")
-        elif role == "anonymous":
+        elif role == "anonymous" and rule.denied != 404:
             if not _is_login_redirect(response):
                 problems.append(f"{method} {url} as anonymous: {status}, expected a redirect to sign in")
         elif status != rule.denied:

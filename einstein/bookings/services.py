@@ -19,6 +19,9 @@ from einstein.auth.models import User
 from einstein.bookings.models import Booking, BookingSource, BookingStatus, CancelReason
 from einstein.courses.models import Offer, OfferSession, OfferStatus, SessionStatus
 from einstein.db import db, utcnow
+from einstein.notifications import reminders
+from einstein.notifications import services as outbox
+from einstein.notifications.models import NotificationKind
 
 #: What a participant is told when a booking cannot be made, in one place.
 ERRORS = {
@@ -32,6 +35,9 @@ ERRORS = {
     "wrong_kind": _l("A course is booked as a whole, not one session at a time."),
     "already_cancelled": _l("This booking was already cancelled."),
     "cancel_started": _l("This has already started, so the booking can no longer be cancelled here."),
+    "capacity_below_booked": _l(
+        "There are already %(booked)d people booked: the number of places cannot be lower than that."
+    ),
 }
 
 #: Booking references avoid letters and digits that are easy to confuse (0/O, 1/I/L, 5/S, 2/Z).
@@ -41,13 +47,14 @@ REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRTUVWXY346789"
 class BookingError(Exception):
     """A booking that cannot be made, with a message for the person."""
 
-    def __init__(self, code: str) -> None:
+    def __init__(self, code: str, **values: object) -> None:
         super().__init__(code)
         self.code = code
+        self.values = values
 
     @property
     def message(self) -> str:
-        return str(ERRORS[self.code])
+        return str(ERRORS[self.code]) % self.values if self.values else str(ERRORS[self.code])
 
 
 @dataclass
@@ -166,7 +173,18 @@ def book(
     booking.cancelled_at = None
     booking.confirmed_at = now if status == BookingStatus.CONFIRMED else None
     db.session.flush()
+    if status == BookingStatus.CONFIRMED:
+        _confirmed(booking, NotificationKind.BOOKING_CONFIRMED)
+    else:
+        outbox.queue(NotificationKind.BOOKING_WAITLISTED, user, booking=booking)
     return booking
+
+
+def _confirmed(booking: Booking, kind: NotificationKind) -> None:
+    """Tell the person their place is confirmed, and plan their reminders."""
+    if booking.user is not None:
+        outbox.queue(kind, booking.user, booking=booking)
+    reminders.plan_for_booking(booking)
 
 
 def waitlist_place(booking: Booking) -> int | None:
@@ -220,10 +238,12 @@ def promote(target: Target, unit: Offer | OfferSession) -> list[Booking]:
         unit.waitlist_count -= 1
         promoted.append(waiting)
     db.session.flush()
+    for booking in promoted:
+        _confirmed(booking, NotificationKind.BOOKING_PROMOTED)
     return promoted
 
 
-def cancel(booking: Booking, *, reason: CancelReason = CancelReason.PARTICIPANT) -> list[Booking]:
+def cancel(booking: Booking, *, reason: CancelReason = CancelReason.PARTICIPANT, notify: bool = True) -> list[Booking]:
     """Cancel a booking or leave the waiting list; a freed place goes to the next in line.
 
     Returns the bookings promoted from the waiting list, in the same transaction.
@@ -240,12 +260,54 @@ def cancel(booking: Booking, *, reason: CancelReason = CancelReason.PARTICIPANT)
     booking.cancel_reason = reason
     booking.cancelled_at = utcnow()
     booking.waitlist_position = None
+    reminders.cancel_for_booking(booking)
+    if notify and booking.user is not None:
+        outbox.queue(
+            NotificationKind.BOOKING_CANCELLED,
+            booking.user,
+            booking=booking,
+            payload={"was": "confirmed" if was_confirmed else "waitlisted"},
+        )
     if was_confirmed:
         unit.confirmed_count -= 1
         return promote(target, unit)
     unit.waitlist_count -= 1
     db.session.flush()
     return []
+
+
+def change_capacity(target: Target, capacity: int) -> list[Booking]:
+    """Set the places of a course or session; more places go to the waiting list at once.
+
+    Fewer places than are booked is refused: nobody loses a confirmed place this way.
+    """
+    unit = lock_places(target)
+    if capacity < unit.confirmed_count:
+        raise BookingError("capacity_below_booked", booked=unit.confirmed_count)
+    unit.capacity = capacity
+    if target.session is None:
+        for session in target.offer.sessions:
+            session.capacity = capacity
+    return promote(target, unit)
+
+
+def end_all(target: Target, reason: CancelReason) -> list[Booking]:
+    """End every booking of a cancelled course or session; the cancellation e-mail tells them."""
+    unit = lock_places(target)
+    ended = list(
+        db.session.scalars(sa.select(Booking).where(target.booking_filter(), Booking.status != BookingStatus.CANCELLED))
+    )
+    now = utcnow()
+    for booking in ended:
+        booking.status = BookingStatus.CANCELLED
+        booking.cancel_reason = reason
+        booking.cancelled_at = now
+        booking.waitlist_position = None
+        reminders.cancel_for_booking(booking)
+    unit.confirmed_count = 0
+    unit.waitlist_count = 0
+    db.session.flush()
+    return ended
 
 
 def upcoming_bookings_of(user: User) -> list[Booking]:

@@ -171,6 +171,13 @@ class Offer(CapacityMixin, db.Model):
         sa.CheckConstraint("capacity >= 0", name="capacity_not_negative"),
         sa.CheckConstraint("confirmed_count >= 0 AND waitlist_count >= 0", name="counts_not_negative"),
         sa.Index("ix_offers_status_kind_category", "status", "kind", "category"),
+        # Trigram index for "contains" search; PostgreSQL only (see migrations/env.py).
+        sa.Index(
+            "ix_offers_search_text_trgm",
+            "search_text",
+            postgresql_using="gin",
+            postgresql_ops={"search_text": "gin_trgm_ops"},
+        ).ddl_if(dialect="postgresql"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -192,6 +199,8 @@ class Offer(CapacityMixin, db.Model):
     waitlist_enabled: Mapped[bool] = mapped_column(default=True)
     #: When reminders go out, e.g. ["24h", "morning"]; see einstein.notifications.reminders.
     reminder_offsets: Mapped[list[str]] = mapped_column(sa.JSON, default=lambda: ["24h", "morning"])
+    #: Lower-cased title, description and translations, for the catalogue's text search.
+    search_text: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     #: Share of sessions (percent) a participant must attend for a certificate.
     completion_threshold: Mapped[int] = mapped_column(default=80)
     approved_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))

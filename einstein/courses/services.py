@@ -6,15 +6,34 @@ import base64
 import binascii
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
-from einstein.courses.models import Offer, OfferSession, OfferStatus, SessionStatus
+from einstein.courses.models import (
+    Category,
+    DutchLevel,
+    Location,
+    Offer,
+    OfferKind,
+    OfferSession,
+    OfferStatus,
+    OfferTranslation,
+    Organisation,
+    SessionLanguage,
+    SessionStatus,
+)
 from einstein.db import db, utcnow
 from einstein.i18n import TIMEZONE
 
+if TYPE_CHECKING:
+    from einstein.auth.models import User
+    from einstein.bookings.models import Booking
+
 PAGE_SIZE = 20
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -25,8 +44,9 @@ class Cursor:
     session_id: int
 
     def encode(self) -> str:
-        raw = f"{self.starts_at.timestamp():.0f}.{self.session_id}".encode()
-        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+        # Exact to the microsecond: a rounded time would repeat or skip a session at a page edge.
+        micros = (self.starts_at - EPOCH) // timedelta(microseconds=1)
+        return base64.urlsafe_b64encode(f"{micros}.{self.session_id}".encode()).decode().rstrip("=")
 
     @classmethod
     def decode(cls, token: str | None) -> Cursor | None:
@@ -35,10 +55,40 @@ class Cursor:
             return None
         try:
             raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
-            seconds, session_id = raw.split(".")
-            return cls(datetime.fromtimestamp(int(seconds), UTC), int(session_id))
-        except (ValueError, binascii.Error, UnicodeDecodeError, OverflowError, OSError):
+            micros, session_id = raw.split(".")
+            return cls(EPOCH + timedelta(microseconds=int(micros)), int(session_id))
+        except (ValueError, binascii.Error, UnicodeDecodeError, OverflowError):
             return None
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What a person looks for in the catalogue."""
+
+    q: str | None = None
+    kind: OfferKind | None = None
+    category: Category | None = None
+    language: str | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    free: bool = False
+
+    def as_args(self) -> dict[str, str]:
+        """The filters as query-string arguments, to keep them across pages."""
+        args = {
+            "q": self.q or "",
+            "kind": self.kind.value if self.kind else "",
+            "category": self.category.value if self.category else "",
+            "language": self.language or "",
+            "date_from": self.date_from.isoformat() if self.date_from else "",
+            "date_to": self.date_to.isoformat() if self.date_to else "",
+            "free": "y" if self.free else "",
+        }
+        return {key: value for key, value in args.items() if value}
+
+    @property
+    def active(self) -> bool:
+        return bool(self.as_args())
 
 
 @dataclass
@@ -49,14 +99,36 @@ class SessionPage:
     next_cursor: Cursor | None
 
 
-def upcoming_sessions(after: Cursor | None = None, limit: int = PAGE_SIZE) -> SessionPage:
-    """List the published, not cancelled sessions still to come, soonest first."""
+def _local_midnight(day: date) -> datetime:
+    return datetime.combine(day, time(0, 0), tzinfo=TIMEZONE).astimezone(UTC)
+
+
+def has_free_places() -> sa.ColumnElement[bool]:
+    """SQL for "a place is free": the course's places for a course, the session's for an activity."""
+    return sa.case(
+        (Offer.kind == OfferKind.COURSE, Offer.confirmed_count < Offer.capacity),
+        else_=OfferSession.confirmed_count < OfferSession.capacity,
+    )
+
+
+def upcoming_sessions(
+    filters: Filters | None = None, after: Cursor | None = None, limit: int = PAGE_SIZE
+) -> SessionPage:
+    """List published, scheduled sessions still to come, soonest first, narrowed by ``filters``.
+
+    Three queries whatever the size of the catalogue: the sessions with their offers and places,
+    then the offers' translations and the sessions' languages.
+    """
+    filters = filters or Filters()
+    start = utcnow()
+    if filters.date_from is not None:
+        start = max(start, _local_midnight(filters.date_from))
     query = (
         sa.select(OfferSession)
         .join(OfferSession.offer)
         .where(
             OfferSession.status == SessionStatus.SCHEDULED,
-            OfferSession.starts_at >= utcnow(),
+            OfferSession.starts_at >= start,
             Offer.status == OfferStatus.PUBLISHED,
         )
         .options(
@@ -67,6 +139,22 @@ def upcoming_sessions(after: Cursor | None = None, limit: int = PAGE_SIZE) -> Se
         .order_by(OfferSession.starts_at, OfferSession.id)
         .limit(limit + 1)
     )
+    if filters.date_to is not None:
+        query = query.where(OfferSession.starts_at < _local_midnight(filters.date_to + timedelta(days=1)))
+    if filters.kind is not None:
+        query = query.where(Offer.kind == filters.kind)
+    if filters.category is not None:
+        query = query.where(Offer.category == filters.category)
+    if filters.language:
+        query = query.where(
+            sa.exists().where(
+                SessionLanguage.session_id == OfferSession.id, SessionLanguage.language == filters.language
+            )
+        )
+    if filters.free:
+        query = query.where(has_free_places())
+    if filters.q:
+        query = query.where(Offer.search_text.contains(filters.q.lower(), autoescape=True))
     if after is not None:
         query = query.where(
             sa.tuple_(OfferSession.starts_at, OfferSession.id) > sa.tuple_(after.starts_at, after.session_id)
@@ -94,3 +182,420 @@ def series_times(
         ends = datetime.combine(day, end, tzinfo=TIMEZONE).astimezone(UTC)
         times.append((starts, ends))
     return times
+
+
+# --- who may see and change an offer -----------------------------------------------------------
+
+
+def can_manage(user: User | Any, offer: Offer) -> bool:
+    """The organiser, coordinators and admins may change an offer."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return bool(user.is_coordinator or (offer.organiser_id is not None and offer.organiser_id == user.id))
+
+
+def can_view(user: User | Any, offer: Offer) -> bool:
+    """Published and cancelled offers are public; others only for those who may change them."""
+    return offer.status in {OfferStatus.PUBLISHED, OfferStatus.CANCELLED} or can_manage(user, offer)
+
+
+def load_offer(offer_id: int) -> Offer | None:
+    """Load an offer with what its page shows, in a fixed number of queries."""
+    return db.session.scalar(
+        sa.select(Offer)
+        .where(Offer.id == offer_id)
+        .options(
+            joinedload(Offer.location),
+            joinedload(Offer.organiser),
+            joinedload(Offer.organisation),
+            selectinload(Offer.translations),
+        )
+    )
+
+
+@dataclass
+class OfferSessions:
+    """The sessions an offer page lists."""
+
+    upcoming: list[OfferSession]
+    #: How many upcoming sessions there are beyond ``upcoming``.
+    more: int
+    past: int
+
+
+def sessions_for_page(offer: Offer, limit: int = 60) -> OfferSessions:
+    """The next ``limit`` sessions (cancelled ones too, marked) and how many are past or further on."""
+    now = utcnow()
+    upcoming = list(
+        db.session.scalars(
+            sa.select(OfferSession)
+            .where(OfferSession.offer_id == offer.id, OfferSession.ends_at > now)
+            .options(selectinload(OfferSession.languages), joinedload(OfferSession.location))
+            .order_by(OfferSession.starts_at, OfferSession.id)
+            .limit(limit + 1)
+        )
+    )
+    counts = db.session.execute(
+        sa.select(
+            sa.func.count().filter(OfferSession.ends_at <= now),
+            sa.func.count().filter(OfferSession.ends_at > now),
+        ).where(OfferSession.offer_id == offer.id)
+    ).one()
+    shown = upcoming[:limit]
+    return OfferSessions(shown, max(int(counts[1]) - len(shown), 0), int(counts[0]))
+
+
+# --- making and changing offers ------------------------------------------------------------------
+
+
+class CatalogueError(Exception):
+    """A change to the catalogue that cannot be made, with a message for the person."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+@dataclass
+class OfferData:
+    """What an offer says, as the offer form gives it."""
+
+    title: str
+    description: str
+    language: str
+    category: Category
+    dutch_level: DutchLevel
+    languages: list[str]
+    location: Location
+    organisation: Organisation | None
+    contact: str
+    capacity: int
+    waitlist_enabled: bool
+    reminder_offsets: list[str]
+    completion_threshold: int
+
+
+@dataclass
+class Schedule:
+    """When new sessions are: the first day, the time, how many, and how many weeks apart."""
+
+    first_date: date
+    start: time
+    end: time
+    count: int = 1
+    every_weeks: int = 1
+
+    def times(self) -> list[tuple[datetime, datetime]]:
+        return series_times(self.first_date, self.start, self.end, self.count, max(self.every_weeks, 1))
+
+
+def find_or_add_place(
+    location_id: str | None, name: str | None, address: str | None, postcode: str | None, step_free: bool
+) -> Location:
+    """Return the chosen place, or the new place described (reusing one with the same name and street)."""
+    if name and address:
+        place = db.session.scalar(sa.select(Location).where(Location.name == name, Location.address == address))
+        if place is None:
+            place = Location(name=name, address=address, postcode=postcode or None, step_free=step_free)
+            db.session.add(place)
+            db.session.flush()
+        return place
+    place = db.session.get(Location, int(location_id)) if location_id and location_id.isdigit() else None
+    if place is None:
+        raise CatalogueError(str(_l("Please choose a place, or fill in a new one.")), field="location_id")
+    return place
+
+
+def find_or_add_organisation(organisation_id: str | None, new_name: str | None) -> Organisation | None:
+    """Return the chosen partner organisation, the new one named, or None."""
+    if new_name:
+        organisation = db.session.scalar(sa.select(Organisation).where(Organisation.name == new_name))
+        if organisation is None:
+            organisation = Organisation(name=new_name)
+            db.session.add(organisation)
+            db.session.flush()
+        return organisation
+    if organisation_id and organisation_id.isdigit():
+        organisation = db.session.get(Organisation, int(organisation_id))
+        if organisation is None:
+            raise CatalogueError(
+                str(_l("Please choose a partner organisation from the list.")), field="organisation_id"
+            )
+        return organisation
+    return None
+
+
+def refresh_search_text(offer: Offer) -> None:
+    """Keep the text the catalogue search looks in up to date."""
+    parts = [offer.title, offer.description[:1000]]
+    for translation in offer.translations:
+        parts += [translation.title, translation.description[:1000]]
+    offer.search_text = " ".join(part for part in parts if part).lower()
+
+
+def _apply(offer: Offer, data: OfferData) -> None:
+    offer.title = data.title
+    offer.description = data.description
+    offer.language = data.language
+    offer.category = data.category
+    offer.dutch_level = data.dutch_level
+    offer.location = data.location
+    offer.organisation = data.organisation
+    offer.contact = data.contact
+    offer.waitlist_enabled = data.waitlist_enabled
+    offer.reminder_offsets = list(data.reminder_offsets)
+    offer.completion_threshold = data.completion_threshold
+    refresh_search_text(offer)
+
+
+def _new_sessions(offer: Offer, schedule: Schedule, languages: list[str]) -> list[OfferSession]:
+    sessions = []
+    for starts_at, ends_at in schedule.times():
+        session = OfferSession(starts_at=starts_at, ends_at=ends_at, location=offer.location, capacity=offer.capacity)
+        session.languages = [SessionLanguage(language=code) for code in languages]
+        offer.sessions.append(session)
+        sessions.append(session)
+    return sessions
+
+
+def create_offer(creator: User, kind: OfferKind, data: OfferData, schedule: Schedule) -> Offer:
+    """Add a course or an activity with its sessions.
+
+    Coordinators publish at once; a volunteer's activity waits for approval unless the volunteer
+    is trusted.
+    """
+    if kind == OfferKind.COURSE and not creator.is_coordinator:
+        raise CatalogueError(str(_l("Only coordinators can publish courses.")))
+    publish = creator.is_coordinator or creator.trusted
+    offer = Offer(
+        kind=kind,
+        status=OfferStatus.PUBLISHED if publish else OfferStatus.PENDING,
+        organiser=creator,
+        capacity=data.capacity,
+    )
+    _apply(offer, data)
+    if publish:
+        offer.approved_by_id = creator.id
+        offer.approved_at = utcnow()
+    _new_sessions(offer, schedule, data.languages)
+    db.session.add(offer)
+    db.session.flush()
+    return offer
+
+
+def update_offer(offer: Offer, data: OfferData) -> None:
+    """Change what an offer says; new places go to the waiting list, fewer than booked are refused."""
+    from einstein.bookings import services as bookings
+
+    _apply(offer, data)
+    now = utcnow()
+    future = [s for s in offer.sessions if s.starts_at > now and s.status == SessionStatus.SCHEDULED]
+    for session in future:
+        if sorted(session.language_codes) != sorted(data.languages):
+            session.languages = [SessionLanguage(language=code) for code in data.languages]
+    try:
+        if offer.is_course:
+            bookings.change_capacity(bookings.Target(offer, None), data.capacity)
+        else:
+            offer.capacity = data.capacity
+            for session in future:
+                bookings.change_capacity(bookings.Target(offer, session), data.capacity)
+    except bookings.BookingError as error:
+        raise CatalogueError(error.message, field="capacity") from error
+    db.session.flush()
+
+
+def add_sessions(offer: Offer, schedule: Schedule) -> list[OfferSession]:
+    """Add more sessions to an offer, with the offer's place, places and languages."""
+    languages = next((s.language_codes for s in reversed(offer.sessions) if s.languages), ["nl"])
+    sessions = _new_sessions(offer, schedule, languages)
+    db.session.flush()
+    if offer.is_course:
+        from einstein.notifications import reminders
+
+        for session in sessions:
+            reminders.plan_for_session(session)
+    return sessions
+
+
+def booked_on(session: OfferSession) -> list[Booking]:
+    """The confirmed and waitlisted bookings a change to this session concerns."""
+    from einstein.bookings.models import Booking, BookingStatus
+
+    condition = (
+        sa.and_(Booking.offer_id == session.offer_id, Booking.session_id.is_(None))
+        if session.offer.is_course
+        else Booking.session_id == session.id
+    )
+    return list(
+        db.session.scalars(
+            sa.select(Booking)
+            .where(condition, Booking.status != BookingStatus.CANCELLED, Booking.user_id.is_not(None))
+            .options(joinedload(Booking.user))
+        )
+    )
+
+
+def update_session(
+    session: OfferSession,
+    *,
+    starts_at: datetime,
+    ends_at: datetime,
+    location: Location,
+    capacity: int | None,
+    languages: list[str],
+) -> bool:
+    """Move a session, change its place, places or languages; tell the people booked.
+
+    Returns True when the people booked were told about a new time or place.
+    """
+    from einstein.bookings import services as bookings
+    from einstein.notifications import reminders
+    from einstein.notifications import services as outbox
+    from einstein.notifications.models import NotificationKind
+
+    if session.is_cancelled:
+        raise CatalogueError(str(_l("This session is cancelled and cannot be changed.")))
+    old = {
+        "starts_at": session.starts_at.isoformat(),
+        "ends_at": session.ends_at.isoformat(),
+        "place": session.place.one_line if session.place else "",
+    }
+    moved = (starts_at, ends_at) != (session.starts_at, session.ends_at)
+    relocated = location.id != session.location_id
+    session.starts_at, session.ends_at, session.location = starts_at, ends_at, location
+    if sorted(session.language_codes) != sorted(languages):
+        session.languages = [SessionLanguage(language=code) for code in languages]
+    if capacity is not None and not session.offer.is_course:
+        try:
+            bookings.change_capacity(bookings.Target(session.offer, session), capacity)
+        except bookings.BookingError as error:
+            raise CatalogueError(error.message, field="capacity") from error
+    db.session.flush()
+    if not (moved or relocated):
+        return False
+    if moved:
+        reminders.reschedule_session(session)
+    for booking in booked_on(session):
+        outbox.queue(NotificationKind.SESSION_CHANGED, booking.user, booking=booking, session=session, payload=old)
+    return True
+
+
+def cancel_session(session: OfferSession, message: str = "") -> int:
+    """Cancel one session: its bookings end (activities), everyone booked is told. Returns how many."""
+    from einstein.bookings import services as bookings
+    from einstein.bookings.models import CancelReason
+    from einstein.notifications import reminders
+    from einstein.notifications import services as outbox
+    from einstein.notifications.models import NotificationKind
+
+    if session.is_cancelled:
+        raise CatalogueError(str(_l("This session was already cancelled.")))
+    session.status = SessionStatus.CANCELLED
+    session.cancelled_at = utcnow()
+    affected = booked_on(session)
+    if not session.offer.is_course:
+        bookings.end_all(bookings.Target(session.offer, session), CancelReason.SESSION_CANCELLED)
+    reminders.cancel_for_session(session)
+    for booking in affected:
+        outbox.queue(
+            NotificationKind.SESSION_CANCELLED,
+            booking.user,
+            booking=booking,
+            session=session,
+            payload={"message": message},
+        )
+    db.session.flush()
+    return len(affected)
+
+
+def cancel_offer(offer: Offer, message: str = "") -> int:
+    """Cancel a whole offer: every session, every booking; each person booked is told once."""
+    from einstein.bookings import services as bookings
+    from einstein.bookings.models import Booking, BookingStatus, CancelReason
+    from einstein.notifications import reminders
+    from einstein.notifications import services as outbox
+    from einstein.notifications.models import NotificationKind
+
+    if offer.status == OfferStatus.CANCELLED:
+        raise CatalogueError(str(_l("This was already cancelled.")))
+    active = list(
+        db.session.scalars(
+            sa.select(Booking).where(Booking.offer_id == offer.id, Booking.status != BookingStatus.CANCELLED)
+        )
+    )
+    now = utcnow()
+    offer.status = OfferStatus.CANCELLED
+    offer.cancelled_at = now
+    targets = [bookings.Target(offer, None)] if offer.is_course else []
+    for session in offer.sessions:
+        if session.status == SessionStatus.SCHEDULED and session.ends_at > now:
+            session.status = SessionStatus.CANCELLED
+            session.cancelled_at = now
+            reminders.cancel_for_session(session)
+            if not offer.is_course:
+                targets.append(bookings.Target(offer, session))
+    for target in targets:
+        bookings.end_all(target, CancelReason.OFFER_CANCELLED)
+    told: set[int] = set()
+    for booking in active:
+        if booking.user_id is not None and booking.user_id not in told and booking.user is not None:
+            told.add(booking.user_id)
+            outbox.queue(NotificationKind.OFFER_CANCELLED, booking.user, booking=booking, payload={"message": message})
+    db.session.flush()
+    return len(told)
+
+
+def approve(offer: Offer, coordinator: User) -> None:
+    """Publish a volunteer's activity."""
+    if offer.status != OfferStatus.PENDING:
+        raise CatalogueError(str(_l("Only activities waiting for approval can be approved.")))
+    offer.status = OfferStatus.PUBLISHED
+    offer.approved_by_id = coordinator.id
+    offer.approved_at = utcnow()
+
+
+def reject(offer: Offer, coordinator: User) -> None:
+    """Do not publish a volunteer's activity (it stays visible to its volunteer)."""
+    if offer.status != OfferStatus.PENDING:
+        raise CatalogueError(str(_l("Only activities waiting for approval can be declined.")))
+    offer.status = OfferStatus.REJECTED
+    offer.approved_by_id = coordinator.id
+    offer.approved_at = utcnow()
+
+
+def set_translation(offer: Offer, locale: str, title: str, description: str) -> None:
+    """Add or change the offer's text in another language."""
+    translation = next((t for t in offer.translations if t.locale == locale), None)
+    if translation is None:
+        translation = OfferTranslation(locale=locale, title=title, description=description)
+        offer.translations.append(translation)
+    translation.title, translation.description = title, description
+    refresh_search_text(offer)
+
+
+def remove_translation(offer: Offer, locale: str) -> None:
+    """Remove the offer's text in one language."""
+    offer.translations = [t for t in offer.translations if t.locale != locale]
+    refresh_search_text(offer)
+
+
+def offers_of(user: User, everyone: bool = False) -> sa.Select[tuple[Offer]]:
+    """The offers a person organises (or, for coordinators asking for it, all offers), newest first."""
+    query = sa.select(Offer).options(joinedload(Offer.location)).order_by(Offer.created_at.desc(), Offer.id.desc())
+    if not everyone:
+        query = query.where(Offer.organiser_id == user.id)
+    return query
+
+
+def waiting_for_approval() -> list[Offer]:
+    """Volunteers' activities waiting for a coordinator, oldest first."""
+    return list(
+        db.session.scalars(
+            sa.select(Offer)
+            .where(Offer.status == OfferStatus.PENDING)
+            .options(joinedload(Offer.organiser), joinedload(Offer.location), selectinload(Offer.sessions))
+            .order_by(Offer.created_at)
+        )
+    )

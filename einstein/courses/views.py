@@ -1,19 +1,438 @@
-"""Routes of the catalogue."""
+"""Routes of the catalogue: finding offers, their pages, and making and changing them."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request, url_for
-from flask.typing import ResponseReturnValue
+from datetime import datetime
 
+import sqlalchemy as sa
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from einstein.auth.access import role_required
+from einstein.auth.models import Role
 from einstein.courses import services
+from einstein.courses.calendar import calendar_bytes
+from einstein.courses.forms import (
+    AddSessionsForm,
+    ConfirmForm,
+    FilterForm,
+    NewOfferForm,
+    OfferForm,
+    SessionForm,
+    TranslationForm,
+)
+from einstein.courses.models import Category, DutchLevel, Location, Offer, OfferKind, OfferSession, Organisation
+from einstein.db import db
+from einstein.i18n import LANGUAGES, TIMEZONE, current_language
+from einstein.views import render_form
 
 bp = Blueprint("courses", __name__)
 
 
+# --- finding things ------------------------------------------------------------------------------
+
+
+def _filters(form: FilterForm) -> services.Filters:
+    def valid(field: object) -> bool:
+        return not getattr(field, "errors", None)
+
+    return services.Filters(
+        q=form.q.data if valid(form.q) and form.q.data else None,
+        kind=OfferKind(form.kind.data) if valid(form.kind) and form.kind.data else None,
+        category=Category(form.category.data) if valid(form.category) and form.category.data else None,
+        language=form.language.data if valid(form.language) and form.language.data else None,
+        date_from=form.date_from.data if valid(form.date_from) else None,
+        date_to=form.date_to.data if valid(form.date_to) else None,
+        free=bool(form.free.data),
+    )
+
+
 @bp.get("/")
 def index() -> ResponseReturnValue:
-    """List what is on soon, with free places or waiting-list status."""
-    page = services.upcoming_sessions(services.Cursor.decode(request.args.get("after")))
-    next_url = url_for("courses.index", after=page.next_cursor.encode()) if page.next_cursor else None
-    first_url = url_for("courses.index") if request.args.get("after") else None
-    return render_template("courses/index.html", page=page, next_url=next_url, first_url=first_url)
+    """List what is on, with free places or waiting-list status, filtered and a page at a time."""
+    form = FilterForm(request.args)
+    valid = form.validate()
+    filters = _filters(form)
+    page = services.upcoming_sessions(filters, services.Cursor.decode(request.args.get("after")))
+    args = filters.as_args()
+    next_url = url_for("courses.index", after=page.next_cursor.encode(), **args) if page.next_cursor else None
+    first_url = url_for("courses.index", **args) if request.args.get("after") else None
+    body = render_template(
+        "courses/index.html", page=page, form=form, filters=filters, next_url=next_url, first_url=first_url
+    )
+    return body, 200 if valid else 400
+
+
+def _visible_offer(offer_id: int) -> Offer:
+    offer = services.load_offer(offer_id)
+    if offer is None or not services.can_view(current_user, offer):
+        abort(404)
+    return offer
+
+
+def _managed_offer(offer_id: int) -> Offer:
+    offer = _visible_offer(offer_id)
+    if not services.can_manage(current_user, offer):
+        abort(403)
+    return offer
+
+
+def _managed_session(session_id: int) -> OfferSession:
+    session = db.get_or_404(OfferSession, session_id)
+    _managed_offer(session.offer_id)
+    return session
+
+
+@bp.get("/offers/<int:offer_id>")
+def offer_detail(offer_id: int) -> ResponseReturnValue:
+    """Show an offer with its sessions and the booking buttons."""
+    offer = _visible_offer(offer_id)
+    sessions = services.sessions_for_page(offer)
+    return render_template(
+        "courses/offer.html", offer=offer, sessions=sessions, can_manage=services.can_manage(current_user, offer)
+    )
+
+
+def _ics(body: bytes, filename: str) -> ResponseReturnValue:
+    return current_app.response_class(
+        body,
+        mimetype="text/calendar",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@bp.get("/offers/<int:offer_id>.ics")
+def offer_ics(offer_id: int) -> ResponseReturnValue:
+    """All sessions of an offer as a calendar file."""
+    offer = _visible_offer(offer_id)
+    locale = current_language().code
+    title, _description = offer.text_in(locale)
+    return _ics(calendar_bytes(offer.sessions, title, locale), f"einstein-{offer.id}.ics")
+
+
+@bp.get("/sessions/<int:session_id>.ics")
+def session_ics(session_id: int) -> ResponseReturnValue:
+    """One session as a calendar file."""
+    session = db.get_or_404(OfferSession, session_id)
+    offer = _visible_offer(session.offer_id)
+    locale = current_language().code
+    title, _description = offer.text_in(locale)
+    return _ics(calendar_bytes([session], title, locale), f"einstein-session-{session.id}.ics")
+
+
+# --- making and changing offers ------------------------------------------------------------------
+
+
+def _place_choices(form: OfferForm | SessionForm) -> None:
+    places = db.session.scalars(sa.select(Location).order_by(Location.name)).all()
+    from wtforms import SelectChoice
+
+    form.location_id.choices = [
+        SelectChoice("", _("Choose a place")),
+        *(SelectChoice(str(p.id), p.one_line) for p in places),
+    ]
+
+
+def _organisation_choices(form: OfferForm) -> None:
+    from wtforms import SelectChoice
+
+    organisations = db.session.scalars(sa.select(Organisation).order_by(Organisation.name)).all()
+    form.organisation_id.choices = [
+        SelectChoice("", _("None")),
+        *(SelectChoice(str(o.id), o.name) for o in organisations),
+    ]
+
+
+def _offer_data(form: OfferForm, offer: Offer | None = None) -> services.OfferData:
+    location = services.find_or_add_place(
+        form.location_id.data,
+        form.new_place_name.data,
+        form.new_place_address.data,
+        form.new_place_postcode.data,
+        form.new_place_step_free.data,
+    )
+    if current_user.is_coordinator:
+        organisation = services.find_or_add_organisation(form.organisation_id.data, form.new_organisation.data)
+    else:
+        organisation = offer.organisation if offer is not None else None
+    return services.OfferData(
+        title=form.title.data,
+        description=form.description.data or "",
+        language=form.language.data,
+        category=Category(form.category.data),
+        dutch_level=DutchLevel(form.dutch_level.data),
+        languages=list(form.languages.data),
+        location=location,
+        organisation=organisation,
+        contact=form.contact.data or "",
+        capacity=form.capacity.data,
+        waitlist_enabled=form.waitlist_enabled.data,
+        reminder_offsets=list(form.reminder_offsets.data or []),
+        completion_threshold=form.completion_threshold.data or 80,
+    )
+
+
+def _field_error(form: OfferForm | SessionForm, error: services.CatalogueError) -> None:
+    field = getattr(form, error.field or "", None)
+    if field is not None:
+        field.errors.append(error.message)
+    else:
+        flash(error.message, "error")
+
+
+@bp.route("/offers/new/<any(course, activity):kind>", methods=["GET", "POST"])
+@role_required(Role.VOLUNTEER)
+def new_offer(kind: str) -> ResponseReturnValue:
+    """Put a new course (coordinators) or activity (volunteers and coordinators) online."""
+    offer_kind = OfferKind(kind)
+    if offer_kind == OfferKind.COURSE and not current_user.is_coordinator:
+        abort(403)
+    form = NewOfferForm()
+    _place_choices(form)
+    _organisation_choices(form)
+    if request.method == "GET":
+        form.language.data = current_language().code
+        form.reminder_offsets.data = ["24h", "morning"]
+        form.capacity.data = 12
+        form.repeat.data = "weekly" if offer_kind == OfferKind.COURSE else "once"
+        form.count.data = 8 if offer_kind == OfferKind.COURSE else 1
+    if form.validate_on_submit():
+        try:
+            schedule = services.Schedule(
+                form.first_date.data, form.start_time.data, form.end_time.data, form.session_count, form.every_weeks
+            )
+            offer = services.create_offer(current_user, offer_kind, _offer_data(form), schedule)
+        except services.CatalogueError as error:
+            db.session.rollback()
+            _field_error(form, error)
+        else:
+            db.session.commit()
+            if offer.is_public:
+                flash(_("“%(title)s” is online.", title=offer.title), "success")
+            else:
+                flash(
+                    _("Thank you! “%(title)s” is waiting for a coordinator to approve it.", title=offer.title),
+                    "success",
+                )
+            return redirect(url_for("courses.offer_detail", offer_id=offer.id))
+    return render_form("courses/offer_form.html", form, kind=offer_kind, offer=None)
+
+
+@bp.route("/offers/<int:offer_id>/edit", methods=["GET", "POST"])
+@role_required(Role.VOLUNTEER)
+def edit_offer(offer_id: int) -> ResponseReturnValue:
+    """Change what an offer says, its place or its places."""
+    offer = _managed_offer(offer_id)
+    form = OfferForm(obj=offer if request.method == "GET" else None)
+    _place_choices(form)
+    _organisation_choices(form)
+    if request.method == "GET":
+        form.category.data = offer.category.value
+        form.dutch_level.data = offer.dutch_level.value
+        form.location_id.data = str(offer.location_id or "")
+        form.organisation_id.data = str(offer.organisation_id or "")
+        upcoming = next((s for s in offer.sessions if s.languages), None)
+        form.languages.data = upcoming.language_codes if upcoming else []
+    if form.validate_on_submit():
+        offsets_before = list(offer.reminder_offsets or [])
+        try:
+            services.update_offer(offer, _offer_data(form, offer))
+            if list(form.reminder_offsets.data or []) != offsets_before:
+                from einstein.notifications import reminders
+
+                reminders.replan_offer(offer)
+        except services.CatalogueError as error:
+            db.session.rollback()
+            offer = _managed_offer(offer_id)
+            _field_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Your changes are saved."), "success")
+            return redirect(url_for("courses.offer_detail", offer_id=offer.id))
+    return render_form("courses/offer_form.html", form, kind=offer.kind, offer=offer)
+
+
+@bp.route("/offers/<int:offer_id>/sessions/new", methods=["GET", "POST"])
+@role_required(Role.VOLUNTEER)
+def add_sessions(offer_id: int) -> ResponseReturnValue:
+    """Add more sessions to an offer."""
+    offer = _managed_offer(offer_id)
+    form = AddSessionsForm()
+    if form.validate_on_submit():
+        schedule = services.Schedule(
+            form.first_date.data, form.start_time.data, form.end_time.data, form.session_count, form.every_weeks
+        )
+        added = services.add_sessions(offer, schedule)
+        db.session.commit()
+        flash(_("%(num)d session(s) added.", num=len(added)), "success")
+        return redirect(url_for("courses.offer_detail", offer_id=offer.id))
+    return render_form("courses/add_sessions.html", form, offer=offer)
+
+
+@bp.route("/sessions/<int:session_id>/edit", methods=["GET", "POST"])
+@role_required(Role.VOLUNTEER)
+def edit_session(session_id: int) -> ResponseReturnValue:
+    """Change one session's time, place, places or languages; the people booked are told."""
+    session = _managed_session(session_id)
+    form = SessionForm()
+    _place_choices(form)
+    if request.method == "GET":
+        local_start, local_end = session.starts_at.astimezone(TIMEZONE), session.ends_at.astimezone(TIMEZONE)
+        form.day.data, form.start_time.data, form.end_time.data = (
+            local_start.date(),
+            local_start.time(),
+            local_end.time(),
+        )
+        form.location_id.data = str(session.location_id or "")
+        form.capacity.data = session.capacity
+        form.languages.data = session.language_codes
+    if form.validate_on_submit():
+        try:
+            place = services.find_or_add_place(
+                form.location_id.data,
+                form.new_place_name.data,
+                form.new_place_address.data,
+                form.new_place_postcode.data,
+                form.new_place_step_free.data,
+            )
+            told = services.update_session(
+                session,
+                starts_at=datetime.combine(form.day.data, form.start_time.data, tzinfo=TIMEZONE),
+                ends_at=datetime.combine(form.day.data, form.end_time.data, tzinfo=TIMEZONE),
+                location=place,
+                capacity=form.capacity.data,
+                languages=list(form.languages.data),
+            )
+        except services.CatalogueError as error:
+            db.session.rollback()
+            session = _managed_session(session_id)
+            _field_error(form, error)
+        else:
+            db.session.commit()
+            flash(
+                _("The session is changed and everyone booked gets an e-mail.")
+                if told
+                else _("The session is changed."),
+                "success",
+            )
+            return redirect(url_for("courses.offer_detail", offer_id=session.offer_id))
+    return render_form("courses/session_form.html", form, session=session, offer=session.offer)
+
+
+@bp.route("/sessions/<int:session_id>/cancel", methods=["GET", "POST"])
+@role_required(Role.VOLUNTEER)
+def cancel_session(session_id: int) -> ResponseReturnValue:
+    """Ask for confirmation, then cancel one session and tell everyone booked."""
+    session = _managed_session(session_id)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            told = services.cancel_session(session, form.message.data or "")
+        except services.CatalogueError as error:
+            flash(error.message, "error")
+        else:
+            db.session.commit()
+            flash(_("The session is cancelled. %(num)d people booked get an e-mail.", num=told), "success")
+        return redirect(url_for("courses.offer_detail", offer_id=session.offer_id))
+    booked = len(services.booked_on(session))
+    return render_form("courses/confirm_cancel.html", form, offer=session.offer, session=session, booked=booked)
+
+
+@bp.route("/offers/<int:offer_id>/cancel", methods=["GET", "POST"])
+@role_required(Role.VOLUNTEER)
+def cancel_offer(offer_id: int) -> ResponseReturnValue:
+    """Ask for confirmation, then cancel a whole offer and tell everyone booked."""
+    offer = _managed_offer(offer_id)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            told = services.cancel_offer(offer, form.message.data or "")
+        except services.CatalogueError as error:
+            flash(error.message, "error")
+        else:
+            db.session.commit()
+            flash(
+                _("“%(title)s” is cancelled. %(num)d people booked get an e-mail.", title=offer.title, num=told),
+                "success",
+            )
+        return redirect(url_for("courses.offer_detail", offer_id=offer.id))
+    from einstein.bookings.models import Booking, BookingStatus
+
+    booked = db.session.scalar(
+        sa.select(sa.func.count(sa.distinct(Booking.user_id))).where(
+            Booking.offer_id == offer.id, Booking.status != BookingStatus.CANCELLED
+        )
+    )
+    return render_form("courses/confirm_cancel.html", form, offer=offer, session=None, booked=booked)
+
+
+@bp.route("/offers/<int:offer_id>/translations/<locale>", methods=["GET", "POST"])
+@role_required(Role.VOLUNTEER)
+def translation(offer_id: int, locale: str) -> ResponseReturnValue:
+    """Write the title and description of an offer in another language."""
+    offer = _managed_offer(offer_id)
+    if locale not in LANGUAGES or locale == offer.language:
+        abort(404)
+    existing = next((t for t in offer.translations if t.locale == locale), None)
+    form = TranslationForm(obj=existing if request.method == "GET" else None)
+    if form.validate_on_submit():
+        if request.form.get("remove") and existing is not None:
+            services.remove_translation(offer, locale)
+            flash(_("The translation is removed."), "success")
+        else:
+            services.set_translation(offer, locale, form.title.data, form.description.data or "")
+            flash(_("The translation is saved."), "success")
+        db.session.commit()
+        return redirect(url_for("courses.edit_offer", offer_id=offer.id))
+    return render_form(
+        "courses/translation_form.html", form, offer=offer, locale=locale, language=LANGUAGES[locale], existing=existing
+    )
+
+
+@bp.get("/my/offers")
+@role_required(Role.VOLUNTEER)
+def my_offers() -> ResponseReturnValue:
+    """The offers a person organises; coordinators can see every offer."""
+    everyone = current_user.is_coordinator and request.args.get("all") == "1"
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    pagination = db.paginate(services.offers_of(current_user, everyone), page=page, per_page=25, error_out=False)
+    return render_template("courses/my_offers.html", pagination=pagination, everyone=everyone)
+
+
+@bp.get("/review")
+@role_required(Role.COORDINATOR)
+def review() -> ResponseReturnValue:
+    """Volunteers' activities waiting for approval."""
+    return render_template("courses/review.html", offers=services.waiting_for_approval())
+
+
+@bp.post("/offers/<int:offer_id>/approve")
+@role_required(Role.COORDINATOR)
+def approve(offer_id: int) -> ResponseReturnValue:
+    """Publish a volunteer's activity."""
+    offer = _visible_offer(offer_id)
+    try:
+        services.approve(offer, current_user)
+    except services.CatalogueError as error:
+        flash(error.message, "error")
+        return redirect(url_for("courses.review")), 303
+    db.session.commit()
+    flash(_("“%(title)s” is published.", title=offer.title), "success")
+    return redirect(url_for("courses.review"))
+
+
+@bp.post("/offers/<int:offer_id>/reject")
+@role_required(Role.COORDINATOR)
+def reject(offer_id: int) -> ResponseReturnValue:
+    """Decline a volunteer's activity (the volunteer still sees it and can talk to you)."""
+    offer = _visible_offer(offer_id)
+    try:
+        services.reject(offer, current_user)
+    except services.CatalogueError as error:
+        flash(error.message, "error")
+        return redirect(url_for("courses.review")), 303
+    db.session.commit()
+    flash(_("“%(title)s” is not published.", title=offer.title), "info")
+    return redirect(url_for("courses.review"))

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from email.message import EmailMessage
 
+from einstein.auth.models import User
 from einstein.notifications.models import Notification, NotificationKind
 
 Builder = Callable[[Notification], EmailMessage | None]
@@ -29,7 +30,13 @@ def builds(kind: NotificationKind) -> Callable[[Builder], Builder]:
 
 def _load_builders() -> None:
     # Each area keeps its e-mails beside its rules; importing registers them.
-    import einstein.auth.emails  # noqa: F401
+    import einstein.auth.emails
+    import einstein.courses.emails  # noqa: F401
+
+
+def can_email(user: User | None) -> bool:
+    """Booking e-mails go only to a confirmed address of someone who wants them."""
+    return user is not None and user.email_verified and user.email_notifications
 
 
 def build_message(notification: Notification) -> EmailMessage | None:

@@ -7,12 +7,17 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 
-from einstein.db import db
+from einstein.db import db, include_in_schema_comparison
 
 
 def _diff(app) -> list:
     with app.app_context(), db.engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        dialect = connection.dialect.name
+
+        def include(obj, name, type_, reflected, compare_to):
+            return include_in_schema_comparison(dialect, name, type_)
+
+        context = MigrationContext.configure(connection, opts={"compare_type": True, "include_object": include})
         return compare_metadata(context, db.metadata)
 
 
@@ -29,6 +34,9 @@ def test_upgrade_from_empty_matches_the_models(empty_database_url, make_app) -> 
     with app.app_context():
         upgrade()
     assert _diff(app) == []
+    # the same check as `flask --app einstein db check`
+    result = app.test_cli_runner().invoke(args=["db", "check"])
+    assert result.exit_code == 0, result.output
 
 
 @pytest.mark.postgres

@@ -1,0 +1,262 @@
+"""Forms for offers, their schedule, sessions, translations and the catalogue filters."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from wtforms import (
+    BooleanField,
+    DateField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+    TimeField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+
+from einstein.courses.models import Category, DutchLevel, OfferKind
+from einstein.db import utcnow
+from einstein.forms import BaseForm, MultiCheckboxField, choices
+from einstein.i18n import LANGUAGES, SPOKEN_LANGUAGES, TIMEZONE
+
+MAX_DESCRIPTION = 5000
+MAX_CAPACITY = 500
+MAX_SESSIONS = 52
+
+#: Reminder offsets an organiser can choose; see einstein.notifications.reminders.
+REMINDER_CHOICES = [
+    ("48h", _l("Two days before")),
+    ("24h", _l("One day (24 hours) before")),
+    ("morning", _l("On the morning of the session (08:00)")),
+    ("2h", _l("Two hours before")),
+]
+
+
+def _today() -> date:
+    return utcnow().astimezone(TIMEZONE).date()
+
+
+def spoken_language_choices() -> list[Any]:
+    return choices((code, label) for code, label in SPOKEN_LANGUAGES.items())
+
+
+def text_language_choices() -> list[Any]:
+    return choices(((code, language.native_name) for code, language in LANGUAGES.items()))
+
+
+class PlaceFields:
+    """Choose a known place, or describe a new one."""
+
+    location_id = SelectField(
+        _l("Place"),
+        coerce=str,
+        validators=[Optional()],
+        description=_l("Choose a known place, or fill in a new place below."),
+    )
+    new_place_name = StringField(
+        _l("New place: name"), validators=[Optional(), Length(max=120)], description=_l("For example: Buurthuis Lombok")
+    )
+    new_place_address = StringField(_l("New place: street and number"), validators=[Optional(), Length(max=200)])
+    new_place_postcode = StringField(_l("New place: postcode"), validators=[Optional(), Length(max=12)])
+    new_place_step_free = BooleanField(_l("New place: reachable without steps (wheelchair, pram)"))
+
+    def validate_place(self) -> bool:
+        has_new = bool(self.new_place_name.data or self.new_place_address.data)  # type: ignore[attr-defined]
+        if has_new and not (self.new_place_name.data and self.new_place_address.data):  # type: ignore[attr-defined]
+            self.new_place_address.errors.append(str(_l("A new place needs a name and a street.")))  # type: ignore[attr-defined]
+            return False
+        if not has_new and not self.location_id.data:  # type: ignore[attr-defined]
+            self.location_id.errors.append(str(_l("Please choose a place, or fill in a new one.")))  # type: ignore[attr-defined]
+            return False
+        return True
+
+
+class ScheduleFields:
+    """When the sessions are: a first date, a time, and how often."""
+
+    first_date = DateField(
+        _l("Date (of the first session)"), validators=[InputRequired(message=_l("Please choose a date."))]
+    )
+    start_time = TimeField(_l("Starts at"), validators=[InputRequired(message=_l("Please give a start time."))])
+    end_time = TimeField(_l("Ends at"), validators=[InputRequired(message=_l("Please give an end time."))])
+    repeat = RadioField(
+        _l("How often"),
+        choices=choices([("once", _l("Once")), ("weekly", _l("Every week")), ("fortnightly", _l("Every two weeks"))]),
+        default="once",
+        validators=[InputRequired()],
+    )
+    count = IntegerField(
+        _l("Number of sessions"),
+        default=1,
+        validators=[
+            InputRequired(message=_l("Please give a number.")),
+            NumberRange(min=1, max=MAX_SESSIONS, message=_l("Between 1 and %(max)d sessions.", max=MAX_SESSIONS)),
+        ],
+    )
+
+    def validate_first_date(self, field: Any) -> None:
+        if field.data and field.data < _today():
+            raise ValidationError(str(_l("This date is in the past.")))
+
+    def validate_end_time(self, field: Any) -> None:
+        if field.data and self.start_time.data and field.data <= self.start_time.data:  # type: ignore[attr-defined]
+            raise ValidationError(str(_l("The end must be after the start.")))
+
+    @property
+    def every_weeks(self) -> int:
+        return {"once": 0, "weekly": 1, "fortnightly": 2}[self.repeat.data]  # type: ignore[attr-defined]
+
+    @property
+    def session_count(self) -> int:
+        return 1 if self.repeat.data == "once" else int(self.count.data)  # type: ignore[attr-defined]
+
+
+class OfferForm(PlaceFields, BaseForm):
+    """What an offer says: title, description, category, languages, place, places."""
+
+    title = StringField(_l("Title"), validators=[DataRequired(message=_l("Please give a title.")), Length(max=200)])
+    description = TextAreaField(
+        _l("Description"),
+        validators=[
+            Length(
+                max=MAX_DESCRIPTION,
+                message=_l("Please keep the description under %(max)d characters.", max=MAX_DESCRIPTION),
+            )
+        ],
+        description=_l("What will people do? What should they bring? Plain words help everyone."),
+    )
+    language = SelectField(_l("Language of this text"), choices=text_language_choices, validators=[InputRequired()])
+    category = SelectField(
+        _l("Category"), choices=lambda: choices((c.value, c.label) for c in Category), validators=[InputRequired()]
+    )
+    languages = MultiCheckboxField(
+        _l("Languages spoken in the sessions"),
+        choices=spoken_language_choices,
+        validators=[DataRequired(message=_l("Please choose at least one language."))],
+    )
+    dutch_level = SelectField(
+        _l("Dutch needed"),
+        choices=lambda: choices((d.value, d.label) for d in DutchLevel),
+        validators=[InputRequired()],
+    )
+    organisation_id = SelectField(_l("Partner organisation"), coerce=str, validators=[Optional()])
+    new_organisation = StringField(_l("Or a new partner organisation"), validators=[Optional(), Length(max=120)])
+    contact = StringField(
+        _l("Who to contact"),
+        validators=[Optional(), Length(max=200)],
+        description=_l("A name and a phone number or e-mail address, shown to people who book."),
+    )
+    capacity = IntegerField(
+        _l("Places"),
+        validators=[
+            InputRequired(message=_l("Please give the number of places.")),
+            NumberRange(min=1, max=MAX_CAPACITY, message=_l("Between 1 and %(max)d places.", max=MAX_CAPACITY)),
+        ],
+    )
+    waitlist_enabled = BooleanField(_l("Keep a waiting list when it is full"), default=True)
+    reminder_offsets = MultiCheckboxField(_l("Reminders by e-mail"), choices=lambda: choices(REMINDER_CHOICES))
+    completion_threshold = IntegerField(
+        _l("Certificate after this share of sessions (%)"),
+        default=80,
+        validators=[Optional(), NumberRange(min=1, max=100, message=_l("Between 1 and 100."))],
+    )
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        valid = super().validate(extra_validators)
+        return self.validate_place() and valid
+
+
+class NewOfferForm(ScheduleFields, OfferForm):
+    """A new offer with its first sessions."""
+
+
+class SessionForm(PlaceFields, BaseForm):
+    """Change one session: its time, place, places and languages."""
+
+    day = DateField(_l("Date"), validators=[InputRequired(message=_l("Please choose a date."))])
+    start_time = TimeField(_l("Starts at"), validators=[InputRequired(message=_l("Please give a start time."))])
+    end_time = TimeField(_l("Ends at"), validators=[InputRequired(message=_l("Please give an end time."))])
+    capacity = IntegerField(
+        _l("Places"),
+        validators=[
+            Optional(),
+            NumberRange(min=1, max=MAX_CAPACITY, message=_l("Between 1 and %(max)d places.", max=MAX_CAPACITY)),
+        ],
+    )
+    languages = MultiCheckboxField(
+        _l("Languages spoken"),
+        choices=spoken_language_choices,
+        validators=[DataRequired(message=_l("Please choose at least one language."))],
+    )
+
+    def validate_day(self, field: Any) -> None:
+        if field.data and field.data < _today():
+            raise ValidationError(str(_l("This date is in the past.")))
+
+    def validate_end_time(self, field: Any) -> None:
+        if field.data and self.start_time.data and field.data <= self.start_time.data:
+            raise ValidationError(str(_l("The end must be after the start.")))
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        valid = super().validate(extra_validators)
+        return self.validate_place() and valid
+
+
+class AddSessionsForm(ScheduleFields, BaseForm):
+    """More sessions for an existing offer."""
+
+
+class TranslationForm(BaseForm):
+    """The title and description in another language."""
+
+    title = StringField(_l("Title"), validators=[DataRequired(message=_l("Please give a title.")), Length(max=200)])
+    description = TextAreaField(
+        _l("Description"),
+        validators=[
+            Length(
+                max=MAX_DESCRIPTION,
+                message=_l("Please keep the description under %(max)d characters.", max=MAX_DESCRIPTION),
+            )
+        ],
+    )
+
+
+class ConfirmForm(BaseForm):
+    """A confirmation before something is destroyed, with an optional message."""
+
+    message = TextAreaField(_l("Message to the people booked (optional)"), validators=[Optional(), Length(max=1000)])
+
+
+class FilterForm(BaseForm):
+    """The catalogue's filters, read from the query string."""
+
+    class Meta:
+        csrf = False
+
+    q = StringField(_l("Search"), validators=[Optional(), Length(max=100)], render_kw={"type": "search"})
+    kind = SelectField(
+        _l("Kind"),
+        choices=lambda: choices([("", _l("Courses and activities")), *((k.value, k.label) for k in OfferKind)]),
+        validators=[Optional()],
+    )
+    category = SelectField(
+        _l("Category"),
+        choices=lambda: choices([("", _l("All categories")), *((c.value, c.label) for c in Category)]),
+        validators=[Optional()],
+    )
+    language = SelectField(
+        _l("Language spoken"),
+        choices=lambda: choices([("", _l("Any language")), *SPOKEN_LANGUAGES.items()]),
+        validators=[Optional()],
+    )
+    date_from = DateField(_l("From"), validators=[Optional()])
+    date_to = DateField(_l("Until"), validators=[Optional()])
+    free = BooleanField(_l("Only with free places"))
+
+    def validate_date_to(self, field: Any) -> None:
+        if field.data and self.date_from.data and field.data < self.date_from.data:
+            raise ValidationError(str(_l("The end date is before the start date.")))

@@ -1,0 +1,174 @@
+"""Reminders: one outbox row per booking, session and offset, planned when a place is confirmed.
+
+A row's unique key (booking, session, offset) means that planning twice, a retry, or a second
+worker can never make a second reminder. Rows follow their session: a moved session moves its
+pending reminders, a cancelled session or booking cancels them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+
+from einstein.bookings.models import Booking, BookingStatus
+from einstein.courses.models import Offer, OfferSession, SessionStatus
+from einstein.db import db, utcnow
+from einstein.i18n import TIMEZONE
+from einstein.notifications.models import Notification, NotificationKind, NotificationStatus
+
+#: Offsets before the start of a session; "morning" is handled on its own (see ``due_time``).
+OFFSETS = {"48h": timedelta(hours=48), "24h": timedelta(hours=24), "2h": timedelta(hours=2)}
+DEFAULT_OFFSETS = ["24h", "morning"]
+#: A morning reminder is only worth sending if it comes at least this long before the start.
+MORNING_MARGIN = timedelta(minutes=45)
+
+
+def due_time(session: OfferSession, offset: str) -> datetime | None:
+    """When the reminder ``offset`` for ``session`` is due, or None if it makes no sense."""
+    if offset == "morning":
+        local_day = session.starts_at.astimezone(TIMEZONE).date()
+        hour = current_app.config["REMINDER_MORNING_HOUR"]
+        due = datetime.combine(local_day, time(hour, 0), tzinfo=TIMEZONE).astimezone(session.starts_at.tzinfo)
+        return due if due <= session.starts_at - MORNING_MARGIN else None
+    delta = OFFSETS.get(offset)
+    return session.starts_at - delta if delta is not None else None
+
+
+def _sessions_of(booking: Booking) -> list[OfferSession]:
+    if booking.session is not None:
+        return [booking.session]
+    return list(booking.offer.sessions)
+
+
+def _plan(booking: Booking, sessions: list[OfferSession], existing: dict[tuple[int, str], Notification]) -> int:
+    if booking.user_id is None:
+        return 0
+    now = utcnow()
+    added = 0
+    for session in sessions:
+        if session.status != SessionStatus.SCHEDULED or session.starts_at <= now:
+            continue
+        for offset in booking.offer.reminder_offsets or []:
+            due = due_time(session, offset)
+            if due is None or due <= now:
+                continue
+            row = existing.get((session.id, offset))
+            if row is None:
+                db.session.add(
+                    Notification(
+                        kind=NotificationKind.REMINDER,
+                        user_id=booking.user_id,
+                        booking_id=booking.id,
+                        session_id=session.id,
+                        reminder_offset=offset,
+                        due_at=due,
+                    )
+                )
+                added += 1
+            elif row.status == NotificationStatus.CANCELLED:
+                # booked again after cancelling: the same reminder comes back (never a second one)
+                row.status = NotificationStatus.PENDING
+                row.due_at = due
+                row.queued_at = None
+                added += 1
+    return added
+
+
+def _existing(booking_ids: list[int]) -> dict[int, dict[tuple[int, str], Notification]]:
+    rows = db.session.scalars(
+        sa.select(Notification).where(
+            Notification.kind == NotificationKind.REMINDER, Notification.booking_id.in_(booking_ids)
+        )
+    )
+    result: dict[int, dict[tuple[int, str], Notification]] = {}
+    for row in rows:
+        result.setdefault(row.booking_id or 0, {})[(row.session_id or 0, row.reminder_offset or "")] = row
+    return result
+
+
+def plan_for_booking(booking: Booking) -> int:
+    """Plan the reminders of a confirmed booking; return how many were added or brought back."""
+    if booking.status != BookingStatus.CONFIRMED:
+        return 0
+    added = _plan(booking, _sessions_of(booking), _existing([booking.id]).get(booking.id, {}))
+    db.session.flush()
+    return added
+
+
+def plan_for_session(session: OfferSession) -> int:
+    """Plan reminders for a session added to a course, for everyone booked on the course."""
+    bookings = list(
+        db.session.scalars(
+            sa.select(Booking).where(
+                Booking.offer_id == session.offer_id,
+                Booking.session_id.is_(None),
+                Booking.status == BookingStatus.CONFIRMED,
+            )
+        )
+    )
+    existing = _existing([b.id for b in bookings])
+    added = sum(_plan(b, [session], existing.get(b.id, {})) for b in bookings)
+    db.session.flush()
+    return added
+
+
+def replan_offer(offer: Offer) -> None:
+    """After the organiser changed the offsets: cancel the dropped ones, plan the new ones."""
+    session_ids = [s.id for s in offer.sessions]
+    if not session_ids:
+        return
+    db.session.execute(
+        sa.update(Notification)
+        .where(
+            Notification.kind == NotificationKind.REMINDER,
+            Notification.status == NotificationStatus.PENDING,
+            Notification.session_id.in_(session_ids),
+            Notification.reminder_offset.not_in(offer.reminder_offsets or [""]),
+        )
+        .values(status=NotificationStatus.CANCELLED)
+    )
+    bookings = list(
+        db.session.scalars(
+            sa.select(Booking).where(Booking.offer_id == offer.id, Booking.status == BookingStatus.CONFIRMED)
+        )
+    )
+    existing = _existing([b.id for b in bookings])
+    for booking in bookings:
+        _plan(booking, _sessions_of(booking), existing.get(booking.id, {}))
+    db.session.flush()
+
+
+def reschedule_session(session: OfferSession) -> None:
+    """Move the pending reminders of a moved session; those now in the past are dropped."""
+    now = utcnow()
+    rows = db.session.scalars(
+        sa.select(Notification).where(
+            Notification.kind == NotificationKind.REMINDER,
+            Notification.session_id == session.id,
+            Notification.status == NotificationStatus.PENDING,
+        )
+    )
+    for row in rows:
+        due = due_time(session, row.reminder_offset or "")
+        if due is None or due <= now:
+            row.status = NotificationStatus.CANCELLED
+        else:
+            row.due_at = due
+            row.queued_at = None
+    db.session.flush()
+
+
+def cancel_for_session(session: OfferSession) -> None:
+    """A cancelled session gets no reminders."""
+    from einstein.notifications.services import cancel_pending
+
+    cancel_pending(Notification.kind == NotificationKind.REMINDER, Notification.session_id == session.id)
+
+
+def cancel_for_booking(booking: Booking) -> None:
+    """A cancelled (or waitlisted) booking gets no reminders."""
+    from einstein.notifications.services import cancel_pending
+
+    cancel_pending(Notification.kind == NotificationKind.REMINDER, Notification.booking_id == booking.id)

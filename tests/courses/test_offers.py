@@ -1,0 +1,294 @@
+"""Putting courses and activities online, changing them, and who may see and change them."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+from itertools import pairwise
+
+import pytest
+import sqlalchemy as sa
+from markupsafe import escape
+
+from einstein.db import db
+from einstein.i18n import TIMEZONE
+from einstein.models import Location, Offer, OfferKind, OfferStatus, User
+from tests import factories
+from tests.courses.conftest import local_date
+from tests.support.hostile import HOSTILE_IN_TEXT, HOSTILE_TEXT
+
+
+def _offers(app) -> list[Offer]:
+    with app.app_context():
+        offers = list(db.session.scalars(sa.select(Offer).order_by(Offer.id)))
+        for offer in offers:
+            _ = offer.sessions, [s.languages for s in offer.sessions]
+        db.session.expunge_all()
+        return offers
+
+
+def test_a_volunteer_puts_an_activity_online_for_approval(app, client, volunteer, offer_form) -> None:
+    client.sign_in(volunteer)
+    response = client.post("/offers/new/activity", data=offer_form())
+    assert response.status_code == 302
+    [offer] = _offers(app)
+    assert (offer.kind, offer.status, offer.organiser_id) == (OfferKind.ACTIVITY, OfferStatus.PENDING, volunteer.id)
+    [session] = offer.sessions
+    start = session.starts_at.astimezone(TIMEZONE)
+    assert (start.date(), start.time()) == (local_date(7), time(17, 30))
+    assert sorted(session.language_codes) == ["ar", "nl"]
+    assert session.capacity == 12
+    # not public yet
+    anonymous = app.test_client()
+    assert f"/offers/{offer.id}" not in anonymous.get("/").get_data(as_text=True)
+    assert anonymous.get(f"/offers/{offer.id}").status_code == 404
+
+
+def test_a_trusted_volunteer_publishes_at_once(app, client, make_user, offer_form) -> None:
+    from einstein.models import Role
+
+    trusted = make_user(role=Role.VOLUNTEER, trusted=True)
+    client.sign_in(trusted)
+    client.post("/offers/new/activity", data=offer_form())
+    assert _offers(app)[0].status == OfferStatus.PUBLISHED
+
+
+def test_a_weekly_course_from_a_coordinator(app, client, coordinator, offer_form) -> None:
+    client.sign_in(coordinator)
+    data = offer_form(
+        title="Business English",
+        category="language",
+        repeat="weekly",
+        count="8",
+        capacity="16",
+        start_time="19:00",
+        end_time="21:00",
+        new_organisation="Taalschool Domstad",
+    )
+    assert client.post("/offers/new/course", data=data).status_code == 302
+    [offer] = _offers(app)
+    assert offer.kind == OfferKind.COURSE and offer.status == OfferStatus.PUBLISHED
+    assert len(offer.sessions) == 8
+    # 19:00 in Utrecht every week, across the change to winter or summer time
+    assert {s.starts_at.astimezone(TIMEZONE).time() for s in offer.sessions} == {time(19, 0)}
+    days = [s.starts_at.astimezone(TIMEZONE).date() for s in offer.sessions]
+    assert all((b - a).days == 7 for a, b in pairwise(days))
+    assert offer.capacity == 16 and all(s.capacity == 16 for s in offer.sessions)
+
+
+def test_a_fortnightly_series(app, client, coordinator, offer_form) -> None:
+    client.sign_in(coordinator)
+    client.post("/offers/new/activity", data=offer_form(repeat="fortnightly", count="3"))
+    days = [s.starts_at.astimezone(TIMEZONE).date() for s in _offers(app)[0].sessions]
+    assert [(b - a).days for a, b in pairwise(days)] == [14, 14]
+
+
+def test_volunteers_cannot_publish_courses(client, volunteer, offer_form) -> None:
+    client.sign_in(volunteer)
+    assert client.get("/offers/new/course").status_code == 403
+    assert client.post("/offers/new/course", data=offer_form()).status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"end_time": "17:00"}, "The end must be after the start."),
+        ({"end_time": "17:30"}, "The end must be after the start."),
+        ({"first_date": local_date(-1).isoformat()}, "This date is in the past."),
+        ({"first_date": "31-02-2026"}, "Not a valid date value."),
+        ({"title": ""}, "Please give a title."),
+        ({"title": "   "}, "Please give a title."),
+        ({"description": "x" * 5001}, "Please keep the description under 5000 characters."),
+        ({"category": "astrology"}, "Not a valid choice."),
+        ({"capacity": "0"}, "Between 1 and 500 places."),
+        ({"capacity": "many"}, "Not a valid integer value."),
+        ({"capacity": "100000"}, "Between 1 and 500 places."),
+        ({"languages": []}, "Please choose at least one language."),
+        ({"languages": ["nl", "klingon"]}, "is not a valid choice"),
+        ({"repeat": "weekly", "count": "60"}, "Between 1 and 52 sessions."),
+        (
+            {"new_place_name": "", "new_place_address": "", "location_id": ""},
+            "Please choose a place, or fill in a new one.",
+        ),
+        ({"new_place_address": ""}, "A new place needs a name and a street."),
+        ({"location_id": "999999", "new_place_name": "", "new_place_address": ""}, "Not a valid choice."),
+    ],
+)
+def test_bad_offers_are_refused_with_a_clear_message(app, client, coordinator, offer_form, change, message) -> None:
+    client.sign_in(coordinator)
+    response = client.post("/offers/new/activity", data=offer_form(**change), headers={"Accept-Language": "en"})
+    assert response.status_code == 422
+    assert message in response.get_data(as_text=True)
+    assert _offers(app) == []
+
+
+@pytest.mark.parametrize("text", list(HOSTILE_TEXT.values()), ids=list(HOSTILE_TEXT))
+def test_hostile_text_renders_as_text(app, client, coordinator, offer_form, text) -> None:
+    client.sign_in(coordinator)
+    assert client.post("/offers/new/activity", data=offer_form(title=text[:200], description=text)).status_code == 302
+    [offer] = _offers(app)
+    assert offer.title == text[:200]
+    for url in ("/", f"/offers/{offer.id}"):
+        page = client.get(url).get_data(as_text=True)
+        assert "<script>alert" not in page and "<img src=x" not in page
+        assert str(escape(text[:200])) in page
+    assert "test-secret-key" not in client.get(f"/offers/{offer.id}").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("text", list(HOSTILE_IN_TEXT.values()), ids=list(HOSTILE_IN_TEXT))
+def test_invisible_and_control_characters_are_refused(app, client, coordinator, offer_form, text) -> None:
+    client.sign_in(coordinator)
+    response = client.post("/offers/new/activity", data=offer_form(description=text), headers={"Accept-Language": "en"})
+    assert response.status_code == 422
+    assert "invisible or special control characters" in response.get_data(as_text=True)
+    assert _offers(app) == []
+
+
+def test_persian_text_with_joiners_is_fine(app, client, coordinator, offer_form) -> None:
+    client.sign_in(coordinator)
+    text = "می\u200cخواهیم با هم آشپزی کنیم"
+    assert client.post("/offers/new/activity", data=offer_form(title=text, language="fa")).status_code == 302
+
+
+def test_the_same_new_place_is_not_added_twice(app, client, coordinator, offer_form) -> None:
+    client.sign_in(coordinator)
+    client.post("/offers/new/activity", data=offer_form())
+    client.post("/offers/new/activity", data=offer_form(title="Tweede"))
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Location)) == 1
+
+
+def test_only_the_organiser_and_coordinators_change_an_offer(
+    app, client, volunteer, other_volunteer, coordinator, participant
+) -> None:
+    with app.app_context():
+        offer = factories.OfferFactory(organiser=db.session.get(User, volunteer.id))
+        offer_id = offer.id
+    for person, status in ((other_volunteer, 403), (participant, 403), (volunteer, 200), (coordinator, 200)):
+        client.sign_in(person)
+        assert client.get(f"/offers/{offer_id}/edit").status_code == status
+
+
+def test_editing_an_offer(app, client, volunteer, offer_form) -> None:
+    with app.app_context():
+        session = factories.SessionFactory(offer__organiser=db.session.get(User, volunteer.id))
+        offer_id, location_id = session.offer_id, session.location_id
+    client.sign_in(volunteer)
+    data = offer_form(
+        title="Nieuwe titel",
+        capacity="20",
+        languages=["en"],
+        location_id=str(location_id),
+        new_place_name="",
+        new_place_address="",
+    )
+    assert client.post(f"/offers/{offer_id}/edit", data=data).status_code == 302
+    with app.app_context():
+        offer = db.session.get(Offer, offer_id)
+        assert offer.title == "Nieuwe titel"
+        assert offer.sessions[0].capacity == 20 and offer.sessions[0].language_codes == ["en"]
+        assert "nieuwe titel" in offer.search_text
+
+
+def test_capacity_cannot_go_below_the_places_booked(app, client, coordinator, make_user, offer_form) -> None:
+    from einstein.bookings import services as bookings
+
+    people = [make_user() for _ in range(4)]
+    with app.app_context():
+        session = factories.SessionFactory(offer__capacity=5)
+        for person in people:
+            bookings.book(db.session.get(User, person.id), bookings.Target(session.offer, session))
+        db.session.commit()
+        offer_id, location_id = session.offer_id, session.location_id
+    client.sign_in(coordinator)
+    data = offer_form(capacity="3", location_id=str(location_id), new_place_name="", new_place_address="")
+    response = client.post(f"/offers/{offer_id}/edit", data=data, headers={"Accept-Language": "en"})
+    assert response.status_code == 422
+    assert "There are already 4 people booked" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Offer, offer_id).sessions[0].capacity == 5
+
+
+def test_approval_queue(app, client, coordinator, volunteer) -> None:
+    with app.app_context():
+        pending = factories.OfferFactory(
+            organiser=db.session.get(User, volunteer.id), status=OfferStatus.PENDING, title="Schaakmiddag"
+        )
+        factories.SessionFactory(offer=pending)
+        pending_id = pending.id
+    client.sign_in(coordinator)
+    assert "Schaakmiddag" in client.get("/review").get_data(as_text=True)
+    assert client.post(f"/offers/{pending_id}/approve").status_code == 302
+    with app.app_context():
+        assert db.session.get(Offer, pending_id).status == OfferStatus.PUBLISHED
+    assert "Schaakmiddag" in app.test_client().get("/").get_data(as_text=True)
+    # approving twice is a clear no, not an error
+    assert client.post(f"/offers/{pending_id}/approve").status_code == 303
+
+
+def test_a_declined_activity_stays_with_its_volunteer(app, client, coordinator, volunteer, other_volunteer) -> None:
+    with app.app_context():
+        pending = factories.OfferFactory(organiser=db.session.get(User, volunteer.id), status=OfferStatus.PENDING)
+        pending_id = pending.id
+    client.sign_in(coordinator)
+    assert client.post(f"/offers/{pending_id}/reject").status_code == 302
+    client.sign_in(volunteer)
+    assert client.get(f"/offers/{pending_id}").status_code == 200
+    client.sign_in(other_volunteer)
+    assert client.get(f"/offers/{pending_id}").status_code == 404
+
+
+def test_translations_are_shown_in_the_readers_language(app, client, volunteer) -> None:
+    with app.app_context():
+        session = factories.SessionFactory(
+            offer__organiser=db.session.get(User, volunteer.id), offer__title="Samen koken", offer__language="nl"
+        )
+        offer_id = session.offer_id
+    client.sign_in(volunteer)
+    response = client.post(
+        f"/offers/{offer_id}/translations/ar", data={"title": "الطبخ معاً", "description": "نطبخ ونأكل معاً"}
+    )
+    assert response.status_code == 302
+    reader = app.test_client()
+    assert "الطبخ معاً" in reader.get(f"/offers/{offer_id}", headers={"Accept-Language": "ar"}).get_data(as_text=True)
+    assert "الطبخ معاً" in reader.get("/", headers={"Accept-Language": "ar"}).get_data(as_text=True)
+    assert "Samen koken" in reader.get("/", headers={"Accept-Language": "nl"}).get_data(as_text=True)
+    assert "Samen koken" in reader.get("/", headers={"Accept-Language": "tr"}).get_data(as_text=True)
+    # the search finds it in either language
+    assert "الطبخ معاً" in reader.get("/?q=الطبخ", headers={"Accept-Language": "ar"}).get_data(as_text=True)
+    assert client.get(f"/offers/{offer_id}/translations/xx").status_code == 404
+    assert client.get(f"/offers/{offer_id}/translations/nl").status_code == 404  # the original's own language
+
+
+def test_my_offers_lists_only_mine(app, client, volunteer, other_volunteer, coordinator) -> None:
+    with app.app_context():
+        factories.OfferFactory(organiser=db.session.get(User, volunteer.id), title="Mine")
+        factories.OfferFactory(organiser=db.session.get(User, other_volunteer.id), title="Theirs")
+    client.sign_in(volunteer)
+    page = client.get("/my/offers").get_data(as_text=True)
+    assert "Mine" in page and "Theirs" not in page
+    client.sign_in(coordinator)
+    assert "Theirs" in client.get("/my/offers?all=1").get_data(as_text=True)
+
+
+def test_nothing_points_at_a_missing_offer(client, coordinator) -> None:
+    client.sign_in(coordinator)
+    for url in (
+        "/offers/999999",
+        "/offers/999999/edit",
+        "/sessions/999999/edit",
+        "/offers/999999.ics",
+        "/sessions/999999.ics",
+    ):
+        assert client.get(url).status_code == 404
+    assert client.post("/offers/999999/approve").status_code == 404
+
+
+def test_sessions_keep_the_wall_clock_time_across_summer_time() -> None:
+    from datetime import date
+
+    from einstein.courses.services import series_times
+
+    # 2026-10-25 is when the Netherlands goes back to winter time
+    times = series_times(date(2026, 10, 20), time(19, 0), time(21, 0), 2)
+    assert [t[0].astimezone(TIMEZONE).time() for t in times] == [time(19, 0), time(19, 0)]
+    assert times[1][0] - times[0][0] == datetime(2026, 10, 27, 18) - datetime(2026, 10, 20, 17)
