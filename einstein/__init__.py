@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Create the einstein app: embedded defaults, then EINSTEIN_* variables, then ``config``."""
     app = Flask(
         __name__,
+        instance_path=os.environ.get("EINSTEIN_INSTANCE_PATH") or None,
         instance_relative_config=True,
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
@@ -88,9 +90,11 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     """Attach each area's routes."""
     from einstein.auth.views import bp as auth_bp
+    from einstein.bookings.views import bp as bookings_bp
     from einstein.core.views import bp as core_bp
     from einstein.courses.views import bp as courses_bp
 
     app.register_blueprint(core_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(courses_bp)
+    app.register_blueprint(bookings_bp)

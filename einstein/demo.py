@@ -341,6 +341,8 @@ def seed_demo(today: date | None = None) -> SeedReport:
         for index, (name, locale, audience) in enumerate(DEMO_PEOPLE, start=1)
     ]
     coordinator = accounts["coordinator@demo.einstein.test"]
+    # The demo participant has a booking or two to look at, and waits for the bike repair café.
+    people.insert(0, accounts["participant@demo.einstein.test"])
 
     for spec in DEMO_OFFERS:
         organiser = accounts[spec.organiser]

@@ -22,6 +22,8 @@ VOLUNTEERS = frozenset({"volunteer", "other_volunteer", "coordinator", "admin"})
 COORDINATORS = frozenset({"coordinator", "admin"})
 #: The organiser of the world's offers is "volunteer"; coordinators and admins may change any offer.
 ORGANISER = frozenset({"volunteer", "coordinator", "admin"})
+#: The world's booking belongs to "participant"; coordinators and admins may handle any booking.
+BOOKED = frozenset({"participant", "coordinator", "admin"})
 
 
 @dataclass(frozen=True)
@@ -31,9 +33,10 @@ class Rule:
     allowed: frozenset[str]
     url: Callable[[dict[str, Any]], str]
     data: Callable[[dict[str, Any]], dict[str, Any]] = field(default=lambda world: {})
-    #: What a person who may not gets: 403 (anonymous: sign in first), or 404 (for everyone) where
-    #: the page's existence is not revealed.
+    #: What a signed-in person who may not gets: 403, or 404 where existence is not revealed.
     denied: int = 403
+    #: What an anonymous person who may not gets; None means "a redirect to sign in".
+    anonymous_denied: int | None = None
 
 
 def fixed(path: str) -> Callable[[dict[str, Any]], str]:
@@ -75,7 +78,9 @@ TABLE: dict[tuple[str, str], Rule] = {
         COORDINATORS, lambda w: f"/people/{w['target'].id}/trusted", lambda w: {"trusted": "1"}
     ),
     # the catalogue
-    ("courses.offer_detail", "GET"): Rule(ORGANISER, lambda w: f"/offers/{w['pending'].id}", denied=404),
+    ("courses.offer_detail", "GET"): Rule(
+        ORGANISER, lambda w: f"/offers/{w['pending'].id}", denied=404, anonymous_denied=404
+    ),
     ("courses.offer_ics", "GET"): Rule(EVERYONE, lambda w: f"/offers/{w['offer'].id}.ics"),
     ("courses.session_ics", "GET"): Rule(EVERYONE, lambda w: f"/sessions/{w['session'].id}.ics"),
     ("courses.new_offer", "GET"): Rule(VOLUNTEERS, fixed("/offers/new/activity")),
@@ -96,6 +101,24 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("courses.review", "GET"): Rule(COORDINATORS, fixed("/review")),
     ("courses.approve", "POST"): Rule(COORDINATORS, lambda w: f"/offers/{w['pending'].id}/approve"),
     ("courses.reject", "POST"): Rule(COORDINATORS, lambda w: f"/offers/{w['pending'].id}/reject"),
+    # bookings
+    ("bookings.book_course", "POST"): Rule(SIGNED_IN, lambda w: f"/offers/{w['course'].id}/book"),
+    ("bookings.book_session", "POST"): Rule(SIGNED_IN, lambda w: f"/sessions/{w['session'].id}/book"),
+    ("bookings.cancel", "GET"): Rule(BOOKED, lambda w: f"/bookings/{w['booking'].reference}/cancel", denied=404),
+    ("bookings.cancel", "POST"): Rule(BOOKED, lambda w: f"/bookings/{w['booking'].reference}/cancel", denied=404),
+    ("bookings.cancel_by_link", "GET"): Rule(EVERYONE, lambda w: f"/cancel/{w['cancel_token']}"),
+    ("bookings.cancel_by_link", "POST"): Rule(EVERYONE, lambda w: f"/cancel/{w['cancel_token']}"),
+    ("bookings.card", "GET"): Rule(BOOKED, lambda w: f"/bookings/{w['booking'].reference}/card", denied=404),
+    ("bookings.mine", "GET"): Rule(SIGNED_IN, fixed("/my/bookings")),
+    ("bookings.reset_feed", "POST"): Rule(SIGNED_IN, fixed("/my/calendar/reset")),
+    ("bookings.feed", "GET"): Rule(EVERYONE, lambda w: f"/calendar/{w['feed_token']}.ics"),
+    ("bookings.course_people", "GET"): Rule(ORGANISER, lambda w: f"/offers/{w['course'].id}/people"),
+    ("bookings.session_people", "GET"): Rule(ORGANISER, lambda w: f"/sessions/{w['session'].id}/people"),
+    ("bookings.desk", "GET"): Rule(COORDINATORS, fixed("/desk?q=a")),
+    ("bookings.desk_new_person", "GET"): Rule(COORDINATORS, fixed("/desk/people/new")),
+    ("bookings.desk_new_person", "POST"): Rule(COORDINATORS, fixed("/desk/people/new")),
+    ("bookings.desk_person", "GET"): Rule(COORDINATORS, lambda w: f"/desk/people/{w['target'].id}"),
+    ("bookings.desk_person", "POST"): Rule(COORDINATORS, lambda w: f"/desk/people/{w['target'].id}"),
 }
 
 
@@ -146,16 +169,24 @@ def world(
 
 def extra_world(app: Flask, people: dict[str, Any]) -> dict[str, Any]:
     """Offers, sessions and bookings the routes are about, organised by "volunteer"."""
-    from einstein.models import OfferStatus
+    from einstein.bookings import services as bookings
+    from einstein.models import OfferKind, OfferStatus
     from tests import factories
 
     with app.app_context():
         organiser = db.session.get(User, people["volunteer"].id)
+        participant = db.session.get(User, people["participant"].id)
         session = factories.SessionFactory(offer__organiser=organiser)
+        course = factories.OfferFactory(organiser=organiser, kind=OfferKind.COURSE)
+        factories.SessionFactory(offer=course)
         pending = factories.OfferFactory(organiser=organiser, status=OfferStatus.PENDING)
-        world = {"offer": session.offer, "session": session, "pending": pending}
+        booking = bookings.book(participant, bookings.Target(session.offer, session))
+        db.session.commit()
+        world = {"offer": session.offer, "session": session, "pending": pending, "course": course, "booking": booking}
         for value in world.values():
             db.session.refresh(value)
+        world["cancel_token"] = bookings.cancel_token(booking)
+        world["feed_token"] = participant.calendar_token
         db.session.expunge_all()
     return world
 
@@ -185,9 +216,12 @@ def test_each_role_gets_exactly_what_the_table_says(app, world, role) -> None:
         elif role in rule.allowed:
             if status in {401, 403} or _is_login_redirect(response):
                 problems.append(f"{method} {url} as {role}: refused ({status}) but the table allows it")
-        elif role == "anonymous" and rule.denied != 404:
+        elif role == "anonymous" and rule.anonymous_denied is None:
             if not _is_login_redirect(response):
                 problems.append(f"{method} {url} as anonymous: {status}, expected a redirect to sign in")
+        elif role == "anonymous":
+            if status != rule.anonymous_denied:
+                problems.append(f"{method} {url} as anonymous: {status}, expected {rule.anonymous_denied}")
         elif status != rule.denied:
             problems.append(f"{method} {url} as {role}: {status}, expected {rule.denied}")
     assert not problems, "\n".join(problems)

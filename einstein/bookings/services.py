@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
-from einstein.auth.models import User
+from einstein.auth.models import Audience, User
 from einstein.bookings.models import Booking, BookingSource, BookingStatus, CancelReason
 from einstein.courses.models import Offer, OfferSession, OfferStatus, SessionStatus
 from einstein.db import db, utcnow
@@ -30,6 +31,7 @@ ERRORS = {
     "started": _l("This has already started, so it can no longer be booked."),
     "no_sessions": _l("This course has no sessions left to book."),
     "full": _l("Sorry, this is full and there is no waiting list."),
+    "full_offer_waitlist": _l("It just got full. You can join the waiting list: if a place comes free, it is yours."),
     "already_booked": _l("You already have a place."),
     "already_waitlisted": _l("You are already on the waiting list."),
     "wrong_kind": _l("A course is booked as a whole, not one session at a time."),
@@ -322,3 +324,266 @@ def upcoming_bookings_of(user: User) -> list[Booking]:
         if any(s.ends_at > now and s.status == SessionStatus.SCHEDULED for s in sessions):
             result.append(booking)
     return result
+
+
+# --- reading bookings ----------------------------------------------------------------------------
+
+
+def by_reference(reference: str) -> Booking | None:
+    """Find a booking by the reference on its card (any case, with or without the dash)."""
+    cleaned = "".join(ch for ch in reference.upper() if ch.isalnum())[:8]
+    if len(cleaned) != 8 or any(ch not in REFERENCE_ALPHABET for ch in cleaned):
+        return None
+    return db.session.scalar(sa.select(Booking).where(Booking.reference == f"{cleaned[:4]}-{cleaned[4:]}"))
+
+
+def can_manage_booking(user: User | object, booking: Booking) -> bool:
+    """The person booked and coordinators may cancel a booking."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return bool(booking.user_id == user.id or user.is_coordinator)  # type: ignore[attr-defined]
+
+
+@dataclass
+class MyBookings:
+    """A person's bookings, split into what is coming and what is over."""
+
+    upcoming: list[Booking]
+    past: list[Booking]
+    #: booking id -> place on the waiting list
+    positions: dict[int, int]
+
+
+def bookings_of(user: User) -> MyBookings:
+    """Every booking of a person with its sessions, in a fixed number of queries."""
+    from sqlalchemy.orm import joinedload, selectinload
+
+    rows = list(
+        db.session.scalars(
+            sa.select(Booking)
+            .where(Booking.user_id == user.id)
+            .options(
+                joinedload(Booking.offer).options(selectinload(Offer.translations), joinedload(Offer.location)),
+                joinedload(Booking.offer).selectinload(Offer.sessions).joinedload(OfferSession.location),
+                joinedload(Booking.session).joinedload(OfferSession.location),
+            )
+            .order_by(Booking.created_at.desc())
+        ).unique()
+    )
+    now = utcnow()
+    upcoming, past = [], []
+    for booking in rows:
+        sessions = [booking.session] if booking.session is not None else booking.offer.sessions
+        ends = max((s.ends_at for s in sessions), default=booking.created_at)
+        if booking.is_active and ends > now:
+            upcoming.append(booking)
+        else:
+            past.append(booking)
+    upcoming.sort(key=lambda b: next_session_start(b) or now)
+    positions = waitlist_places([b for b in upcoming if b.status == BookingStatus.WAITLISTED])
+    return MyBookings(upcoming, past, positions)
+
+
+def next_session_start(booking: Booking) -> datetime | None:
+    """When the booking's next scheduled session starts (for a course, the next of its sessions)."""
+    now = utcnow()
+    sessions = [booking.session] if booking.session is not None else booking.offer.sessions
+    starts = [s.starts_at for s in sessions if s.status == SessionStatus.SCHEDULED and s.ends_at > now]
+    return min(starts) if starts else None
+
+
+def waitlist_places(waiting: list[Booking]) -> dict[int, int]:
+    """Places on the waiting list for several bookings, in one query."""
+    if not waiting:
+        return {}
+    ahead = sa.orm.aliased(Booking)
+    mine = sa.orm.aliased(Booking)
+    same_unit = sa.and_(
+        ahead.offer_id == mine.offer_id,
+        sa.or_(ahead.session_id == mine.session_id, sa.and_(ahead.session_id.is_(None), mine.session_id.is_(None))),
+    )
+    rows = db.session.execute(
+        sa.select(mine.id, sa.func.count(ahead.id))
+        .join(
+            ahead,
+            sa.and_(
+                same_unit, ahead.status == BookingStatus.WAITLISTED, ahead.waitlist_position < mine.waitlist_position
+            ),
+            isouter=True,
+        )
+        .where(mine.id.in_([b.id for b in waiting]))
+        .group_by(mine.id)
+    )
+    return {booking_id: int(count) + 1 for booking_id, count in rows}
+
+
+def active_bookings_for_offer(user: User | object, offer: Offer) -> dict[int | None, Booking]:
+    """The person's active bookings on this offer, keyed by session id (None for the course)."""
+    if not getattr(user, "is_authenticated", False):
+        return {}
+    rows = db.session.scalars(
+        sa.select(Booking).where(
+            Booking.user_id == user.id,
+            Booking.offer_id == offer.id,
+            Booking.status != BookingStatus.CANCELLED,  # type: ignore[attr-defined]
+        )
+    )
+    return {booking.session_id: booking for booking in rows}
+
+
+def people_on(target: Target) -> list[Booking]:
+    """Who is booked and who waits, in order, for the organiser's list."""
+    from sqlalchemy.orm import joinedload
+
+    return list(
+        db.session.scalars(
+            sa.select(Booking)
+            .where(target.booking_filter(), Booking.status != BookingStatus.CANCELLED)
+            .options(joinedload(Booking.user))
+            .order_by(Booking.status, Booking.waitlist_position, Booking.confirmed_at, Booking.id)
+        )
+    )
+
+
+def feed_sessions(user: User) -> list[OfferSession]:
+    """The sessions of a person's confirmed bookings, for their calendar feed (last month onwards)."""
+    from datetime import timedelta
+
+    from sqlalchemy.orm import joinedload
+
+    since = utcnow() - timedelta(days=31)
+    bookings = db.session.scalars(
+        sa.select(Booking)
+        .where(Booking.user_id == user.id, Booking.status == BookingStatus.CONFIRMED)
+        .options(
+            joinedload(Booking.session).joinedload(OfferSession.location),
+            joinedload(Booking.offer).selectinload(Offer.sessions).joinedload(OfferSession.location),
+            joinedload(Booking.offer).selectinload(Offer.translations),
+        )
+    ).unique()
+    sessions: dict[int, OfferSession] = {}
+    for booking in bookings:
+        for session in [booking.session] if booking.session is not None else booking.offer.sessions:
+            if session.ends_at >= since:
+                sessions[session.id] = session
+    return sorted(sessions.values(), key=lambda s: s.starts_at)
+
+
+# --- links in e-mails ----------------------------------------------------------------------------
+
+CANCEL_SALT = "einstein.cancel-booking"
+
+
+def cancel_token(booking: Booking) -> str:
+    """A signed token that lets the person cancel this booking from an e-mail without signing in."""
+    from itsdangerous import URLSafeSerializer
+
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=CANCEL_SALT).dumps([booking.id, booking.user_id])
+
+
+def read_cancel_token(token: str) -> Booking | None:
+    """Return the booking a cancel link is for, if the link is genuine and still about that person."""
+    from itsdangerous import BadSignature, URLSafeSerializer
+
+    if not token or len(token) > 256:
+        return None
+    try:
+        booking_id, user_id = URLSafeSerializer(current_app.config["SECRET_KEY"], salt=CANCEL_SALT).loads(token)
+    except (BadSignature, ValueError, TypeError):
+        return None
+    booking = db.session.get(Booking, booking_id) if isinstance(booking_id, int) else None
+    if booking is None or booking.user_id is None or booking.user_id != user_id:
+        return None
+    return booking
+
+
+# --- the desk ------------------------------------------------------------------------------------
+
+
+@dataclass
+class DeskTarget:
+    """Something the desk can book: a course, or one activity session."""
+
+    key: str
+    label: str
+    target: Target
+
+
+def desk_targets(limit: int = 200) -> list[DeskTarget]:
+    """Upcoming courses and activity sessions, soonest first, for the desk's list."""
+    from sqlalchemy.orm import contains_eager
+
+    from einstein.courses.models import OfferKind
+    from einstein.i18n import format_when
+
+    now = utcnow()
+    sessions = db.session.scalars(
+        sa.select(OfferSession)
+        .join(OfferSession.offer)
+        .where(
+            OfferSession.status == SessionStatus.SCHEDULED,
+            OfferSession.starts_at > now,
+            Offer.status == OfferStatus.PUBLISHED,
+        )
+        .options(contains_eager(OfferSession.offer))
+        .order_by(OfferSession.starts_at, OfferSession.id)
+        .limit(limit)
+    )
+    targets: list[DeskTarget] = []
+    seen_courses: set[int] = set()
+    for session in sessions:
+        offer = session.offer
+        if offer.kind == OfferKind.COURSE:
+            if offer.id in seen_courses:
+                continue
+            seen_courses.add(offer.id)
+            unit: Offer | OfferSession = offer
+            label = f"{offer.title} · {format_when(session.starts_at)} …"
+            target = Target(offer, None)
+            key = f"offer-{offer.id}"
+        else:
+            unit = session
+            label = f"{offer.title} · {format_when(session.starts_at, session.ends_at)}"
+            target = Target(offer, session)
+            key = f"session-{session.id}"
+        label += f" ({unit.free_places} / {unit.capacity})"
+        targets.append(DeskTarget(key, label, target))
+    return targets
+
+
+def target_from_key(key: str) -> Target | None:
+    """Turn a desk list key ("offer-12", "session-34") back into what it books."""
+    kind, _, raw_id = (key or "").partition("-")
+    if not raw_id.isdigit():
+        return None
+    if kind == "offer":
+        offer = db.session.get(Offer, int(raw_id))
+        return Target(offer, None) if offer is not None and offer.is_course else None
+    if kind == "session":
+        session = db.session.get(OfferSession, int(raw_id))
+        return Target(session.offer, session) if session is not None and not session.offer.is_course else None
+    return None
+
+
+def register_at_desk(
+    coordinator: User, *, name: str, phone: str | None, email: str | None, locale: str, audience: Audience
+) -> User:
+    """Make an account for someone at the desk, recording who took their consent and when."""
+    from einstein.auth import services as accounts
+
+    taken = accounts.contact_taken(email, phone)
+    if taken:
+        raise accounts.AccountExistsError(taken)
+    person = accounts.create_user(name, email=email, phone=phone, locale=locale, audience=audience)
+    person.consent_recorded_by_id = coordinator.id
+    person.consent_recorded_at = utcnow()
+    if person.email:
+        accounts.request_verification(person)
+    return person
+
+
+def find_participants(query: str, limit: int = 20) -> list[User]:
+    """Find people by name, phone or e-mail for the desk."""
+    from einstein.auth.services import search_people
+
+    return list(db.session.scalars(search_people(query, None, 1).limit(limit)))

@@ -88,10 +88,20 @@ def _managed_session(session_id: int) -> OfferSession:
 @bp.get("/offers/<int:offer_id>")
 def offer_detail(offer_id: int) -> ResponseReturnValue:
     """Show an offer with its sessions and the booking buttons."""
+    from einstein.bookings import services as bookings
+
     offer = _visible_offer(offer_id)
     sessions = services.sessions_for_page(offer)
+    mine = bookings.active_bookings_for_offer(current_user, offer)
+    positions = bookings.waitlist_places([b for b in mine.values() if b.status.value == "waitlisted"])
     return render_template(
-        "courses/offer.html", offer=offer, sessions=sessions, can_manage=services.can_manage(current_user, offer)
+        "courses/offer.html",
+        offer=offer,
+        sessions=sessions,
+        can_manage=services.can_manage(current_user, offer),
+        my_bookings=mine,
+        positions=positions,
+        course_started=offer.is_course and bookings.has_started(bookings.Target(offer, None)),
     )
 
 

@@ -31,6 +31,7 @@ def builds(kind: NotificationKind) -> Callable[[Builder], Builder]:
 def _load_builders() -> None:
     # Each area keeps its e-mails beside its rules; importing registers them.
     import einstein.auth.emails
+    import einstein.bookings.emails
     import einstein.courses.emails  # noqa: F401
 
 

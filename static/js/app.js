@@ -5,3 +5,9 @@
   var problem = document.getElementById("form-problem");
   if (problem) { problem.focus(); }
 })();
+
+// Print buttons on booking cards and certificates.
+document.addEventListener("click", function (event) {
+  var target = event.target.closest ? event.target.closest("[data-print]") : null;
+  if (target) { window.print(); }
+});

@@ -1,0 +1,114 @@
+"""E-mails about a person's booking: confirmed, waiting, promoted, cancelled, and reminders."""
+
+from __future__ import annotations
+
+from email.message import EmailMessage
+from typing import Any
+
+from einstein.bookings.models import Booking, BookingStatus
+from einstein.bookings.services import cancel_token
+from einstein.courses.calendar import calendar_bytes
+from einstein.courses.models import OfferSession, SessionStatus
+from einstein.db import utcnow
+from einstein.mail import Attachment, render_email
+from einstein.notifications.messages import builds, can_email
+from einstein.notifications.models import Notification, NotificationKind
+from einstein.urls import external_url
+
+
+def _sessions(booking: Booking) -> list[OfferSession]:
+    now = utcnow()
+    sessions = [booking.session] if booking.session is not None else booking.offer.sessions
+    return [s for s in sessions if s.status == SessionStatus.SCHEDULED and s.ends_at > now]
+
+
+def booking_context(booking: Booking, locale: str) -> dict[str, Any]:
+    """What every booking e-mail shows: what, when, where, who to contact, and the links."""
+    offer = booking.offer
+    title, _description = offer.text_in(locale)
+    sessions = _sessions(booking)
+    place = booking.session.place if booking.session is not None else offer.location
+    return {
+        "booking": booking,
+        "offer": offer,
+        "title": title,
+        "sessions": sessions,
+        "place": place,
+        "map_link": f"https://www.openstreetmap.org/search?query={place.one_line}" if place else "",
+        "contact": offer.contact or (offer.organisation.name if offer.organisation else ""),
+        "link": external_url("courses.offer_detail", offer_id=offer.id),
+        "bookings_link": external_url("bookings.mine"),
+        "cancel_link": external_url("bookings.cancel_by_link", token=cancel_token(booking)),
+    }
+
+
+def _ics(booking: Booking, context: dict[str, Any], locale: str) -> list[Attachment]:
+    if not context["sessions"]:
+        return []
+    return [Attachment("einstein.ics", calendar_bytes(context["sessions"], str(context["title"]), locale))]
+
+
+def _render(notification: Notification, template: str, status: BookingStatus, with_ics: bool) -> EmailMessage | None:
+    booking, user = notification.booking, notification.user
+    if booking is None or not can_email(user) or booking.status != status:
+        return None
+    context = booking_context(booking, user.locale)
+    if not context["sessions"]:
+        return None
+    attachments = _ics(booking, context, user.locale) if with_ics else []
+    if status == BookingStatus.WAITLISTED:
+        from einstein.bookings.services import waitlist_place
+
+        context["position"] = waitlist_place(booking)
+    return render_email(f"bookings/{template}", user.email or "", user.locale, attachments, user=user, **context)
+
+
+@builds(NotificationKind.BOOKING_CONFIRMED)
+def booking_confirmed(notification: Notification) -> EmailMessage | None:
+    """Confirm a place, with a calendar file."""
+    return _render(notification, "booking_confirmed", BookingStatus.CONFIRMED, with_ics=True)
+
+
+@builds(NotificationKind.BOOKING_WAITLISTED)
+def booking_waitlisted(notification: Notification) -> EmailMessage | None:
+    """Confirm a place on the waiting list, with the person's number."""
+    return _render(notification, "booking_waitlisted", BookingStatus.WAITLISTED, with_ics=False)
+
+
+@builds(NotificationKind.BOOKING_PROMOTED)
+def booking_promoted(notification: Notification) -> EmailMessage | None:
+    """Tell someone waiting that a place came free and is now theirs."""
+    return _render(notification, "booking_promoted", BookingStatus.CONFIRMED, with_ics=True)
+
+
+@builds(NotificationKind.BOOKING_CANCELLED)
+def booking_cancelled(notification: Notification) -> EmailMessage | None:
+    """Confirm a cancellation."""
+    booking, user = notification.booking, notification.user
+    if booking is None or not can_email(user) or booking.status != BookingStatus.CANCELLED:
+        return None
+    context = booking_context(booking, user.locale)
+    context["was_waiting"] = notification.payload.get("was") == "waitlisted"
+    return render_email("bookings/booking_cancelled", user.email or "", user.locale, user=user, **context)
+
+
+@builds(NotificationKind.REMINDER)
+def reminder(notification: Notification) -> EmailMessage | None:
+    """Remind a person of a session soon: what, when, where, who to contact, and how to cancel."""
+    booking, user, session = notification.booking, notification.user, notification.session
+    if booking is None or session is None or not can_email(user):
+        return None
+    if (
+        booking.status != BookingStatus.CONFIRMED
+        or session.status != SessionStatus.SCHEDULED
+        or session.starts_at <= utcnow()
+    ):
+        return None
+    context = booking_context(booking, user.locale)
+    context["session"] = session
+    context["place"] = session.place
+    context["map_link"] = (
+        f"https://www.openstreetmap.org/search?query={session.place.one_line}" if session.place else ""
+    )
+    ics = Attachment("einstein.ics", calendar_bytes([session], str(context["title"]), user.locale))
+    return render_email("bookings/reminder", user.email or "", user.locale, [ics], user=user, **context)

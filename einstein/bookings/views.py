@@ -1,0 +1,294 @@
+"""Routes for booking, cancelling, my bookings, calendar feeds and the desk."""
+
+from __future__ import annotations
+
+import segno
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
+
+from einstein.auth import services as accounts
+from einstein.auth.access import role_required, signed_in
+from einstein.auth.models import Audience, Role, User
+from einstein.bookings import services
+from einstein.bookings.forms import BookForm, CancelForm, DeskBookForm, DeskPersonForm, DeskSearchForm
+from einstein.bookings.models import Booking, BookingSource, BookingStatus, CancelReason
+from einstein.courses import services as catalogue
+from einstein.courses.calendar import calendar_bytes
+from einstein.courses.models import Offer, OfferSession
+from einstein.db import db
+from einstein.views import render_form
+
+bp = Blueprint("bookings", __name__)
+
+#: A booking that cannot be made conflicts with the current state of the places.
+REFUSED = 409
+
+
+def _refused(target: services.Target, error: services.BookingError) -> ResponseReturnValue:
+    db.session.rollback()
+    offer = db.session.get(Offer, target.offer.id)
+    unit = db.session.get(type(target.unit), target.unit.id)
+    can_wait = error.code == "full_offer_waitlist"
+    return render_template(
+        "bookings/refused.html", offer=offer, unit=unit, target=target, message=error.message, can_wait=can_wait
+    ), REFUSED
+
+
+def _book(target: services.Target) -> ResponseReturnValue:
+    form = BookForm()
+    if not form.validate_on_submit():
+        abort(400)
+    waitlist = form.waitlist.data == "1"
+    try:
+        booking = services.book(current_user, target, waitlist=waitlist)
+    except services.BookingError as error:
+        if error.code == "full" and target.offer.waitlist_enabled:
+            error = services.BookingError("full_offer_waitlist")
+        return _refused(target, error)
+    except IntegrityError:
+        # Only reachable without the lock (a test setting): the unique index still says no.
+        return _refused(target, services.BookingError("already_booked"))
+    db.session.commit()
+    if booking.status == BookingStatus.CONFIRMED:
+        flash(_("You have a place! Your booking reference is %(ref)s.", ref=booking.reference), "success")
+    else:
+        place = services.waitlist_place(booking)
+        flash(
+            _(
+                "You are on the waiting list, number %(num)d. If a place comes free, it is yours and we e-mail you.",
+                num=place,
+            ),
+            "success",
+        )
+    return redirect(url_for("bookings.mine"), 303)
+
+
+@bp.post("/offers/<int:offer_id>/book")
+@signed_in
+def book_course(offer_id: int) -> ResponseReturnValue:
+    """Book a whole course."""
+    offer = db.get_or_404(Offer, offer_id)
+    if not catalogue.can_view(current_user, offer) or not offer.is_course:
+        abort(404)
+    return _book(services.Target(offer, None))
+
+
+@bp.post("/sessions/<int:session_id>/book")
+@signed_in
+def book_session(session_id: int) -> ResponseReturnValue:
+    """Book one session of an activity."""
+    session = db.get_or_404(OfferSession, session_id)
+    if not catalogue.can_view(current_user, session.offer) or session.offer.is_course:
+        abort(404)
+    return _book(services.Target(session.offer, session))
+
+
+def _booking_for(reference: str) -> Booking:
+    booking = services.by_reference(reference)
+    if booking is None or not services.can_manage_booking(current_user, booking):
+        abort(404)
+    return booking
+
+
+def _cancel(booking: Booking, by_coordinator: bool) -> ResponseReturnValue:
+    reason = (
+        CancelReason.ORGANISER if by_coordinator and booking.user_id != current_user.id else CancelReason.PARTICIPANT
+    )
+    was_waiting = booking.status == BookingStatus.WAITLISTED
+    try:
+        services.cancel(booking, reason=reason)
+    except services.BookingError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(url_for("bookings.mine"), 303)
+    db.session.commit()
+    flash(
+        _("You left the waiting list.")
+        if was_waiting
+        else _("Your booking is cancelled. Thank you for letting us know."),
+        "success",
+    )
+    return redirect(
+        request.form.get("next") if request.form.get("next", "").startswith("/desk/") else url_for("bookings.mine"), 303
+    )
+
+
+@bp.route("/bookings/<reference>/cancel", methods=["GET", "POST"])
+@signed_in
+def cancel(reference: str) -> ResponseReturnValue:
+    """Cancel a booking (after a confirmation page), or leave the waiting list in one tap."""
+    booking = _booking_for(reference)
+    form = CancelForm()
+    if form.validate_on_submit():
+        return _cancel(booking, current_user.is_coordinator)
+    if not booking.is_active:
+        flash(_("This booking was already cancelled."), "info")
+        return redirect(url_for("bookings.mine"))
+    return render_template(
+        "bookings/cancel.html",
+        booking=booking,
+        form=form,
+        action=url_for("bookings.cancel", reference=booking.reference),
+    )
+
+
+@bp.route("/cancel/<token>", methods=["GET", "POST"])
+def cancel_by_link(token: str) -> ResponseReturnValue:
+    """Cancel from the link in a reminder e-mail, without signing in: one button, then done."""
+    booking = services.read_cancel_token(token)
+    if booking is None:
+        return render_template("auth/link_problem.html", expired=False, kind="cancel"), 400
+    form = CancelForm()
+    if form.validate_on_submit():
+        if booking.is_active:
+            try:
+                services.cancel(booking, reason=CancelReason.PARTICIPANT)
+            except services.BookingError as error:
+                db.session.rollback()
+                return render_template("bookings/cancelled.html", booking=booking, message=error.message), REFUSED
+            db.session.commit()
+        return render_template("bookings/cancelled.html", booking=booking, message=None)
+    if not booking.is_active:
+        return render_template("bookings/cancelled.html", booking=booking, message=None)
+    return render_template(
+        "bookings/cancel.html", booking=booking, form=form, action=url_for("bookings.cancel_by_link", token=token)
+    )
+
+
+@bp.get("/my/bookings")
+@signed_in
+def mine() -> ResponseReturnValue:
+    """A person's upcoming and past bookings, waiting-list places and calendar links."""
+    return render_template("bookings/mine.html", mine=services.bookings_of(current_user), reset_form=CancelForm())
+
+
+@bp.post("/my/calendar/reset")
+@signed_in
+def reset_feed() -> ResponseReturnValue:
+    """Give the personal calendar feed a new secret address."""
+    accounts.reset_calendar_token(current_user)
+    db.session.commit()
+    flash(_("Your calendar link is new. The old link no longer works: add the new one to your phone."), "success")
+    return redirect(url_for("bookings.mine") + "#calendar", 303)
+
+
+@bp.get("/calendar/<token>.ics")
+def feed(token: str) -> ResponseReturnValue:
+    """A person's bookings as a calendar a phone can subscribe to; the secret is in the URL."""
+    user = db.session.scalar(db.select(User).where(User.calendar_token == token)) if 16 <= len(token) <= 64 else None
+    if user is None:
+        abort(404)
+    body = calendar_bytes(services.feed_sessions(user), "einstein", user.locale)
+    return current_app.response_class(body, mimetype="text/calendar", headers={"Cache-Control": "private, max-age=900"})
+
+
+def _people(target: services.Target) -> ResponseReturnValue:
+    if not catalogue.can_manage(current_user, target.offer):
+        abort(403)
+    return render_template(
+        "bookings/people.html", target=target, offer=target.offer, bookings=services.people_on(target)
+    )
+
+
+@bp.get("/offers/<int:offer_id>/people")
+@role_required(Role.VOLUNTEER)
+def course_people(offer_id: int) -> ResponseReturnValue:
+    """Who is booked on a course and who waits (organiser and coordinators)."""
+    offer = db.get_or_404(Offer, offer_id)
+    if not offer.is_course:
+        abort(404)
+    return _people(services.Target(offer, None))
+
+
+@bp.get("/sessions/<int:session_id>/people")
+@role_required(Role.VOLUNTEER)
+def session_people(session_id: int) -> ResponseReturnValue:
+    """Who is booked on an activity session and who waits (organiser and coordinators)."""
+    session = db.get_or_404(OfferSession, session_id)
+    if session.offer.is_course:
+        return _people(services.Target(session.offer, None))
+    return _people(services.Target(session.offer, session))
+
+
+# --- the desk ------------------------------------------------------------------------------------
+
+
+@bp.get("/desk")
+@role_required(Role.COORDINATOR)
+def desk() -> ResponseReturnValue:
+    """Find a participant, or make a new one, to book them in."""
+    form = DeskSearchForm(request.args)
+    people = services.find_participants(form.q.data) if form.validate() and form.q.data else []
+    return render_template("bookings/desk.html", form=form, people=people, searched=bool(form.q.data))
+
+
+@bp.route("/desk/people/new", methods=["GET", "POST"])
+@role_required(Role.COORDINATOR)
+def desk_new_person() -> ResponseReturnValue:
+    """Make an account for someone at the desk (no password needed), with their recorded consent."""
+    form = DeskPersonForm()
+    if request.method == "GET":
+        form.name.data = request.args.get("name", "")[:120]
+    if form.validate_on_submit():
+        try:
+            person = services.register_at_desk(
+                current_user,
+                name=form.name.data,
+                phone=form.phone.data or None,
+                email=form.email.data or None,
+                locale=form.locale.data,
+                audience=Audience(form.audience.data),
+            )
+        except accounts.AccountExistsError as error:
+            getattr(form, error.field).errors.append(_("Someone already has this. Search for them instead."))
+        else:
+            db.session.commit()
+            flash(_("%(name)s is registered. Now choose what to book.", name=person.name), "success")
+            return redirect(url_for("bookings.desk_person", user_id=person.id))
+    return render_form("bookings/desk_new.html", form)
+
+
+@bp.route("/desk/people/<int:user_id>", methods=["GET", "POST"])
+@role_required(Role.COORDINATOR)
+def desk_person(user_id: int) -> ResponseReturnValue:
+    """A participant's bookings, and a form to book them in."""
+    person = db.get_or_404(User, user_id)
+    form = DeskBookForm()
+    from wtforms import SelectChoice
+
+    targets = services.desk_targets()
+    form.target.choices = [SelectChoice("", _("Choose…")), *(SelectChoice(t.key, t.label) for t in targets)]
+    if form.validate_on_submit():
+        target = services.target_from_key(form.target.data)
+        if target is None:
+            abort(404)
+        try:
+            booking = services.book(
+                person, target, source=BookingSource.DESK, booked_by=current_user, waitlist=form.waitlist.data
+            )
+        except services.BookingError as error:
+            db.session.rollback()
+            form.target.errors.append(error.message)
+        else:
+            db.session.commit()
+            flash(_("Booked: %(ref)s. Print the card for them.", ref=booking.reference), "success")
+            return redirect(url_for("bookings.desk_person", user_id=person.id))
+    return render_form("bookings/desk_person.html", form, person=person, mine=services.bookings_of(person))
+
+
+@bp.get("/bookings/<reference>/card")
+@signed_in
+def card(reference: str) -> ResponseReturnValue:
+    """A printable booking card in the participant's language, with the reference as a QR code."""
+    booking = _booking_for(reference)
+    locale = booking.user.locale if booking.user is not None else "nl"
+    qr = segno.make(booking.reference, error="m").svg_inline(scale=5, border=2, title=booking.reference)
+    with force_locale(locale):
+        return render_template("bookings/card.html", booking=booking, qr=qr, locale=locale)
+
+
+bp.add_app_template_global(services.next_session_start, "next_session_start")
