@@ -93,8 +93,10 @@ def register_blueprints(app: Flask) -> None:
     from einstein.bookings.views import bp as bookings_bp
     from einstein.core.views import bp as core_bp
     from einstein.courses.views import bp as courses_bp
+    from einstein.notifications.views import bp as notifications_bp
 
     app.register_blueprint(core_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(courses_bp)
     app.register_blueprint(bookings_bp)
+    app.register_blueprint(notifications_bp)

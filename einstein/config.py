@@ -59,8 +59,8 @@ def default_config(instance_path: Path, environ: Mapping[str, str] | None = None
             # longest task (a mail batch takes seconds), never schedule work this far ahead.
             "visibility_timeout": 3600,
             # A frozen Redis must not hold a booking request: fail fast, the sweep sends later.
-            "socket_timeout": 1.0,
-            "socket_connect_timeout": 1.0,
+            "socket_timeout": 0.5,
+            "socket_connect_timeout": 0.5,
             "max_retries": 0,
         }
         limiter_storage = redis_url
@@ -138,6 +138,8 @@ def default_config(instance_path: Path, environ: Mapping[str, str] | None = None
         "MAIL_RETRY_SECONDS": 15,
         #: How often beat runs the sweep that queues due reminders and anything left behind.
         "SWEEP_SECONDS": 60,
+        #: After a failed publish, web requests stop trying the broker for this long (the sweep sends).
+        "BROKER_BACKOFF_SECONDS": 15,
         "MAIL_MAX_ATTEMPTS": 8,
         "MAIL_BATCH_SIZE": 50,
         "REMINDER_MORNING_HOUR": 8,
@@ -145,7 +147,7 @@ def default_config(instance_path: Path, environ: Mapping[str, str] | None = None
         "CELERY": {
             "broker_url": broker_url,
             "broker_transport_options": broker_options,
-            "broker_connection_timeout": 1.0,
+            "broker_connection_timeout": 0.5,
             "broker_connection_retry_on_startup": True,
             "task_ignore_result": True,
             "task_serializer": "json",

@@ -10,8 +10,14 @@ import smtplib
 import ssl
 import uuid
 from dataclasses import dataclass, field
-from email.message import EmailMessage
+from email import encoders
+from email.header import Header
+from email.message import Message
+from email.mime.base import MIMEBase
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
 from email.utils import format_datetime, make_msgid
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -40,36 +46,46 @@ class PermanentMailError(Exception):
     """The mail server refused the message for good (5xx, bad address): do not try again."""
 
 
+@lru_cache(maxsize=2048)
+def _header(value: str) -> str:
+    """Encode a header once: reminders of one session share their subject line."""
+    return value if value.isascii() else Header(value, "utf-8").encode()
+
+
 def render_email(
     template: str, to: str, locale: str, attachments: list[Attachment] | None = None, **context: Any
-) -> EmailMessage:
+) -> Message:
     """Render ``templates/emails/<template>.{txt,html}`` in ``locale`` into a message.
 
-    The subject is the first line of the text template, after "Subject: ".
+    The subject is the first line of the text template, after "Subject: ". Messages are built
+    with the classic MIME classes: several times faster than EmailMessage, which matters when
+    a worker sends thousands of reminders.
     """
     with force_locale(locale):
         text = render_template(f"emails/{template}.txt", **context)
         html = render_template(f"emails/{template}.html", **context)
     first, _, body = text.partition("\n")
     subject = first.removeprefix("Subject:").strip()
-    message = EmailMessage()
-    message["Subject"] = subject
+    alternative = MIMEMultipart("alternative")
+    alternative.attach(MIMEText(body.lstrip("\n"), "plain", "utf-8"))
+    alternative.attach(MIMEText(html, "html", "utf-8"))
+    if attachments:
+        message: Message = MIMEMultipart("mixed")
+        message.attach(alternative)
+        for attachment in attachments:
+            part = MIMEBase(attachment.maintype, attachment.subtype, **attachment.params)
+            part.set_payload(attachment.content)
+            encoders.encode_base64(part)
+            part.add_header("Content-Disposition", "attachment", filename=attachment.filename)
+            message.attach(part)
+    else:
+        message = alternative
+    message["Subject"] = _header(subject)
     message["From"] = current_app.config["MAIL_FROM"]
     message["To"] = to
     message["Date"] = format_datetime(utcnow())
     message["Message-ID"] = make_msgid(domain="einstein.localhost")
     message["Auto-Submitted"] = "auto-generated"
-    message.set_content(body.lstrip("\n"))
-    message.add_alternative(html, subtype="html")
-    for attachment in attachments or []:
-        message.add_attachment(
-            attachment.content,
-            maintype=attachment.maintype,
-            subtype=attachment.subtype,
-            filename=attachment.filename,
-            params=attachment.params,
-        )
-    # After the body: set_content() drops Content-* headers set before it.
     message["Content-Language"] = locale
     return message
 
@@ -116,7 +132,7 @@ class Mailer:
         self._smtp = smtp
         return smtp
 
-    def send(self, message: EmailMessage) -> None:
+    def send(self, message: Message) -> None:
         """Deliver one message, raising Temporary- or PermanentMailError when it fails."""
         if self.config["MAIL_BACKEND"] == "file":
             self._write_file(message)
@@ -129,7 +145,12 @@ class Mailer:
             self._raise_for_codes(codes, str(error.recipients))
         except smtplib.SMTPResponseException as error:
             self.close()
-            self._raise_for_codes([error.smtp_code], f"{error.smtp_code} {error.smtp_error!r}")
+            text = (
+                error.smtp_error.decode(errors="replace")
+                if isinstance(error.smtp_error, bytes)
+                else str(error.smtp_error)
+            )
+            self._raise_for_codes([error.smtp_code], f"{error.smtp_code} {text}")
         except (smtplib.SMTPException, OSError) as error:
             self.close()
             raise TemporaryMailError(f"mail server connection failed: {error}") from error
@@ -143,7 +164,7 @@ class Mailer:
             raise PermanentMailError(detail)
         raise TemporaryMailError(detail)
 
-    def _write_file(self, message: EmailMessage) -> None:
+    def _write_file(self, message: Message) -> None:
         folder = Path(self.config["MAIL_FILE_DIR"])
         folder.mkdir(parents=True, exist_ok=True)
         name = f"{utcnow():%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:8]}.eml"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import current_app, url_for
+from flask import current_app, has_request_context, url_for
 
 
 def safe_next(target: str | None, fallback: str) -> str:
@@ -23,6 +23,16 @@ def safe_next(target: str | None, fallback: str) -> str:
 
 def external_url(endpoint: str, **values: Any) -> str:
     """Build an absolute URL for an e-mail, from BASE_URL rather than from a request."""
-    base = current_app.config["BASE_URL"]
-    with current_app.test_request_context(base_url=base):
-        return url_for(endpoint, _external=True, **values)
+    if has_request_context():
+        base = current_app.config["BASE_URL"]
+        with current_app.test_request_context(base_url=base):
+            return url_for(endpoint, _external=True, **values)
+    # Outside a request (the worker), one URL adapter bound to BASE_URL serves every link.
+    adapter = current_app.extensions.get("einstein.url_adapter")
+    if adapter is None:
+        parts = urlsplit(current_app.config["BASE_URL"])
+        adapter = current_app.url_map.bind(
+            parts.netloc, script_name=parts.path or "/", url_scheme=parts.scheme or "http"
+        )
+        current_app.extensions["einstein.url_adapter"] = adapter
+    return adapter.build(endpoint, values, force_external=True)

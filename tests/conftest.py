@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,8 @@ from flask import Flask
 
 from einstein import create_app
 from einstein.config import default_config
-from einstein.db import db
+from einstein.db import db, utcnow
+from einstein.models import OfferKind, User
 from tests import factories
 from tests.support.client import Client
 from tests.support.servers import PostgresServer, RedisServer, SmtpSink
@@ -301,6 +303,7 @@ def start_celery(tmp_path: Path) -> Iterator[Any]:
                 "SECRET_KEY": SECRET_KEY,
                 "BASE_URL": "http://einstein.test",
                 "EINSTEIN_ENV": "testing",
+                "EINSTEIN_INSTANCE_PATH": str(tmp_path / "instance"),
             }
         )
         env.update(extra_env or {})
@@ -331,3 +334,30 @@ def start_celery(tmp_path: Path) -> Iterator[Any]:
     yield start
     for process in processes:
         process.stop()
+
+
+# --- things to book ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def activity(app, volunteer) -> Any:
+    """An activity session with 2 places and a waiting list, organised by "volunteer"."""
+    with app.app_context():
+        session = factories.SessionFactory(
+            offer__organiser=db.session.get(User, volunteer.id), offer__capacity=2, offer__title="Bike repair café"
+        )
+        return {"session_id": session.id, "offer_id": session.offer_id}
+
+
+@pytest.fixture
+def course(app, coordinator) -> Any:
+    """A course of three weekly sessions with 2 places."""
+    with app.app_context():
+        offer = factories.OfferFactory(
+            kind=OfferKind.COURSE, capacity=2, organiser=db.session.get(User, coordinator.id), title="Business English"
+        )
+        for week in range(3):
+            factories.SessionFactory(
+                offer=offer, starts_at=(utcnow() + timedelta(days=2 + 7 * week)).replace(second=0, microsecond=0)
+            )
+        return {"offer_id": offer.id}

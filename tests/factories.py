@@ -88,6 +88,7 @@ class OfferFactory(Base):
     organiser = factory.SubFactory(UserFactory, role=Role.VOLUNTEER)
     capacity = 10
     waitlist_enabled = True
+    reminder_offsets = factory.LazyFunction(lambda: ["24h", "morning"])
     search_text = factory.LazyAttribute(lambda o: f"{o.title} {o.description}".lower())
 
 

@@ -119,6 +119,9 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("bookings.desk_new_person", "POST"): Rule(COORDINATORS, fixed("/desk/people/new")),
     ("bookings.desk_person", "GET"): Rule(COORDINATORS, lambda w: f"/desk/people/{w['target'].id}"),
     ("bookings.desk_person", "POST"): Rule(COORDINATORS, lambda w: f"/desk/people/{w['target'].id}"),
+    # the outbox
+    ("notifications.outbox", "GET"): Rule(COORDINATORS, fixed("/outbox")),
+    ("notifications.retry", "POST"): Rule(COORDINATORS, lambda w: f"/outbox/{w['failed_id']}/retry"),
 }
 
 
@@ -170,7 +173,7 @@ def world(
 def extra_world(app: Flask, people: dict[str, Any]) -> dict[str, Any]:
     """Offers, sessions and bookings the routes are about, organised by "volunteer"."""
     from einstein.bookings import services as bookings
-    from einstein.models import OfferKind, OfferStatus
+    from einstein.models import Notification, NotificationKind, NotificationStatus, OfferKind, OfferStatus
     from tests import factories
 
     with app.app_context():
@@ -181,11 +184,20 @@ def extra_world(app: Flask, people: dict[str, Any]) -> dict[str, Any]:
         factories.SessionFactory(offer=course)
         pending = factories.OfferFactory(organiser=organiser, status=OfferStatus.PENDING)
         booking = bookings.book(participant, bookings.Target(session.offer, session))
+        failed = Notification(
+            kind=NotificationKind.BOOKING_CONFIRMED,
+            user_id=participant.id,
+            booking_id=booking.id,
+            status=NotificationStatus.FAILED,
+            last_error="550 no such mailbox",
+        )
+        db.session.add(failed)
         db.session.commit()
         world = {"offer": session.offer, "session": session, "pending": pending, "course": course, "booking": booking}
         for value in world.values():
             db.session.refresh(value)
         world["cancel_token"] = bookings.cancel_token(booking)
+        world["failed_id"] = failed.id
         world["feed_token"] = participant.calendar_token
         db.session.expunge_all()
     return world

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from email.message import EmailMessage
+from email.message import Message
 
 from einstein.auth.tokens import make_reset_token, make_verify_token
 from einstein.mail import render_email
@@ -12,7 +12,7 @@ from einstein.urls import external_url
 
 
 @builds(NotificationKind.VERIFY_EMAIL)
-def verify_email(notification: Notification) -> EmailMessage | None:
+def verify_email(notification: Notification) -> Message | None:
     """Write the link that confirms the address, unless it changed or is confirmed already."""
     user = notification.user
     if not user.email or user.email != notification.payload.get("email") or user.email_verified_at is not None:
@@ -22,7 +22,7 @@ def verify_email(notification: Notification) -> EmailMessage | None:
 
 
 @builds(NotificationKind.PASSWORD_RESET)
-def password_reset(notification: Notification) -> EmailMessage | None:
+def password_reset(notification: Notification) -> Message | None:
     """Write a single-use link to choose a new password."""
     user = notification.user
     if not user.email:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from email.message import EmailMessage
+from email.message import Message
 from typing import Any
+
+from flask import g
 
 from einstein.bookings.models import Booking, BookingStatus
 from einstein.bookings.services import cancel_token
@@ -42,13 +44,22 @@ def booking_context(booking: Booking, locale: str) -> dict[str, Any]:
     }
 
 
+def _calendar(sessions: list[OfferSession], title: str, locale: str) -> bytes:
+    """The .ics for these sessions, made once per task for all the people booked on them."""
+    cache = g.setdefault("einstein_ics", {})
+    key = (tuple(s.id for s in sessions), title, locale)
+    if key not in cache:
+        cache[key] = calendar_bytes(sessions, title, locale)
+    return cache[key]
+
+
 def _ics(booking: Booking, context: dict[str, Any], locale: str) -> list[Attachment]:
     if not context["sessions"]:
         return []
-    return [Attachment("einstein.ics", calendar_bytes(context["sessions"], str(context["title"]), locale))]
+    return [Attachment("einstein.ics", _calendar(context["sessions"], str(context["title"]), locale))]
 
 
-def _render(notification: Notification, template: str, status: BookingStatus, with_ics: bool) -> EmailMessage | None:
+def _render(notification: Notification, template: str, status: BookingStatus, with_ics: bool) -> Message | None:
     booking, user = notification.booking, notification.user
     if booking is None or not can_email(user) or booking.status != status:
         return None
@@ -64,25 +75,25 @@ def _render(notification: Notification, template: str, status: BookingStatus, wi
 
 
 @builds(NotificationKind.BOOKING_CONFIRMED)
-def booking_confirmed(notification: Notification) -> EmailMessage | None:
+def booking_confirmed(notification: Notification) -> Message | None:
     """Confirm a place, with a calendar file."""
     return _render(notification, "booking_confirmed", BookingStatus.CONFIRMED, with_ics=True)
 
 
 @builds(NotificationKind.BOOKING_WAITLISTED)
-def booking_waitlisted(notification: Notification) -> EmailMessage | None:
+def booking_waitlisted(notification: Notification) -> Message | None:
     """Confirm a place on the waiting list, with the person's number."""
     return _render(notification, "booking_waitlisted", BookingStatus.WAITLISTED, with_ics=False)
 
 
 @builds(NotificationKind.BOOKING_PROMOTED)
-def booking_promoted(notification: Notification) -> EmailMessage | None:
+def booking_promoted(notification: Notification) -> Message | None:
     """Tell someone waiting that a place came free and is now theirs."""
     return _render(notification, "booking_promoted", BookingStatus.CONFIRMED, with_ics=True)
 
 
 @builds(NotificationKind.BOOKING_CANCELLED)
-def booking_cancelled(notification: Notification) -> EmailMessage | None:
+def booking_cancelled(notification: Notification) -> Message | None:
     """Confirm a cancellation."""
     booking, user = notification.booking, notification.user
     if booking is None or not can_email(user) or booking.status != BookingStatus.CANCELLED:
@@ -93,7 +104,7 @@ def booking_cancelled(notification: Notification) -> EmailMessage | None:
 
 
 @builds(NotificationKind.REMINDER)
-def reminder(notification: Notification) -> EmailMessage | None:
+def reminder(notification: Notification) -> Message | None:
     """Remind a person of a session soon: what, when, where, who to contact, and how to cancel."""
     booking, user, session = notification.booking, notification.user, notification.session
     if booking is None or session is None or not can_email(user):
@@ -110,5 +121,5 @@ def reminder(notification: Notification) -> EmailMessage | None:
     context["map_link"] = (
         f"https://www.openstreetmap.org/search?query={session.place.one_line}" if session.place else ""
     )
-    ics = Attachment("einstein.ics", calendar_bytes([session], str(context["title"]), user.locale))
+    ics = Attachment("einstein.ics", _calendar([session], str(context["title"]), user.locale))
     return render_email("bookings/reminder", user.email or "", user.locale, [ics], user=user, **context)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from email.message import EmailMessage
+from email.message import Message
 
 from einstein.courses.calendar import calendar_bytes
 from einstein.mail import Attachment, render_email
@@ -30,7 +30,7 @@ def _context(notification: Notification) -> dict[str, object]:
 
 
 @builds(NotificationKind.SESSION_CHANGED)
-def session_changed(notification: Notification) -> EmailMessage | None:
+def session_changed(notification: Notification) -> Message | None:
     """Tell a person booked that their session has a new time or place, with the new .ics."""
     user, session, booking = notification.user, notification.session, notification.booking
     if not can_email(user) or session is None or booking is None or session.is_cancelled or not booking.is_active:
@@ -47,7 +47,7 @@ def session_changed(notification: Notification) -> EmailMessage | None:
 
 
 @builds(NotificationKind.SESSION_CANCELLED)
-def session_cancelled(notification: Notification) -> EmailMessage | None:
+def session_cancelled(notification: Notification) -> Message | None:
     """Tell a person booked that a session will not take place."""
     if not can_email(notification.user) or notification.session is None or notification.booking is None:
         return None
@@ -61,7 +61,7 @@ def session_cancelled(notification: Notification) -> EmailMessage | None:
 
 
 @builds(NotificationKind.OFFER_CANCELLED)
-def offer_cancelled(notification: Notification) -> EmailMessage | None:
+def offer_cancelled(notification: Notification) -> Message | None:
     """Tell a person booked that a whole course or activity is cancelled."""
     if not can_email(notification.user) or notification.booking is None:
         return None

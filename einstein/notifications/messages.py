@@ -7,12 +7,12 @@ Each kind has a builder that loads what it needs, decides whether the e-mail is 
 from __future__ import annotations
 
 from collections.abc import Callable
-from email.message import EmailMessage
+from email.message import Message
 
 from einstein.auth.models import User
 from einstein.notifications.models import Notification, NotificationKind
 
-Builder = Callable[[Notification], EmailMessage | None]
+Builder = Callable[[Notification], Message | None]
 
 #: kind -> builder; each area registers its e-mails with ``@builds(kind)``.
 BUILDERS: dict[NotificationKind, Builder] = {}
@@ -40,7 +40,7 @@ def can_email(user: User | None) -> bool:
     return user is not None and user.email_verified and user.email_notifications
 
 
-def build_message(notification: Notification) -> EmailMessage | None:
+def build_message(notification: Notification) -> Message | None:
     """Return the e-mail for ``notification``, or None if it should no longer be sent."""
     if not BUILDERS:
         _load_builders()

@@ -20,12 +20,15 @@ How "exactly once" is kept:
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from einstein.auth.models import User
 from einstein.bookings.models import Booking
@@ -77,17 +80,29 @@ def cancel_pending(*conditions: sa.ColumnElement[bool]) -> int:
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
+#: Key in app.extensions: until when (time.monotonic) this process leaves the broker alone.
+_RESTING = "einstein.broker_resting_until"
+
+
 def dispatch(ids: list[int]) -> bool:
-    """Publish ids to the mail queue; on any broker trouble leave them for the sweep."""
+    """Publish ids to the mail queue; on any broker trouble leave them for the sweep.
+
+    A publish that fails (Redis down, or frozen: the socket timeout is half a second) makes this
+    process skip the broker for BROKER_BACKOFF_SECONDS, so that a broker outage costs one request
+    half a second and the others nothing. The rows stay pending; the sweep queues them.
+    """
     if not ids:
         return True
+    if time.monotonic() < current_app.extensions.get(_RESTING, 0.0):
+        return False
     from einstein.notifications.tasks import send_notifications
 
     size = current_app.config["MAIL_BATCH_SIZE"]
     try:
         for start in range(0, len(ids), size):
             send_notifications.delay(ids[start : start + size])
-    except Exception:
+    except Exception:  # the database keeps the rows; the sweep will queue them
+        current_app.extensions[_RESTING] = time.monotonic() + current_app.config["BROKER_BACKOFF_SECONDS"]
         log.warning("could not publish %d e-mail(s) to the broker; the sweep will send them", len(ids), exc_info=True)
         return False
     return True
@@ -166,26 +181,50 @@ class DeliveryReport:
         return {name: len(getattr(self, name)) for name in ("sent", "retry", "failed", "skipped")}
 
 
-def claim(notification_id: int) -> Notification | None:
-    """Take a due, pending row for this worker, or return None if someone else has it."""
+def claim(notification_id: int) -> int | None:
+    """Take a due, pending row for this worker (committed at once); return its try number.
+
+    None means someone else has it, it was sent or cancelled meanwhile, or it is not due.
+    """
     now = utcnow()
-    result = db.session.execute(
+    attempts = db.session.scalar(
         sa.update(Notification)
         .where(
             Notification.id == notification_id,
             Notification.status == NotificationStatus.PENDING,
             Notification.due_at <= now,
         )
-        .values(
-            status=NotificationStatus.SENDING,
-            claimed_at=now,
-            attempts=Notification.attempts + 1,
-        )
+        .values(status=NotificationStatus.SENDING, claimed_at=now, attempts=Notification.attempts + 1)
+        .returning(Notification.attempts)
+        # the loaded batch is not searched for this row: the caller sets what it needs
+        .execution_options(synchronize_session=False)
     )
     db.session.commit()
-    if not result.rowcount:  # type: ignore[attr-defined]
-        return None
-    return db.session.get(Notification, notification_id, populate_existing=True)
+    return attempts
+
+
+def _preload(ids: list[int]) -> dict[int, Notification]:
+    """Load a batch's rows with everything their e-mails show, in a handful of queries."""
+    from einstein.courses.models import Offer
+
+    rows = db.session.scalars(
+        sa.select(Notification)
+        .where(Notification.id.in_(ids))
+        .options(
+            joinedload(Notification.user),
+            joinedload(Notification.session).joinedload(OfferSession.location),
+            joinedload(Notification.booking).joinedload(Booking.session).joinedload(OfferSession.location),
+            joinedload(Notification.booking)
+            .joinedload(Booking.offer)
+            .options(
+                joinedload(Offer.location),
+                joinedload(Offer.organisation),
+                selectinload(Offer.translations),
+                selectinload(Offer.sessions).joinedload(OfferSession.location),
+            ),
+        )
+    ).unique()
+    return {row.id: row for row in rows}
 
 
 def retry_delay(attempts: int) -> int:
@@ -204,17 +243,41 @@ def _finish(notification: Notification, status: NotificationStatus, error: str |
 
 
 def deliver(ids: list[int]) -> DeliveryReport:
-    """Send the given outbox rows over one SMTP connection, each claimed and committed alone."""
+    """Send the given outbox rows over one SMTP connection, each claimed and committed alone.
+
+    The batch is loaded once; the per-message commits keep it loaded (expire_on_commit is off
+    for the batch), so each message costs its claim and its result, nothing more.
+    """
+    session = db.session()
+    expire_on_commit = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        loaded = _preload(ids)
+        db.session.commit()  # end the read: on SQLite it must not hold the write lock
+        return _deliver(ids, loaded)
+    finally:
+        session.expire_on_commit = expire_on_commit
+
+
+def _deliver(ids: list[int], loaded: dict[int, Notification]) -> DeliveryReport:
     from einstein.notifications.messages import build_message
 
     report = DeliveryReport()
     max_attempts = current_app.config["MAIL_MAX_ATTEMPTS"]
     with Mailer() as mailer:
         for notification_id in ids:
-            notification = claim(notification_id)
-            if notification is None:
+            attempts = claim(notification_id)
+            if attempts is None:
                 report.skipped.append(notification_id)
                 continue
+            notification = loaded.get(notification_id) or db.session.get(Notification, notification_id)
+            if notification is None:  # deleted with its person since (account deleted)
+                report.skipped.append(notification_id)
+                continue
+            # What the claim wrote, as the loaded row's committed state, so that _finish's
+            # changes (even back to "pending") are seen as changes and written.
+            set_committed_value(notification, "status", NotificationStatus.SENDING)
+            set_committed_value(notification, "attempts", attempts)
             try:
                 message = build_message(notification)
             except Exception as error:
@@ -227,20 +290,19 @@ def deliver(ids: list[int]) -> DeliveryReport:
                 _finish(notification, NotificationStatus.CANCELLED, "no longer relevant")
                 report.skipped.append(notification_id)
                 continue
+            message["X-Einstein-Notification"] = str(notification.id)
             try:
                 mailer.send(message)
             except TemporaryMailError as error:
-                if notification.attempts >= max_attempts:
-                    _finish(
-                        notification, NotificationStatus.FAILED, f"gave up after {notification.attempts} tries: {error}"
-                    )
+                if attempts >= max_attempts:
+                    _finish(notification, NotificationStatus.FAILED, f"gave up after {attempts} tries: {error}")
                     report.failed.append(notification_id)
                     continue
-                notification.due_at = utcnow() + timedelta(seconds=retry_delay(notification.attempts))
+                notification.due_at = utcnow() + timedelta(seconds=retry_delay(attempts))
                 notification.queued_at = notification.due_at
                 _finish(notification, NotificationStatus.PENDING, str(error))
                 report.retry.append(notification_id)
-                log.info("e-mail %d: temporary failure, try %d: %s", notification_id, notification.attempts, error)
+                log.info("e-mail %d: temporary failure, try %d: %s", notification_id, attempts, error)
             except PermanentMailError as error:
                 _finish(notification, NotificationStatus.FAILED, str(error))
                 report.failed.append(notification_id)

@@ -21,7 +21,7 @@ from einstein.models import (
     SessionStatus,
     User,
 )
-from tests.bookings.conftest import book
+from tests.support.booking import book
 from tests.support.outbox import deliver, queued
 
 

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 
 from einstein.db import db
 from einstein.models import Audience, Booking, BookingSource, BookingStatus, User
-from tests.bookings.conftest import book
+from tests.support.booking import book
 from tests.support.hostile import HOSTILE_LINES
 from tests.support.html import main
 

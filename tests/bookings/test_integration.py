@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from einstein.config import default_config
-from tests.bookings.conftest import book
+from tests.support.booking import book
 
 pytestmark = [pytest.mark.integration, pytest.mark.postgres]
 

@@ -5,9 +5,11 @@ Each is started on a free port on 127.0.0.1 by the tests themselves and stopped 
 
 from __future__ import annotations
 
+import asyncio
 import glob
 import os
 import pwd
+import re
 import shutil
 import signal
 import socket
@@ -24,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
+_NOTIFICATION_ID = re.compile(rb"^X-Einstein-Notification: (\d+)", re.M)
 
 
 def free_port() -> int:
@@ -205,21 +208,35 @@ class SmtpSink:
 
     def __init__(self) -> None:
         self.port = free_port()
-        self.messages: list[EmailMessage] = []
+        #: What the server accepted, as raw bytes; parsed only when a test reads ``messages``.
+        self.raw: list[bytes] = []
+        self._parsed: list[EmailMessage] = []
         self.refusals = 0
         self._fail_next = 0
         self._fail_code = "451 4.3.0 Try again later"
+        #: Seconds to wait before answering each message, like a slow mail server.
+        self.delay = 0.0
         self._lock = threading.Lock()
         self.controller: Any = None
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 (aiosmtpd's name)
+        if self.delay:
+            await asyncio.sleep(self.delay)
         with self._lock:
             if self._fail_next > 0:
                 self._fail_next -= 1
                 self.refusals += 1
                 return self._fail_code
-            self.messages.append(message_from_bytes(envelope.content, policy=policy.default))  # type: ignore[arg-type]
+            self.raw.append(envelope.content)
         return "250 Message accepted for delivery"
+
+    @property
+    def messages(self) -> list[EmailMessage]:
+        """Every message accepted so far, parsed."""
+        with self._lock:
+            for content in self.raw[len(self._parsed) :]:
+                self._parsed.append(message_from_bytes(content, policy=policy.default))  # type: ignore[arg-type]
+            return list(self._parsed)
 
     def start(self) -> None:
         from aiosmtpd.controller import Controller
@@ -239,18 +256,25 @@ class SmtpSink:
 
     def reset(self) -> None:
         with self._lock:
-            self.messages.clear()
+            self.raw.clear()
+            self._parsed.clear()
             self._fail_next = 0
             self.refusals = 0
+            self.delay = 0.0
+
+    def notification_ids(self) -> list[int]:
+        """The outbox ids of the messages received (every einstein e-mail carries its id)."""
+        with self._lock:
+            raw = list(self.raw)
+        return [int(match.group(1)) for content in raw if (match := _NOTIFICATION_ID.search(content))]
 
     def to(self, address: str) -> list[EmailMessage]:
         """Messages received for ``address``."""
-        with self._lock:
-            return [m for m in self.messages if address.lower() in str(m["To"]).lower()]
+        return [m for m in self.messages if address.lower() in str(m["To"]).lower()]
 
     def wait_for_count(self, count: int, timeout: float = 30.0) -> list[EmailMessage]:
-        wait_for(lambda: len(self.messages) >= count, timeout=timeout, what=f"{count} e-mail(s)")
-        return list(self.messages)
+        wait_for(lambda: len(self.raw) >= count, timeout=timeout, what=f"{count} e-mail(s)")
+        return self.messages
 
 
 # --- Celery ------------------------------------------------------------------------------------
@@ -266,7 +290,10 @@ class CeleryProcess:
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
+        if getattr(self, "_log", None) is not None:
+            self._log.close()
         self._log = open(self.log_path, "ab")  # noqa: SIM115 (closed in stop)
+        self._started_at = self.log_path.stat().st_size
         self.process = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "worker", *self.args],
             cwd=ROOT,
@@ -277,7 +304,10 @@ class CeleryProcess:
         )
 
     def wait_ready(self, timeout: float = 60.0) -> None:
-        wait_for(lambda: b"ready." in self.log_path.read_bytes() or self._dead(), timeout=timeout, what="celery worker")
+        def ready() -> bool:
+            return b"ready." in self.log_path.read_bytes()[self._started_at :] or self._dead()
+
+        wait_for(ready, timeout=timeout, what="celery worker")
         if self._dead():
             raise RuntimeError("celery exited:\n" + self.log_path.read_text(errors="replace")[-3000:])
 
@@ -299,8 +329,9 @@ class CeleryProcess:
             except subprocess.TimeoutExpired:
                 self.kill()
         self.process = None
-        if getattr(self, "_log", None):
+        if getattr(self, "_log", None) is not None:
             self._log.close()
+            self._log = None
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")

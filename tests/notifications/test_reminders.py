@@ -1,0 +1,240 @@
+"""The rules of reminders and of the outbox, without servers."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from einstein.bookings import services as bookings
+from einstein.db import db, utcnow
+from einstein.i18n import TIMEZONE
+from einstein.models import Booking, Notification, NotificationKind, NotificationStatus, OfferSession, User
+from einstein.notifications import reminders, services
+from tests import factories
+from tests.support.outbox import deliver
+
+
+def _reminders(booking_id: int | None = None) -> list[Notification]:
+    query = sa.select(Notification).where(Notification.kind == NotificationKind.REMINDER).order_by(Notification.due_at)
+    if booking_id is not None:
+        query = query.where(Notification.booking_id == booking_id)
+    return list(db.session.scalars(query))
+
+
+def _session_at(hour: int, days: int = 5, **offer) -> OfferSession:
+    day = (utcnow() + timedelta(days=days)).astimezone(TIMEZONE).date()
+    start = datetime.combine(day, datetime.min.time().replace(hour=hour), tzinfo=TIMEZONE)
+    return factories.SessionFactory(
+        starts_at=start, ends_at=start + timedelta(hours=2), **{f"offer__{k}": v for k, v in offer.items()}
+    )
+
+
+def test_default_reminders_are_a_day_before_and_on_the_morning(app, participant) -> None:
+    with app.app_context():
+        session = _session_at(19, reminder_offsets=["24h", "morning"])
+        booking = bookings.book(db.session.get(User, participant.id), bookings.Target(session.offer, session))
+        db.session.commit()
+        rows = {row.reminder_offset: row.due_at for row in _reminders(booking.id)}
+        assert rows["24h"] == session.starts_at - timedelta(hours=24)
+        assert rows["morning"].astimezone(TIMEZONE).hour == 8
+        assert rows["morning"].astimezone(TIMEZONE).date() == session.starts_at.astimezone(TIMEZONE).date()
+
+
+def test_no_morning_reminder_for_a_session_that_starts_early(app, participant) -> None:
+    with app.app_context():
+        session = _session_at(8, reminder_offsets=["24h", "morning"])
+        booking = bookings.book(db.session.get(User, participant.id), bookings.Target(session.offer, session))
+        db.session.commit()
+        assert [row.reminder_offset for row in _reminders(booking.id)] == ["24h"]
+
+
+def test_waitlisted_and_cancelled_bookings_get_no_reminders(app, participant, other_participant) -> None:
+    with app.app_context():
+        session = _session_at(19, capacity=1)
+        first = bookings.book(db.session.get(User, participant.id), bookings.Target(session.offer, session))
+        waiting = bookings.book(db.session.get(User, other_participant.id), bookings.Target(session.offer, session))
+        db.session.commit()
+        assert _reminders(waiting.id) == []
+        bookings.cancel(first)
+        db.session.commit()
+        assert {r.status for r in _reminders(first.id)} == {NotificationStatus.CANCELLED}
+        # the place went to the person waiting, and with it the reminders
+        assert {r.status for r in _reminders(waiting.id)} == {NotificationStatus.PENDING}
+
+
+def test_a_moved_session_moves_its_reminders(app, participant) -> None:
+    from einstein.courses import services as catalogue
+
+    with app.app_context():
+        session = _session_at(19)
+        booking = bookings.book(db.session.get(User, participant.id), bookings.Target(session.offer, session))
+        db.session.commit()
+        catalogue.update_session(
+            session,
+            starts_at=session.starts_at + timedelta(days=7),
+            ends_at=session.ends_at + timedelta(days=7),
+            location=session.location,
+            capacity=None,
+            languages=["nl"],
+        )
+        db.session.commit()
+        rows = {r.reminder_offset: r for r in _reminders(booking.id)}
+        assert rows["24h"].due_at == session.starts_at - timedelta(hours=24)
+        assert rows["morning"].due_at.astimezone(TIMEZONE).date() == session.starts_at.astimezone(TIMEZONE).date()
+
+
+def test_a_cancelled_session_cancels_its_reminders(app, participant) -> None:
+    from einstein.courses import services as catalogue
+
+    with app.app_context():
+        session = _session_at(19)
+        booking = bookings.book(db.session.get(User, participant.id), bookings.Target(session.offer, session))
+        db.session.commit()
+        catalogue.cancel_session(session)
+        db.session.commit()
+        assert {r.status for r in _reminders(booking.id)} == {NotificationStatus.CANCELLED}
+
+
+def test_the_organiser_changes_the_offsets(app, participant) -> None:
+    with app.app_context():
+        session = _session_at(19, reminder_offsets=["24h"])
+        booking = bookings.book(db.session.get(User, participant.id), bookings.Target(session.offer, session))
+        db.session.commit()
+        session.offer.reminder_offsets = ["48h", "2h"]
+        reminders.replan_offer(session.offer)
+        db.session.commit()
+        rows = {r.reminder_offset: r.status for r in _reminders(booking.id)}
+        assert rows == {
+            "24h": NotificationStatus.CANCELLED,
+            "48h": NotificationStatus.PENDING,
+            "2h": NotificationStatus.PENDING,
+        }
+
+
+def test_planning_twice_never_makes_a_second_reminder(app, participant) -> None:
+    with app.app_context():
+        session = _session_at(19)
+        booking = bookings.book(db.session.get(User, participant.id), bookings.Target(session.offer, session))
+        db.session.commit()
+        before = len(_reminders())
+        reminders.plan_for_booking(booking)
+        reminders.plan_for_booking(booking)
+        db.session.commit()
+        assert len(_reminders()) == before
+        # and the database itself refuses a second row for the same booking, session and offset
+        db.session.add(
+            Notification(
+                kind=NotificationKind.REMINDER,
+                user_id=participant.id,
+                booking_id=booking.id,
+                session_id=session.id,
+                reminder_offset="24h",
+            )
+        )
+        with pytest.raises(sa.exc.IntegrityError):
+            db.session.commit()
+        db.session.rollback()
+
+
+@pytest.mark.postgres
+def test_only_one_claim_wins(app, participant) -> None:
+    with app.app_context():
+        session = _session_at(19)
+        bookings.book(db.session.get(User, participant.id), bookings.Target(session.offer, session))
+        db.session.commit()
+        notification_id = db.session.scalar(
+            sa.select(Notification.id).where(Notification.kind == NotificationKind.BOOKING_CONFIRMED)
+        )
+        assert services.claim(notification_id) is not None
+    # a second claim (another context, another connection) gets nothing; across processes: test_pipeline
+    with app.app_context():
+        assert services.claim(notification_id) is None
+        row = db.session.get(Notification, notification_id)
+        assert (row.status, row.attempts) == (NotificationStatus.SENDING, 1)
+
+
+def test_a_claim_left_by_a_dead_worker_is_handed_out_again(app, participant) -> None:
+    with app.app_context():
+        session = _session_at(19)
+        bookings.book(db.session.get(User, participant.id), bookings.Target(session.offer, session))
+        db.session.commit()
+        row = db.session.scalar(sa.select(Notification).where(Notification.kind == NotificationKind.BOOKING_CONFIRMED))
+        row.status, row.claimed_at = (
+            NotificationStatus.SENDING,
+            utcnow() - timedelta(seconds=app.config["MAIL_CLAIM_SECONDS"] + 1),
+        )
+        fresh = db.session.scalar(
+            sa.select(Notification).where(Notification.kind == NotificationKind.REMINDER).limit(1)
+        )
+        fresh.status, fresh.claimed_at = NotificationStatus.SENDING, utcnow()
+        db.session.commit()
+        assert services.release_stale_claims() == 1
+        db.session.commit()
+        assert db.session.get(Notification, row.id).status == NotificationStatus.PENDING
+        assert db.session.get(Notification, fresh.id).status == NotificationStatus.SENDING
+        assert row.id in services.take_due()
+
+
+def test_the_sweep_does_not_queue_the_same_row_twice_in_a_row(app, participant) -> None:
+    with app.app_context():
+        session = _session_at(19)
+        bookings.book(db.session.get(User, participant.id), bookings.Target(session.offer, session))
+        db.session.commit()
+        first = services.take_due()
+        db.session.commit()
+        assert len(first) == 1  # the confirmation; the reminders are not due
+        assert services.take_due() == []
+
+
+def test_a_reminder_for_a_booking_cancelled_since_is_not_sent(app, participant, smtp) -> None:
+    with app.app_context():
+        session = _session_at(19)
+        booking = bookings.book(db.session.get(User, participant.id), bookings.Target(session.offer, session))
+        db.session.commit()
+        reminder = _reminders(booking.id)[0]
+        reminder.due_at = utcnow() - timedelta(seconds=1)
+        db.session.commit()
+        # cancelled behind the outbox's back (as if the cancel and the send crossed)
+        db.session.get(Booking, booking.id).status = bookings.BookingStatus.CANCELLED
+        db.session.commit()
+        reminder_id = reminder.id
+    deliver(app)
+    with app.app_context():
+        assert db.session.get(Notification, reminder_id).status == NotificationStatus.CANCELLED
+    assert all(m["X-Einstein-Notification"] != str(reminder_id) for m in smtp.messages)
+
+
+def test_retry_delays_grow_and_stay_below_an_hour(app) -> None:
+    with app.app_context():
+        delays = [services.retry_delay(n) for n in range(1, 12)]
+    assert delays == sorted(delays) and delays[0] == app.config["MAIL_RETRY_SECONDS"] and delays[-1] <= 3600
+
+
+def test_a_permanent_smtp_error_fails_one_message_not_the_batch(app, make_user, smtp) -> None:
+    people = [make_user() for _ in range(3)]
+    with app.app_context():
+        session = _session_at(19, capacity=5)
+        for person in people:
+            bookings.book(db.session.get(User, person.id), bookings.Target(session.offer, session))
+        db.session.commit()
+    smtp.fail_next(1, "550 5.1.1 No such mailbox")
+    report = deliver(app)
+    assert len(report.failed) == 1 and len(report.sent) == 2
+    with app.app_context():
+        failed = db.session.scalar(sa.select(Notification).where(Notification.status == NotificationStatus.FAILED))
+        assert "550" in failed.last_error
+
+
+def test_the_mail_server_being_away_is_temporary(app, participant) -> None:
+    app.config["SMTP_PORT"] = 1  # nobody listens
+    with app.app_context():
+        session = _session_at(19)
+        bookings.book(db.session.get(User, participant.id), bookings.Target(session.offer, session))
+        db.session.commit()
+    report = deliver(app)
+    assert len(report.retry) == 1
+    with app.app_context():
+        row = db.session.scalar(sa.select(Notification).where(Notification.kind == NotificationKind.BOOKING_CONFIRMED))
+        assert row.status == NotificationStatus.PENDING and row.due_at > utcnow() and "cannot reach" in row.last_error
