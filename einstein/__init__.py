@@ -89,6 +89,7 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """Attach each area's routes."""
+    from einstein.attendance.views import bp as attendance_bp
     from einstein.auth.views import bp as auth_bp
     from einstein.bookings.views import bp as bookings_bp
     from einstein.core.views import bp as core_bp
@@ -100,3 +101,4 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(courses_bp)
     app.register_blueprint(bookings_bp)
     app.register_blueprint(notifications_bp)
+    app.register_blueprint(attendance_bp)

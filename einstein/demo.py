@@ -395,4 +395,43 @@ def seed_demo(today: date | None = None) -> SeedReport:
                 except bookings.BookingError:
                     continue
                 report.bookings += 1
+        if not offer.is_course:
+            report.bookings += _last_week(offer, people, coordinator, rng)
     return report
+
+
+def _last_week(offer: Offer, people: list[User], by: User, rng: random.Random) -> int:
+    """Give an activity a session that took place a week ago, with attendance taken, so the
+    dashboard and "my bookings" have some history to show."""
+    from einstein.attendance.models import AttendanceStatus
+    from einstein.attendance.services import mark
+
+    first = offer.sessions[0]
+    past = OfferSession(
+        starts_at=first.starts_at + timedelta(days=1),
+        ends_at=first.ends_at + timedelta(days=1),
+        location=first.location,
+        capacity=offer.capacity,
+    )
+    past.languages = [SessionLanguage(language=lang.language) for lang in first.languages]
+    offer.sessions.append(past)
+    db.session.flush()
+    target = bookings.Target(offer, past)
+    booked = []
+    for person in rng.sample(people, min(round(offer.capacity * 0.8), len(people))):
+        try:
+            booked.append(bookings.book(person, target))
+        except bookings.BookingError:
+            continue
+    # it took place last week
+    past.starts_at -= timedelta(days=8)
+    past.ends_at -= timedelta(days=8)
+    db.session.flush()
+    from einstein.notifications import reminders
+
+    reminders.cancel_for_session(past)
+    statuses = [AttendanceStatus.PRESENT] * 7 + [AttendanceStatus.ABSENT, AttendanceStatus.EXCUSED]
+    for booking in booked:
+        if booking.status.value == "confirmed":
+            mark(past, booking, rng.choice(statuses), by)
+    return len(booked)

@@ -118,6 +118,11 @@ def language_name(code: str) -> str:
         return code
 
 
+def format_date_short(value: date | datetime) -> str:
+    """A short date for table headings, e.g. '24 Nov'."""
+    return format_date(value, "d MMM")
+
+
 def today_iso() -> str:
     """Today's date in Utrecht, as YYYY-MM-DD."""
     from einstein.db import utcnow
@@ -138,6 +143,7 @@ def init_app(app: Flask) -> None:
     """Expose the language helpers to templates."""
     app.jinja_env.filters["when"] = format_when
     app.jinja_env.filters["day"] = format_day
+    app.jinja_env.filters["format_date_short"] = format_date_short
     app.jinja_env.filters["language_name"] = language_name
     app.jinja_env.globals["LANGUAGES"] = LANGUAGES
     app.jinja_env.globals["current_language"] = current_language

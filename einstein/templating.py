@@ -8,6 +8,7 @@ from pathlib import Path
 
 from flask import Flask, Response, current_app, request, url_for
 
+from einstein.auth.models import AUDIENCE_LABELS
 from einstein.auth.phones import display_phone
 from einstein.db import utcnow
 
@@ -41,6 +42,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["asset_url"] = asset_url
     app.jinja_env.globals["has_endpoint"] = has_endpoint
     app.jinja_env.globals["now"] = utcnow
+    app.jinja_env.globals["audience_label"] = lambda audience: str(AUDIENCE_LABELS[audience])
     app.jinja_env.filters["phone"] = display_phone
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

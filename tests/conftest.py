@@ -147,6 +147,33 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     engine.dispose()
 
 
+@pytest.fixture
+def serve(database: str, tmp_path: Path) -> Iterator[Any]:
+    """Start gunicorn (4 workers x 4 threads) on the test's database: ``serve(locks=True)``."""
+    from tests.support.http import Gunicorn
+
+    servers: list[Gunicorn] = []
+
+    def start(locks: bool = True) -> Gunicorn:
+        env = {
+            "DATABASE_URL": database,
+            "SECRET_KEY": SECRET_KEY,
+            "EINSTEIN_ENV": "testing",
+            "EINSTEIN_BOOKING_LOCKS": "true" if locks else "false",
+            "EINSTEIN_RATELIMIT_ENABLED": "false",
+            "EINSTEIN_CELERY__broker_url": "memory://",
+            "EINSTEIN_MAIL_FILE_DIR": str(tmp_path / "mail"),
+        }
+        server = Gunicorn(env, tmp_path)
+        server.start()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
 # --- the app -----------------------------------------------------------------------------------
 
 

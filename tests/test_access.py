@@ -122,6 +122,26 @@ TABLE: dict[tuple[str, str], Rule] = {
     # the outbox
     ("notifications.outbox", "GET"): Rule(COORDINATORS, fixed("/outbox")),
     ("notifications.retry", "POST"): Rule(COORDINATORS, lambda w: f"/outbox/{w['failed_id']}/retry"),
+    # attendance and reports
+    ("attendance.take", "GET"): Rule(ORGANISER, lambda w: f"/sessions/{w['session'].id}/attendance"),
+    ("attendance.mark", "POST"): Rule(
+        ORGANISER,
+        lambda w: f"/sessions/{w['session'].id}/attendance/{w['booking'].id}",
+        lambda w: {"status": "present"},
+    ),
+    ("attendance.by_reference", "POST"): Rule(
+        ORGANISER,
+        lambda w: f"/sessions/{w['session'].id}/attendance/reference",
+        lambda w: {"reference": w["booking"].reference},
+    ),
+    ("attendance.walk_in", "POST"): Rule(ORGANISER, lambda w: f"/sessions/{w['session'].id}/attendance/walk-in"),
+    ("attendance.completion", "GET"): Rule(ORGANISER, lambda w: f"/offers/{w['course'].id}/completion"),
+    ("attendance.certificate", "GET"): Rule(
+        BOOKED | {"volunteer"}, lambda w: f"/bookings/{w['completed'].reference}/certificate", denied=404
+    ),
+    ("attendance.dashboard", "GET"): Rule(COORDINATORS, fixed("/dashboard")),
+    ("attendance.exports_page", "GET"): Rule(COORDINATORS, fixed("/exports")),
+    ("attendance.export", "GET"): Rule(COORDINATORS, fixed("/exports/bookings.csv")),
 }
 
 
@@ -172,8 +192,21 @@ def world(
 
 def extra_world(app: Flask, people: dict[str, Any]) -> dict[str, Any]:
     """Offers, sessions and bookings the routes are about, organised by "volunteer"."""
+    from datetime import timedelta
+
     from einstein.bookings import services as bookings
-    from einstein.models import Notification, NotificationKind, NotificationStatus, OfferKind, OfferStatus
+    from einstein.db import utcnow
+    from einstein.models import (
+        Attendance,
+        AttendanceStatus,
+        Booking,
+        BookingStatus,
+        Notification,
+        NotificationKind,
+        NotificationStatus,
+        OfferKind,
+        OfferStatus,
+    )
     from tests import factories
 
     with app.app_context():
@@ -184,6 +217,15 @@ def extra_world(app: Flask, people: dict[str, Any]) -> dict[str, Any]:
         factories.SessionFactory(offer=course)
         pending = factories.OfferFactory(organiser=organiser, status=OfferStatus.PENDING)
         booking = bookings.book(participant, bookings.Target(session.offer, session))
+        # a course that has taken place, which the participant completed
+        done = factories.OfferFactory(organiser=organiser, kind=OfferKind.COURSE)
+        held = factories.SessionFactory(offer=done, starts_at=utcnow() - timedelta(days=7))
+        completed = Booking(
+            reference="DNTK-4444", user_id=participant.id, offer_id=done.id, status=BookingStatus.CONFIRMED
+        )
+        db.session.add(completed)
+        db.session.flush()
+        db.session.add(Attendance(session_id=held.id, booking_id=completed.id, status=AttendanceStatus.PRESENT))
         failed = Notification(
             kind=NotificationKind.BOOKING_CONFIRMED,
             user_id=participant.id,
@@ -193,7 +235,14 @@ def extra_world(app: Flask, people: dict[str, Any]) -> dict[str, Any]:
         )
         db.session.add(failed)
         db.session.commit()
-        world = {"offer": session.offer, "session": session, "pending": pending, "course": course, "booking": booking}
+        world = {
+            "offer": session.offer,
+            "session": session,
+            "pending": pending,
+            "course": course,
+            "booking": booking,
+            "completed": completed,
+        }
         for value in world.values():
             db.session.refresh(value)
         world["cancel_token"] = bookings.cancel_token(booking)
@@ -226,7 +275,7 @@ def test_each_role_gets_exactly_what_the_table_says(app, world, role) -> None:
         if status >= 500:
             problems.append(f"{method} {url} as {role}: {status}")
         elif role in rule.allowed:
-            if status in {401, 403} or _is_login_redirect(response):
+            if status in {401, 403, 404} or _is_login_redirect(response):
                 problems.append(f"{method} {url} as {role}: refused ({status}) but the table allows it")
         elif role == "anonymous" and rule.anonymous_denied is None:
             if not _is_login_redirect(response):

@@ -50,6 +50,13 @@ class Audience(enum.StrEnum):
     UNSAID = "unsaid"
 
 
+AUDIENCE_LABELS = {
+    Audience.NEWCOMER: _l("New in the Netherlands"),
+    Audience.NEIGHBOUR: _l("From the neighbourhood"),
+    Audience.UNSAID: _l("Did not say"),
+}
+
+
 class User(UserMixin, db.Model):
     """A person with an account: participant, volunteer, coordinator or admin."""
 

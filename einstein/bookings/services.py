@@ -101,22 +101,24 @@ def target_for(offer: Offer, session: OfferSession | None) -> Target:
 
 
 def check_bookable(target: Target, *, at_desk: bool = False) -> None:
-    """Refuse offers that are not public, cancelled sessions and what has started."""
+    """Refuse offers that are not public, cancelled sessions and what has started.
+
+    At the desk or the door (``at_desk``) a coordinator or volunteer may still add someone to a
+    session that is under way, or to a course that has begun, until its last session ends.
+    """
     now = utcnow()
     if target.offer.status != OfferStatus.PUBLISHED:
         raise BookingError("not_public")
     if target.session is not None:
         if target.session.status == SessionStatus.CANCELLED:
             raise BookingError("cancelled")
-        if target.session.starts_at <= now:
+        if (target.session.ends_at if at_desk else target.session.starts_at) <= now:
             raise BookingError("started")
         return
     upcoming = [s for s in target.offer.sessions if s.status == SessionStatus.SCHEDULED]
     if not upcoming:
         raise BookingError("no_sessions")
-    # A participant joins a course before it begins; at the desk a coordinator may add someone later.
-    first_relevant = upcoming[-1] if at_desk else upcoming[0]
-    if first_relevant.starts_at <= now:
+    if (upcoming[-1].ends_at if at_desk else upcoming[0].starts_at) <= now:
         raise BookingError("started")
 
 

@@ -163,7 +163,19 @@ def cancel_by_link(token: str) -> ResponseReturnValue:
 @signed_in
 def mine() -> ResponseReturnValue:
     """A person's upcoming and past bookings, waiting-list places and calendar links."""
-    return render_template("bookings/mine.html", mine=services.bookings_of(current_user), reset_form=CancelForm())
+    from einstein.attendance import services as attendance
+
+    mine = services.bookings_of(current_user)
+    completions = {
+        b.id: attendance.completion_of(b) for b in mine.upcoming + mine.past if b.session_id is None and b.is_active
+    }
+    return render_template(
+        "bookings/mine.html",
+        mine=mine,
+        reset_form=CancelForm(),
+        attendance=attendance.attendance_of(current_user),
+        completions=completions,
+    )
 
 
 @bp.post("/my/calendar/reset")

@@ -273,6 +273,10 @@ class OfferSession(CapacityMixin, db.Model):
     ends_at: Mapped[datetime]
     location_id: Mapped[int | None] = mapped_column(sa.ForeignKey("locations.id", ondelete="SET NULL"))
     status: Mapped[SessionStatus] = mapped_column(enum_column(SessionStatus), default=SessionStatus.SCHEDULED)
+    #: Attendance counters, kept by einstein.attendance.services under the session's row lock.
+    present_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    absent_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    excused_count: Mapped[int] = mapped_column(default=0, server_default="0")
     cancelled_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

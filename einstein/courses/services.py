@@ -221,6 +221,8 @@ class OfferSessions:
     #: How many upcoming sessions there are beyond ``upcoming``.
     more: int
     past: int
+    #: The latest sessions that took place, newest first (for attendance taken afterwards).
+    recent: list[OfferSession]
 
 
 def sessions_for_page(offer: Offer, limit: int = 60) -> OfferSessions:
@@ -242,7 +244,19 @@ def sessions_for_page(offer: Offer, limit: int = 60) -> OfferSessions:
         ).where(OfferSession.offer_id == offer.id)
     ).one()
     shown = upcoming[:limit]
-    return OfferSessions(shown, max(int(counts[1]) - len(shown), 0), int(counts[0]))
+    recent = list(
+        db.session.scalars(
+            sa.select(OfferSession)
+            .where(
+                OfferSession.offer_id == offer.id,
+                OfferSession.ends_at <= now,
+                OfferSession.status == SessionStatus.SCHEDULED,
+            )
+            .order_by(OfferSession.starts_at.desc())
+            .limit(8)
+        )
+    )
+    return OfferSessions(shown, max(int(counts[1]) - len(shown), 0), int(counts[0]), recent)
 
 
 # --- making and changing offers ------------------------------------------------------------------

@@ -7,10 +7,6 @@ that these tests can see a race at all.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
-
 import pytest
 import sqlalchemy as sa
 
@@ -18,38 +14,12 @@ from einstein.bookings import services as bookings
 from einstein.db import db
 from einstein.models import Booking, BookingStatus, OfferSession, User
 from tests import factories
-from tests.conftest import SECRET_KEY
-from tests.support.http import Browser, Gunicorn, browser_for, fire
+from tests.support.http import Browser, browser_for, fire
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
 SIGNUPS = 120
 PLACES = 5
-
-
-@pytest.fixture
-def serve(database: str, tmp_path: Path) -> Iterator[Any]:
-    """Start gunicorn (4 workers x 4 threads) on the test's database."""
-    servers: list[Gunicorn] = []
-
-    def start(locks: bool = True) -> Gunicorn:
-        env = {
-            "DATABASE_URL": database,
-            "SECRET_KEY": SECRET_KEY,
-            "EINSTEIN_ENV": "testing",
-            "EINSTEIN_BOOKING_LOCKS": "true" if locks else "false",
-            "EINSTEIN_RATELIMIT_ENABLED": "false",
-            "EINSTEIN_CELERY__broker_url": "memory://",
-            "EINSTEIN_MAIL_FILE_DIR": str(tmp_path / "mail"),
-        }
-        server = Gunicorn(env, tmp_path)
-        server.start()
-        servers.append(server)
-        return server
-
-    yield start
-    for server in servers:
-        server.stop()
 
 
 def _people(app, count: int) -> list[Browser]:

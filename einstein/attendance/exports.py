@@ -1,0 +1,238 @@
+"""Exports of sessions, bookings and attendance (CSV, and XLSX with XlsxWriter).
+
+Exports name people (coordinators need that to plan and call) but never say who is a newcomer:
+the audience answer is only ever shown in aggregate. Text that a spreadsheet would read as a
+formula (=, +, -, @ and control characters at the start) is neutralised.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+import xlsxwriter
+from flask_babel import lazy_gettext as _l
+
+from einstein.attendance.models import Attendance
+from einstein.attendance.reports import Period
+from einstein.auth.models import User
+from einstein.bookings.models import Booking
+from einstein.courses.models import Location, Offer, OfferSession
+from einstein.db import db
+from einstein.i18n import TIMEZONE
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
+def neutralise(value: Any) -> Any:
+    """Make text safe to open in a spreadsheet: never let it start a formula (OWASP)."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def _when(value: Any) -> str:
+    return value.astimezone(TIMEZONE).strftime("%Y-%m-%d %H:%M") if value is not None else ""
+
+
+@dataclass(frozen=True)
+class Export:
+    """One kind of export: its columns and the query that fills them."""
+
+    name: str
+    label: Any
+    columns: tuple[Any, ...]
+
+    def rows(self, period: Period) -> Iterator[list[Any]]:
+        raise NotImplementedError
+
+
+class SessionsExport(Export):
+    def rows(self, period: Period) -> Iterator[list[Any]]:
+        booked = sa.case((Offer.kind == "course", Offer.confirmed_count), else_=OfferSession.confirmed_count)
+        waiting = sa.case((Offer.kind == "course", Offer.waitlist_count), else_=OfferSession.waitlist_count)
+        query = (
+            sa.select(
+                Offer.title,
+                Offer.kind,
+                Offer.category,
+                OfferSession.starts_at,
+                OfferSession.ends_at,
+                Location.name,
+                OfferSession.status,
+                OfferSession.capacity,
+                booked,
+                waiting,
+                OfferSession.present_count,
+                OfferSession.absent_count,
+                OfferSession.excused_count,
+            )
+            .select_from(OfferSession)
+            .join(Offer, Offer.id == OfferSession.offer_id)
+            .outerjoin(Location, Location.id == OfferSession.location_id)
+            .where(OfferSession.starts_at >= period.starts_at, OfferSession.starts_at < period.ends_before)
+            .order_by(OfferSession.starts_at, OfferSession.id)
+        )
+        for row in db.session.execute(query.execution_options(yield_per=1000)):
+            title, kind, category, starts, ends, place, status, *numbers = row
+            yield [title, kind.value, category.value, _when(starts), _when(ends), place or "", status.value, *numbers]
+
+
+class BookingsExport(Export):
+    def rows(self, period: Period) -> Iterator[list[Any]]:
+        in_period = sa.exists().where(
+            OfferSession.offer_id == Booking.offer_id,
+            sa.or_(OfferSession.id == Booking.session_id, Booking.session_id.is_(None)),
+            OfferSession.starts_at >= period.starts_at,
+            OfferSession.starts_at < period.ends_before,
+        )
+        session = sa.orm.aliased(OfferSession)
+        query = (
+            sa.select(
+                Booking.reference,
+                Offer.title,
+                Offer.kind,
+                session.starts_at,
+                User.name,
+                Booking.status,
+                Booking.source,
+                Booking.waitlist_position,
+                Booking.created_at,
+                Booking.cancelled_at,
+            )
+            .select_from(Booking)
+            .join(Offer, Offer.id == Booking.offer_id)
+            .outerjoin(session, session.id == Booking.session_id)
+            .outerjoin(User, User.id == Booking.user_id)
+            .where(in_period)
+            .order_by(Booking.created_at, Booking.id)
+        )
+        for reference, title, kind, starts, name, status, source, position, created, cancelled in db.session.execute(
+            query.execution_options(yield_per=1000)
+        ):
+            yield [
+                reference,
+                title,
+                kind.value,
+                _when(starts) if starts else str(_l("whole course")),
+                name or str(_l("Former participant")),
+                status.value,
+                source.value,
+                position or "",
+                _when(created),
+                _when(cancelled),
+            ]
+
+
+class AttendanceExport(Export):
+    def rows(self, period: Period) -> Iterator[list[Any]]:
+        query = (
+            sa.select(
+                Booking.reference,
+                User.name,
+                Offer.title,
+                OfferSession.starts_at,
+                Attendance.status,
+                Attendance.marked_at,
+            )
+            .select_from(Attendance)
+            .join(Booking, Booking.id == Attendance.booking_id)
+            .join(OfferSession, OfferSession.id == Attendance.session_id)
+            .join(Offer, Offer.id == OfferSession.offer_id)
+            .outerjoin(User, User.id == Booking.user_id)
+            .where(OfferSession.starts_at >= period.starts_at, OfferSession.starts_at < period.ends_before)
+            .order_by(OfferSession.starts_at, Booking.id)
+        )
+        for reference, name, title, starts, status, marked in db.session.execute(
+            query.execution_options(yield_per=1000)
+        ):
+            yield [reference, name or str(_l("Former participant")), title, _when(starts), status.value, _when(marked)]
+
+
+EXPORTS: dict[str, Export] = {
+    export.name: export
+    for export in (
+        SessionsExport(
+            "sessions",
+            _l("Sessions"),
+            (
+                _l("Offer"),
+                _l("Kind"),
+                _l("Category"),
+                _l("Starts"),
+                _l("Ends"),
+                _l("Place"),
+                _l("Status"),
+                _l("Places"),
+                _l("Booked"),
+                _l("Waiting"),
+                _l("Present"),
+                _l("Absent"),
+                _l("Excused"),
+            ),
+        ),
+        BookingsExport(
+            "bookings",
+            _l("Bookings"),
+            (
+                _l("Reference"),
+                _l("Offer"),
+                _l("Kind"),
+                _l("Session"),
+                _l("Name"),
+                _l("Status"),
+                _l("Booked via"),
+                _l("Waiting-list order"),
+                _l("Booked at"),
+                _l("Cancelled at"),
+            ),
+        ),
+        AttendanceExport(
+            "attendance",
+            _l("Attendance"),
+            (_l("Reference"), _l("Name"), _l("Offer"), _l("Session"), _l("Attendance"), _l("Marked at")),
+        ),
+    )
+}
+
+
+def csv_lines(export: Export, period: Period) -> Iterator[str]:
+    """The export as CSV, line by line (streamed: large periods never sit in memory)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+
+    def flush() -> str:
+        value = buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+        return value
+
+    yield "\ufeff"  # so that spreadsheet programs read the file as UTF-8
+    writer.writerow([neutralise(str(column)) for column in export.columns])
+    yield flush()
+    for row in export.rows(period):
+        writer.writerow([neutralise(value) for value in row])
+        yield flush()
+
+
+def xlsx_bytes(export: Export, period: Period) -> bytes:
+    """The export as an XLSX workbook; text cells are typed as text, so never read as formulas."""
+    output = io.BytesIO()
+    workbook = xlsxwriter.Workbook(output, {"constant_memory": True, "in_memory": True, "strings_to_formulas": False})
+    sheet = workbook.add_worksheet(str(export.label)[:31])
+    bold = workbook.add_format({"bold": True})
+    for column, title in enumerate(export.columns):
+        sheet.write_string(0, column, str(title), bold)
+    for row_number, row in enumerate(export.rows(period), start=1):
+        for column, value in enumerate(row):
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                sheet.write_number(row_number, column, value)
+            else:
+                # write_string stores text as text: a spreadsheet never runs it as a formula
+                sheet.write_string(row_number, column, str(value))
+    workbook.close()
+    return output.getvalue()

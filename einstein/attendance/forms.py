@@ -1,0 +1,75 @@
+"""Forms for taking attendance, walk-ins, and the report filters."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from wtforms import BooleanField, DateField, RadioField, SelectField, StringField, TelField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+
+from einstein.attendance.models import AttendanceStatus
+from einstein.auth.forms import PhoneNumber, language_choices
+from einstein.courses.models import Category
+from einstein.forms import BaseForm, PlainName, choices
+
+
+class MarkForm(BaseForm):
+    """One tap: present, absent or excused."""
+
+    status = RadioField(
+        _l("Attendance"),
+        choices=lambda: choices((s.value, s.label) for s in AttendanceStatus),
+        validators=[InputRequired()],
+    )
+
+
+class ReferenceForm(BaseForm):
+    """The reference on a booking card, typed or scanned."""
+
+    reference = StringField(
+        _l("Booking reference"),
+        validators=[DataRequired(message=_l("Please type the reference on the card.")), Length(max=20)],
+        description=_l("For example K7MQ-4X9A. Capitals or not, with or without the dash."),
+        render_kw={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"},
+    )
+
+
+class WalkInForm(BaseForm):
+    """Someone who turned up without a booking."""
+
+    name = StringField(
+        _l("Name"), validators=[DataRequired(message=_l("Please type the name.")), Length(max=120), PlainName()]
+    )
+    phone = TelField(_l("Phone number (optional)"), validators=[Optional(), Length(max=32), PhoneNumber()])
+    locale = SelectField(_l("Language"), choices=language_choices, validators=[InputRequired()])
+    consent = BooleanField(
+        _l("The person agrees that einstein keeps their name and contact details to manage their bookings"),
+        validators=[
+            DataRequired(
+                message=_l("Please ask the person and tick the box; without consent we cannot make an account.")
+            )
+        ],
+    )
+
+
+class PeriodForm(BaseForm):
+    """The period and category a report or export covers."""
+
+    class Meta:
+        csrf = False
+
+    start = DateField(_l("From"), validators=[Optional()])
+    end = DateField(_l("Until"), validators=[Optional()])
+    category = SelectField(
+        _l("Category"),
+        choices=lambda: choices([("", _l("All categories")), *((c.value, c.label) for c in Category)]),
+        validators=[Optional()],
+    )
+
+    def validate_end(self, field: Any) -> None:
+        if field.data and self.start.data:
+            if field.data < self.start.data:
+                raise ValidationError(str(_l("The end date is before the start date.")))
+            if (field.data - self.start.data).days > 3 * 366:
+                raise ValidationError(str(_l("Please choose a period of at most three years.")))

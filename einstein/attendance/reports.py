@@ -1,0 +1,351 @@
+"""Figures for coordinators: bookings, attendance, fill and no-show rates, and the mix.
+
+Every figure is an aggregate computed in the database, in a fixed number of queries whatever
+the number of bookings. Counts of people below ``SMALL`` are never shown as numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.expression import FunctionElement
+
+from einstein.attendance.models import Attendance, AttendanceStatus
+from einstein.auth.models import Audience, User
+from einstein.bookings.models import Booking, BookingStatus
+from einstein.courses.models import Category, Offer, OfferKind, OfferSession, OfferStatus, SessionStatus
+from einstein.db import db, utcnow
+from einstein.i18n import TIMEZONE
+
+#: Counts of people below this are shown as "fewer than 5", never as a number.
+SMALL = 5
+#: People absent without notice this often in the period are on the follow-up list.
+REPEATED_NO_SHOWS = 2
+
+
+class week_start(FunctionElement[datetime]):  # noqa: N801 (an SQL function, named like one)
+    """The Monday (00:00 UTC) of the week a timestamp falls in, on PostgreSQL and SQLite."""
+
+    type = sa.DateTime()
+    inherit_cache = True
+
+
+@compiles(week_start, "postgresql")
+def _week_start_pg(element: week_start, compiler: Any, **kw: Any) -> str:
+    return f"date_trunc('week', {compiler.process(element.clauses, **kw)} AT TIME ZONE 'UTC')"
+
+
+@compiles(week_start, "sqlite")
+def _week_start_sqlite(element: week_start, compiler: Any, **kw: Any) -> str:
+    return f"date({compiler.process(element.clauses, **kw)}, '-6 days', 'weekday 1')"
+
+
+@dataclass(frozen=True)
+class Period:
+    """The days a report covers, in Utrecht time, both ends included."""
+
+    start: date
+    end: date
+
+    @classmethod
+    def default(cls) -> Period:
+        """The last eight weeks and the next four."""
+        today = utcnow().astimezone(TIMEZONE).date()
+        return cls(today - timedelta(weeks=8), today + timedelta(weeks=4))
+
+    @property
+    def starts_at(self) -> datetime:
+        return datetime.combine(self.start, time(0), tzinfo=TIMEZONE)
+
+    @property
+    def ends_before(self) -> datetime:
+        return datetime.combine(self.end + timedelta(days=1), time(0), tzinfo=TIMEZONE)
+
+
+def _booked() -> sa.ColumnElement[int]:
+    # a course's places are booked on the course, an activity's on each session
+    return sa.case((Offer.kind == OfferKind.COURSE, Offer.confirmed_count), else_=OfferSession.confirmed_count)
+
+
+def _waiting() -> sa.ColumnElement[int]:
+    return sa.case((Offer.kind == OfferKind.COURSE, Offer.waitlist_count), else_=OfferSession.waitlist_count)
+
+
+def _in_period(period: Period, category: Category | None) -> list[sa.ColumnElement[bool]]:
+    conditions = [
+        OfferSession.starts_at >= period.starts_at,
+        OfferSession.starts_at < period.ends_before,
+        OfferSession.status == SessionStatus.SCHEDULED,
+        Offer.status.in_([OfferStatus.PUBLISHED, OfferStatus.CANCELLED]),
+    ]
+    if category is not None:
+        conditions.append(Offer.category == category)
+    return conditions
+
+
+@dataclass
+class Figures:
+    """Sums over a set of sessions."""
+
+    sessions: int = 0
+    places: int = 0
+    booked: int = 0
+    waiting: int = 0
+    present: int = 0
+    absent: int = 0
+    excused: int = 0
+
+    @classmethod
+    def from_row(cls, row: Any) -> Figures:
+        return cls(*(int(value or 0) for value in row))
+
+    @property
+    def marked(self) -> int:
+        return self.present + self.absent + self.excused
+
+    @property
+    def fill_rate(self) -> int | None:
+        return round(100 * self.booked / self.places) if self.places else None
+
+    @property
+    def no_show_rate(self) -> int | None:
+        return round(100 * self.absent / self.marked) if self.marked else None
+
+
+def _sums() -> list[sa.ColumnElement[Any]]:
+    return [
+        sa.func.count(OfferSession.id),
+        sa.func.sum(OfferSession.capacity),
+        sa.func.sum(_booked()),
+        sa.func.sum(_waiting()),
+        sa.func.sum(OfferSession.present_count),
+        sa.func.sum(OfferSession.absent_count),
+        sa.func.sum(OfferSession.excused_count),
+    ]
+
+
+def _base() -> sa.Select[Any]:
+    return sa.select(*_sums()).select_from(OfferSession).join(Offer, Offer.id == OfferSession.offer_id)
+
+
+def totals(period: Period, category: Category | None = None) -> Figures:
+    """Figures over every session in the period."""
+    return Figures.from_row(db.session.execute(_base().where(*_in_period(period, category))).one())
+
+
+def by_week(period: Period, category: Category | None = None) -> list[tuple[date, Figures]]:
+    """Figures per week, for the chart over time."""
+    week = week_start(OfferSession.starts_at).label("week")
+    rows = db.session.execute(
+        sa.select(week, *_sums())
+        .select_from(OfferSession)
+        .join(Offer, Offer.id == OfferSession.offer_id)
+        .where(*_in_period(period, category))
+        .group_by(week)
+        .order_by(week)
+    )
+    result = []
+    for row in rows:
+        value = row[0]
+        day = value.date() if isinstance(value, datetime) else date.fromisoformat(str(value)[:10])
+        result.append((day, Figures.from_row(row[1:])))
+    return result
+
+
+def by_category(period: Period) -> list[tuple[Category, Figures]]:
+    """Figures per category."""
+    rows = db.session.execute(
+        sa.select(Offer.category, *_sums())
+        .select_from(OfferSession)
+        .join(Offer, Offer.id == OfferSession.offer_id)
+        .where(*_in_period(period, None))
+        .group_by(Offer.category)
+        .order_by(Offer.category)
+    )
+    return [(row[0], Figures.from_row(row[1:])) for row in rows]
+
+
+@dataclass
+class OfferFigures:
+    """One offer's figures in the period."""
+
+    offer_id: int
+    title: str
+    kind: OfferKind
+    figures: Figures
+    mix: Mix | None = None
+
+
+def by_offer(
+    period: Period, category: Category | None, page: int, per_page: int = 20
+) -> tuple[list[OfferFigures], bool]:
+    """Figures per offer, a page at a time, with each offer's mix; returns (rows, has_more)."""
+    rows = db.session.execute(
+        sa.select(Offer.id, Offer.title, Offer.kind, *_sums())
+        .select_from(OfferSession)
+        .join(Offer, Offer.id == OfferSession.offer_id)
+        .where(*_in_period(period, category))
+        .group_by(Offer.id, Offer.title, Offer.kind)
+        .order_by(Offer.title, Offer.id)
+        .offset((page - 1) * per_page)
+        .limit(per_page + 1)
+    ).all()
+    offers = [OfferFigures(row[0], row[1], row[2], Figures.from_row(row[3:])) for row in rows[:per_page]]
+    mixes = mix_per_offer(period, [o.offer_id for o in offers])
+    for offer in offers:
+        offer.mix = mixes.get(offer.offer_id, Mix({}))
+    return offers, len(rows) > per_page
+
+
+@dataclass
+class SessionFigures:
+    """One session's figures."""
+
+    session_id: int
+    offer_id: int
+    title: str
+    starts_at: datetime
+    figures: Figures
+
+
+def sessions(
+    period: Period, category: Category | None, page: int, per_page: int = 25
+) -> tuple[list[SessionFigures], bool]:
+    """Figures per session, newest first, a page at a time."""
+    rows = db.session.execute(
+        sa.select(
+            OfferSession.id,
+            Offer.id,
+            Offer.title,
+            OfferSession.starts_at,
+            sa.literal(1),
+            OfferSession.capacity,
+            _booked(),
+            _waiting(),
+            OfferSession.present_count,
+            OfferSession.absent_count,
+            OfferSession.excused_count,
+        )
+        .select_from(OfferSession)
+        .join(Offer, Offer.id == OfferSession.offer_id)
+        .where(*_in_period(period, category))
+        .order_by(OfferSession.starts_at.desc(), OfferSession.id.desc())
+        .offset((page - 1) * per_page)
+        .limit(per_page + 1)
+    ).all()
+    result = [SessionFigures(r[0], r[1], r[2], r[3], Figures.from_row(r[4:])) for r in rows[:per_page]]
+    return result, len(rows) > per_page
+
+
+# --- the newcomer / neighbour mix --------------------------------------------------------------------
+
+
+@dataclass
+class Mix:
+    """How many places were taken by newcomers, neighbours and people who did not say.
+
+    ``shown`` holds what may be displayed: a number, or None for "fewer than 5". When exactly one
+    count is small, the next smallest is hidden too, so that it cannot be worked out from the rest.
+    """
+
+    counts: dict[Audience, int]
+    shown: dict[Audience, int | None] = field(init=False)
+
+    def __post_init__(self) -> None:
+        counts = {audience: self.counts.get(audience, 0) for audience in Audience}
+        hidden = {audience for audience, count in counts.items() if count < SMALL}
+        if len(hidden) == 1:
+            visible = sorted((count, audience) for audience, count in counts.items() if audience not in hidden)
+            hidden.add(visible[0][1])
+        self.shown = {audience: None if audience in hidden else count for audience, count in counts.items()}
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def any_hidden(self) -> bool:
+        return any(value is None for value in self.shown.values())
+
+    def share(self, audience: Audience) -> int | None:
+        """A percentage, only when nothing in the mix is hidden (else it would give it away)."""
+        if self.any_hidden or not self.total:
+            return None
+        return round(100 * self.counts.get(audience, 0) / self.total)
+
+
+def _bookings_in_period(period: Period, category: Category | None) -> sa.ColumnElement[bool]:
+    """Confirmed bookings of sessions in the period: the session's own, or its course's."""
+    session_in_period = sa.exists().where(
+        OfferSession.id == Booking.session_id, *_in_period(period, category), Offer.id == OfferSession.offer_id
+    )
+    course_in_period = sa.and_(
+        Booking.session_id.is_(None),
+        sa.exists().where(
+            OfferSession.offer_id == Booking.offer_id, Offer.id == Booking.offer_id, *_in_period(period, category)
+        ),
+    )
+    return sa.and_(Booking.status == BookingStatus.CONFIRMED, sa.or_(session_in_period, course_in_period))
+
+
+def mix(period: Period, category: Category | None = None) -> Mix:
+    """The mix over everything in the period."""
+    rows = db.session.execute(
+        sa.select(Booking.audience, sa.func.count())
+        .where(_bookings_in_period(period, category))
+        .group_by(Booking.audience)
+    )
+    return Mix(dict(rows.all()))
+
+
+def mix_per_offer(period: Period, offer_ids: list[int]) -> dict[int, Mix]:
+    """The mix of each of these offers, in one query."""
+    if not offer_ids:
+        return {}
+    rows = db.session.execute(
+        sa.select(Booking.offer_id, Booking.audience, sa.func.count())
+        .where(Booking.offer_id.in_(offer_ids), _bookings_in_period(period, None))
+        .group_by(Booking.offer_id, Booking.audience)
+    )
+    counts: dict[int, dict[Audience, int]] = {}
+    for offer_id, audience, count in rows:
+        counts.setdefault(offer_id, {})[audience] = count
+    return {offer_id: Mix(values) for offer_id, values in counts.items()}
+
+
+# --- follow-up ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class FollowUp:
+    """Someone who missed several sessions without telling: worth a friendly call."""
+
+    user: User
+    no_shows: int
+    last_missed: datetime
+
+
+def follow_up(period: Period, limit: int = 50) -> list[FollowUp]:
+    """People absent without notice at least REPEATED_NO_SHOWS times in the period."""
+    count = sa.func.count(Attendance.id).label("no_shows")
+    last = sa.func.max(OfferSession.starts_at).label("last_missed")
+    rows = db.session.execute(
+        sa.select(User, count, last)
+        .join(Booking, Booking.user_id == User.id)
+        .join(Attendance, Attendance.booking_id == Booking.id)
+        .join(OfferSession, OfferSession.id == Attendance.session_id)
+        .where(
+            Attendance.status == AttendanceStatus.ABSENT,
+            OfferSession.starts_at >= period.starts_at,
+            OfferSession.starts_at < period.ends_before,
+        )
+        .group_by(User.id)
+        .having(count >= REPEATED_NO_SHOWS)
+        .order_by(count.desc(), last.desc())
+        .limit(limit)
+    )
+    return [FollowUp(user, no_shows, missed) for user, no_shows, missed in rows]

@@ -1,0 +1,259 @@
+"""The rules of attendance: who may take it, marking taps, walk-ins, completion and certificates."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import joinedload
+
+from einstein.attendance.models import Attendance, AttendanceStatus
+from einstein.auth.models import User
+from einstein.bookings import services as bookings
+from einstein.bookings.models import Booking, BookingSource, BookingStatus
+from einstein.courses import services as catalogue
+from einstein.courses.models import Offer, OfferSession, SessionStatus
+from einstein.db import db, utcnow
+
+#: Attendance can be taken from this long before a session starts (people arrive early).
+OPENS_BEFORE = timedelta(hours=2)
+
+COUNTER = {
+    AttendanceStatus.PRESENT: "present_count",
+    AttendanceStatus.ABSENT: "absent_count",
+    AttendanceStatus.EXCUSED: "excused_count",
+}
+
+ERRORS = {
+    "not_yet": _l("Attendance opens two hours before the session starts."),
+    "cancelled": _l("This session is cancelled."),
+    "not_booked": _l("This person has no place in this session."),
+    "unknown_reference": _l("No booking with this reference for this session. Check the card and try again."),
+}
+
+
+class AttendanceError(Exception):
+    """Attendance that cannot be recorded, with a message for the person taking it."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+    @property
+    def message(self) -> str:
+        return str(ERRORS[self.code])
+
+
+def can_take(user: User | Any, session: OfferSession) -> bool:
+    """The organiser of the offer, coordinators and admins take attendance."""
+    return catalogue.can_manage(user, session.offer)
+
+
+def check_open(session: OfferSession) -> None:
+    """Refuse attendance for cancelled sessions and for sessions still far off."""
+    if session.status == SessionStatus.CANCELLED:
+        raise AttendanceError("cancelled")
+    if session.starts_at - OPENS_BEFORE > utcnow():
+        raise AttendanceError("not_yet")
+
+
+def _belongs(booking: Booking, session: OfferSession) -> bool:
+    if booking.status != BookingStatus.CONFIRMED:
+        return False
+    if session.offer.is_course:
+        return booking.offer_id == session.offer_id and booking.session_id is None
+    return booking.session_id == session.id
+
+
+def _lock(session: OfferSession) -> OfferSession:
+    from flask import current_app
+
+    query = sa.select(OfferSession).where(OfferSession.id == session.id).execution_options(populate_existing=True)
+    if current_app.config.get("BOOKING_LOCKS", True):
+        query = query.with_for_update()
+    return db.session.execute(query).scalar_one()
+
+
+def mark(session: OfferSession, booking: Booking, status: AttendanceStatus, by: User) -> Attendance:
+    """Record one tap: this person's status for this session, and keep the session's counters.
+
+    Each tap writes only its own person's row, under the session's lock, so two devices taking
+    attendance at once never undo each other's taps.
+    """
+    check_open(session)
+    if not _belongs(booking, session):
+        raise AttendanceError("not_booked")
+    locked = _lock(session)
+    row = db.session.scalar(
+        sa.select(Attendance).where(Attendance.session_id == session.id, Attendance.booking_id == booking.id)
+    )
+    if row is None:
+        row = Attendance(session_id=session.id, booking_id=booking.id, status=status, marked_by_id=by.id)
+        db.session.add(row)
+        setattr(locked, COUNTER[status], getattr(locked, COUNTER[status]) + 1)
+    elif row.status != status:
+        setattr(locked, COUNTER[row.status], getattr(locked, COUNTER[row.status]) - 1)
+        setattr(locked, COUNTER[status], getattr(locked, COUNTER[status]) + 1)
+        row.status, row.marked_by_id, row.marked_at = status, by.id, utcnow()
+    db.session.flush()
+    return row
+
+
+def mark_by_reference(session: OfferSession, reference: str, by: User) -> Booking:
+    """Mark the person on a booking card present, from the reference typed or scanned."""
+    booking = bookings.by_reference(reference)
+    if booking is None or not _belongs(booking, session):
+        raise AttendanceError("unknown_reference")
+    mark(session, booking, AttendanceStatus.PRESENT, by)
+    return booking
+
+
+def walk_in(session: OfferSession, person: User, by: User) -> Booking:
+    """Book someone who turned up (if there is a place) and mark them present."""
+    check_open(session)
+    target = bookings.Target(session.offer, None if session.offer.is_course else session)
+    existing = bookings.find_booking(person, target)
+    if existing is not None and existing.status == BookingStatus.CONFIRMED:
+        booking = existing
+    else:
+        booking = bookings.book(person, target, source=BookingSource.WALK_IN, booked_by=by, waitlist=False)
+    mark(session, booking, AttendanceStatus.PRESENT, by)
+    return booking
+
+
+@dataclass
+class Row:
+    """One person on the attendance list."""
+
+    booking: Booking
+    status: AttendanceStatus | None
+
+
+@dataclass
+class Sheet:
+    """The attendance list of one session, in three queries whatever its size."""
+
+    session: OfferSession
+    rows: list[Row]
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def sheet(session: OfferSession) -> Sheet:
+    """Everyone with a place in the session, by name, with what has been tapped so far."""
+    condition = (
+        sa.and_(Booking.offer_id == session.offer_id, Booking.session_id.is_(None))
+        if session.offer.is_course
+        else Booking.session_id == session.id
+    )
+    confirmed = list(
+        db.session.scalars(
+            sa.select(Booking)
+            .where(condition, Booking.status == BookingStatus.CONFIRMED)
+            .options(joinedload(Booking.user))
+            .outerjoin(Booking.user)
+            .order_by(sa.func.lower(User.name), Booking.id)
+        )
+    )
+    marks = dict(
+        db.session.execute(
+            sa.select(Attendance.booking_id, Attendance.status).where(Attendance.session_id == session.id)
+        ).all()
+    )
+    rows = [Row(booking, marks.get(booking.id)) for booking in confirmed]
+    counts = {status.value: session_count for status, session_count in _counts(session).items()}
+    counts["unmarked"] = sum(1 for row in rows if row.status is None)
+    return Sheet(session, rows, counts)
+
+
+def _counts(session: OfferSession) -> dict[AttendanceStatus, int]:
+    return {status: getattr(session, attr) for status, attr in COUNTER.items()}
+
+
+# --- course completion -----------------------------------------------------------------------------
+
+
+@dataclass
+class Completion:
+    """How often one person came to the sessions of a course that took place."""
+
+    booking: Booking
+    #: session id -> status
+    marks: dict[int, AttendanceStatus]
+    attended: int
+    held: int
+    threshold: int
+
+    @property
+    def share(self) -> int:
+        return round(100 * self.attended / self.held) if self.held else 0
+
+    @property
+    def complete(self) -> bool:
+        return self.held > 0 and self.share >= self.threshold
+
+
+def held_sessions(offer: Offer) -> list[OfferSession]:
+    """The sessions of an offer that have taken place (started, not cancelled)."""
+    now = utcnow()
+    return [s for s in offer.sessions if s.status == SessionStatus.SCHEDULED and s.starts_at <= now]
+
+
+def completion(offer: Offer) -> tuple[list[OfferSession], list[Completion]]:
+    """Attendance per participant over a whole course, in three queries."""
+    held = held_sessions(offer)
+    people = list(
+        db.session.scalars(
+            sa.select(Booking)
+            .where(
+                Booking.offer_id == offer.id, Booking.session_id.is_(None), Booking.status == BookingStatus.CONFIRMED
+            )
+            .options(joinedload(Booking.user))
+            .order_by(Booking.id)
+        )
+    )
+    marks: dict[int, dict[int, AttendanceStatus]] = {}
+    if held:
+        for booking_id, session_id, status in db.session.execute(
+            sa.select(Attendance.booking_id, Attendance.session_id, Attendance.status).where(
+                Attendance.session_id.in_([s.id for s in held])
+            )
+        ):
+            marks.setdefault(booking_id, {})[session_id] = status
+    rows = []
+    for booking in people:
+        mine = marks.get(booking.id, {})
+        attended = sum(1 for status in mine.values() if status == AttendanceStatus.PRESENT)
+        rows.append(Completion(booking, mine, attended, len(held), offer.completion_threshold))
+    return held, rows
+
+
+def completion_of(booking: Booking) -> Completion | None:
+    """The completion of one course booking (for "my attendance" and the certificate)."""
+    if booking.session_id is not None:
+        return None
+    held = held_sessions(booking.offer)
+    marks = dict(
+        db.session.execute(
+            sa.select(Attendance.session_id, Attendance.status).where(
+                Attendance.booking_id == booking.id, Attendance.session_id.in_([s.id for s in held] or [0])
+            )
+        ).all()
+    )
+    attended = sum(1 for status in marks.values() if status == AttendanceStatus.PRESENT)
+    return Completion(booking, marks, attended, len(held), booking.offer.completion_threshold)
+
+
+def attendance_of(user: User) -> dict[int, dict[int, AttendanceStatus]]:
+    """A person's attendance: booking id -> session id -> status (one query)."""
+    result: dict[int, dict[int, AttendanceStatus]] = {}
+    rows = db.session.execute(
+        sa.select(Attendance.booking_id, Attendance.session_id, Attendance.status)
+        .join(Booking, Booking.id == Attendance.booking_id)
+        .where(Booking.user_id == user.id)
+    )
+    for booking_id, session_id, status in rows:
+        result.setdefault(booking_id, {})[session_id] = status
+    return result

@@ -1,0 +1,252 @@
+"""Routes for taking attendance, course completion, certificates, the dashboard and exports."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from einstein.attendance import exports, reports, services
+from einstein.attendance.forms import MarkForm, PeriodForm, ReferenceForm, WalkInForm
+from einstein.attendance.models import AttendanceStatus
+from einstein.auth import services as accounts
+from einstein.auth.access import role_required, signed_in
+from einstein.auth.models import Audience, Role
+from einstein.bookings import services as bookings
+from einstein.bookings.models import Booking
+from einstein.courses import services as catalogue
+from einstein.courses.models import Category, Offer, OfferSession
+from einstein.db import db
+from einstein.errors import wants_json
+
+bp = Blueprint("attendance", __name__)
+
+
+def _session_to_take(session_id: int) -> OfferSession:
+    session = db.get_or_404(OfferSession, session_id)
+    if not services.can_take(current_user, session):
+        abort(403)
+    return session
+
+
+def _back(session: OfferSession, anchor: str = "") -> ResponseReturnValue:
+    return redirect(url_for("attendance.take", session_id=session.id) + anchor, 303)
+
+
+@bp.get("/sessions/<int:session_id>/attendance")
+@role_required(Role.VOLUNTEER)
+def take(session_id: int) -> ResponseReturnValue:
+    """The list of people booked, with one tap each for present, absent or excused."""
+    session = _session_to_take(session_id)
+    problem = None
+    try:
+        services.check_open(session)
+    except services.AttendanceError as error:
+        problem = error.message
+    return render_template(
+        "attendance/take.html",
+        session=session,
+        offer=session.offer,
+        sheet=services.sheet(session),
+        problem=problem,
+        statuses=list(AttendanceStatus),
+        reference_form=ReferenceForm(),
+        walk_in_form=WalkInForm(),
+    )
+
+
+@bp.post("/sessions/<int:session_id>/attendance/<int:booking_id>")
+@role_required(Role.VOLUNTEER)
+def mark(session_id: int, booking_id: int) -> ResponseReturnValue:
+    """Save one tap at once (as JSON for the page's script, or a redirect without it)."""
+    session = _session_to_take(session_id)
+    booking = db.get_or_404(Booking, booking_id)
+    form = MarkForm()
+    if not form.validate_on_submit():
+        if wants_json():
+            return jsonify(error=_("Choose present, absent or excused.")), 400
+        abort(400)
+    try:
+        services.mark(session, booking, AttendanceStatus(form.status.data), current_user)
+    except services.AttendanceError as error:
+        db.session.rollback()
+        if wants_json():
+            return jsonify(error=error.message), 409
+        flash(error.message, "error")
+        return _back(session)
+    db.session.commit()
+    if wants_json():
+        counts = {status.value: getattr(session, services.COUNTER[status]) for status in AttendanceStatus}
+        return jsonify(booking=booking.id, status=form.status.data, counts=counts)
+    return _back(session, f"#person-{booking.id}")
+
+
+@bp.post("/sessions/<int:session_id>/attendance/reference")
+@role_required(Role.VOLUNTEER)
+def by_reference(session_id: int) -> ResponseReturnValue:
+    """Mark the person on a booking card present, from its reference."""
+    session = _session_to_take(session_id)
+    form = ReferenceForm()
+    if form.validate_on_submit():
+        try:
+            booking = services.mark_by_reference(session, form.reference.data, current_user)
+        except services.AttendanceError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+            return _back(session), 303
+        db.session.commit()
+        name = booking.user.name if booking.user else booking.reference
+        flash(_("%(name)s is marked present.", name=name), "success")
+        return _back(session, f"#person-{booking.id}")
+    for message in form.reference.errors:
+        flash(message, "error")
+    return _back(session)
+
+
+@bp.post("/sessions/<int:session_id>/attendance/walk-in")
+@role_required(Role.VOLUNTEER)
+def walk_in(session_id: int) -> ResponseReturnValue:
+    """Add someone who turned up: book them if there is a place, and mark them present."""
+    session = _session_to_take(session_id)
+    form = WalkInForm()
+    if not form.validate_on_submit():
+        for field in form:
+            for message in field.errors:
+                flash(f"{field.label.text}: {message}", "error")
+        return _back(session, "#walk-in")
+    person = accounts.find_by_identifier(form.phone.data) if form.phone.data else None
+    try:
+        if person is None:
+            person = bookings.register_at_desk(
+                current_user,
+                name=form.name.data,
+                phone=form.phone.data or None,
+                email=None,
+                locale=form.locale.data,
+                audience=Audience.UNSAID,
+            )
+        booking = services.walk_in(session, person, current_user)
+    except (services.AttendanceError, bookings.BookingError) as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return _back(session, "#walk-in")
+    db.session.commit()
+    flash(_("%(name)s is booked and marked present.", name=person.name), "success")
+    return _back(session, f"#person-{booking.id}")
+
+
+@bp.get("/offers/<int:offer_id>/completion")
+@role_required(Role.VOLUNTEER)
+def completion(offer_id: int) -> ResponseReturnValue:
+    """Attendance per participant over a whole course, with certificates for those who came enough."""
+    offer = db.get_or_404(Offer, offer_id)
+    if not catalogue.can_manage(current_user, offer):
+        abort(403)
+    if not offer.is_course:
+        abort(404)
+    held, rows = services.completion(offer)
+    return render_template("attendance/completion.html", offer=offer, held=held, rows=rows)
+
+
+@bp.get("/bookings/<reference>/certificate")
+@signed_in
+def certificate(reference: str) -> ResponseReturnValue:
+    """A print-ready certificate of participation, in the participant's language."""
+    booking = bookings.by_reference(reference)
+    if booking is None or not (booking.user_id == current_user.id or catalogue.can_manage(current_user, booking.offer)):
+        abort(404)
+    result = services.completion_of(booking)
+    if result is None or not result.complete or booking.user is None:
+        abort(404)
+    with force_locale(booking.user.locale):
+        return render_template("attendance/certificate.html", booking=booking, result=result, offer=booking.offer)
+
+
+def _period(form: PeriodForm) -> tuple[reports.Period, Category | None, bool]:
+    valid = form.validate()
+    default = reports.Period.default()
+    start = form.start.data if valid and form.start.data else default.start
+    end = form.end.data if valid and form.end.data else default.end
+    if end < start:
+        start, end = default.start, default.end
+    category = Category(form.category.data) if valid and form.category.data else None
+    return reports.Period(start, end), category, valid
+
+
+@bp.get("/dashboard")
+@role_required(Role.COORDINATOR)
+def dashboard() -> ResponseReturnValue:
+    """Bookings, attendance, fill and no-show rates, over time and by category; the mix; follow-up."""
+    form = PeriodForm(request.args)
+    period, category, valid = _period(form)
+    if not form.start.data:
+        form.start.data, form.end.data = period.start, period.end
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    offers, more_offers = reports.by_offer(period, category, page)
+    session_rows, more_sessions = reports.sessions(
+        period, category, max(request.args.get("spage", 1, type=int) or 1, 1)
+    )
+    body = render_template(
+        "attendance/dashboard.html",
+        form=form,
+        period=period,
+        totals=reports.totals(period, category),
+        weeks=reports.by_week(period, category),
+        categories=reports.by_category(period),
+        offers=offers,
+        more_offers=more_offers,
+        page=page,
+        sessions=session_rows,
+        more_sessions=more_sessions,
+        spage=max(request.args.get("spage", 1, type=int) or 1, 1),
+        mix=reports.mix(period, category),
+        follow_up=reports.follow_up(period),
+        audiences=list(Audience),
+        repeated=reports.REPEATED_NO_SHOWS,
+    )
+    return body, 200 if valid else 400
+
+
+@bp.get("/exports")
+@role_required(Role.COORDINATOR)
+def exports_page() -> ResponseReturnValue:
+    """Choose what to export, for which period, as CSV or XLSX."""
+    form = PeriodForm(request.args)
+    period, _category, valid = _period(form)
+    if not form.start.data:
+        form.start.data, form.end.data = period.start, period.end
+    return render_template(
+        "attendance/exports.html", form=form, period=period, exports=exports.EXPORTS
+    ), 200 if valid else 400
+
+
+@bp.get("/exports/<name>.<any(csv, xlsx):fmt>")
+@role_required(Role.COORDINATOR)
+def export(name: str, fmt: str) -> ResponseReturnValue:
+    """Download one export for the period."""
+    chosen = exports.EXPORTS.get(name)
+    if chosen is None:
+        abort(404)
+    form = PeriodForm(request.args)
+    period, _category, valid = _period(form)
+    if not valid:
+        abort(400)
+    filename = f"einstein-{name}-{period.start.isoformat()}-{period.end.isoformat()}.{fmt}"
+    headers = {"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"}
+    if fmt == "xlsx":
+        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        return Response(exports.xlsx_bytes(chosen, period), mimetype=mimetype, headers=headers)
+    return Response(stream_with_context(exports.csv_lines(chosen, period)), mimetype="text/csv", headers=headers)
