@@ -5,12 +5,13 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export FLASK_APP := einstein
 
-.PHONY: help install install-dev translations run worker beat test test-fast lint format system-deps clean
+.PHONY: help install install-dev translations messages run worker beat test test-fast lint format system-deps clean
 
 help:
 	@echo "make run     start einstein on http://127.0.0.1:5000 with a Celery worker and beat (demo data)"
 	@echo "make test    install what the tests need, start Redis/PostgreSQL/SMTP for the run, run pytest"
 	@echo "make lint    ruff lint and format check"
+	@echo "make messages  extract new texts into the translation catalogues"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,7 +31,15 @@ install-dev: $(VENV)/.installed-dev translations
 # Compile the .po catalogues into the .mo files Flask-Babel reads.
 translations: $(VENV)/.installed
 	@if ls einstein/translations/*/LC_MESSAGES/messages.po >/dev/null 2>&1; then \
-		$(BIN)/pybabel compile --use-fuzzy --statistics -d einstein/translations 2>&1 | tail -n 1; fi
+		$(BIN)/pybabel compile --statistics -d einstein/translations; fi
+
+# After changing texts: extract every translatable string and add the new ones to each catalogue.
+messages: $(VENV)/.installed
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k "_n:1,2" --add-location=file --sort-by-file \
+		--project=einstein --version=0.1 --copyright-holder="einstein contributors" \
+		--msgid-bugs-address="translations@einstein.localhost" -o einstein/translations/messages.pot .
+	$(BIN)/pybabel update -i einstein/translations/messages.pot -d einstein/translations --no-fuzzy-matching --ignore-obsolete
+	$(BIN)/python -m tests.support.catalogues || true
 
 instance/.demo-loaded: | install
 	$(BIN)/flask db upgrade

@@ -6,6 +6,7 @@ import click
 import sqlalchemy as sa
 from flask import Flask, current_app
 from flask.cli import with_appcontext
+from flask_babel import force_locale
 
 from einstein.auth.models import Role, User
 from einstein.db import db
@@ -51,7 +52,8 @@ def create_user_command(email: str, role: str, name: str | None, password: str |
         raise click.ClickException(f"an account with {email} exists already")
     if password is None:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    problem = password_problem(password)
+    with force_locale("en"):  # the command line speaks English, like the rest of its output
+        problem = password_problem(password)
     if problem:
         raise click.BadParameter(problem, param_hint="--password")
     user = create_user(name or email.split("@")[0], email=email, password=password, role=Role(role), locale=locale)

@@ -20,9 +20,15 @@ from einstein.db import db, utcnow
 from einstein.models import OfferKind, User
 from tests import factories
 from tests.support.client import Client
+from tests.support.i18n import cleanup as cleanup_translations
+from tests.support.i18n import compiled_translations
 from tests.support.servers import PostgresServer, RedisServer, SmtpSink
 
 SECRET_KEY = "test-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    cleanup_translations()
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -45,6 +51,7 @@ def base_config(database_url: str, tmp_path: Path, **overrides: Any) -> dict[str
         "MAIL_BACKEND": "file",
         "MAIL_FILE_DIR": str(tmp_path / "mail"),
         "RATELIMIT_STORAGE_URI": "memory://",
+        "BABEL_TRANSLATION_DIRECTORIES": str(compiled_translations()),
         "CELERY": {
             **default_config(tmp_path)["CELERY"],
             "broker_url": "memory://",
@@ -163,6 +170,7 @@ def serve(database: str, tmp_path: Path) -> Iterator[Any]:
             "EINSTEIN_RATELIMIT_ENABLED": "false",
             "EINSTEIN_CELERY__broker_url": "memory://",
             "EINSTEIN_MAIL_FILE_DIR": str(tmp_path / "mail"),
+            "EINSTEIN_BABEL_TRANSLATION_DIRECTORIES": str(compiled_translations()),
         }
         server = Gunicorn(env, tmp_path)
         server.start()
@@ -331,6 +339,7 @@ def start_celery(tmp_path: Path) -> Iterator[Any]:
                 "BASE_URL": "http://einstein.test",
                 "EINSTEIN_ENV": "testing",
                 "EINSTEIN_INSTANCE_PATH": str(tmp_path / "instance"),
+                "EINSTEIN_BABEL_TRANSLATION_DIRECTORIES": str(compiled_translations()),
             }
         )
         env.update(extra_env or {})

@@ -524,7 +524,7 @@ def desk_targets(limit: int = 200) -> list[DeskTarget]:
         .join(OfferSession.offer)
         .where(
             OfferSession.status == SessionStatus.SCHEDULED,
-            OfferSession.starts_at > now,
+            OfferSession.ends_at > now,  # sessions under way too: someone may walk in
             Offer.status == OfferStatus.PUBLISHED,
         )
         .options(contains_eager(OfferSession.offer))
