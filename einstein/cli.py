@@ -62,7 +62,36 @@ def create_user_command(email: str, role: str, name: str | None, password: str |
     click.echo(f"Created {role} {email} (id {user.id}).")
 
 
+@click.command("seed-large")
+@with_appcontext
+@click.option("--sessions", default=100_000, show_default=True, help="How many sessions to add.")
+@click.option("--bookings", default=1_000_000, show_default=True, help="About how many bookings to add.")
+@click.option("--force", is_flag=True, help="Allow it in production mode.")
+def seed_large_command(sessions: int, bookings: int, force: bool) -> None:
+    """Fill the database with a large, realistic data set for scale tests and benchmarks."""
+    import time
+
+    from einstein.large import seed_large
+
+    if current_app.config["ENV"] == "production" and not force:
+        raise click.ClickException("this adds made-up people: not in production (use --force)")
+    if sessions < 1 or bookings < 0 or sessions > 5_000_000 or bookings > 50_000_000:
+        raise click.BadParameter("choose between 1 and 5,000,000 sessions and at most 50,000,000 bookings")
+    started = time.monotonic()
+    estimate = sessions * 2 + bookings * 2 + max(bookings // 25, 200)
+    with click.progressbar(length=estimate, label="Adding rows", show_eta=True, show_percent=True) as bar:
+        report = seed_large(sessions, bookings, tick=bar.update)
+        bar.update(0)
+        db.session.commit()
+    click.echo(
+        f"Added {report.users} people, {report.offers} offers, {report.sessions} sessions, "
+        f"{report.bookings} bookings and {report.attendance} attendance marks "
+        f"in {time.monotonic() - started:.0f} s."
+    )
+
+
 def init_app(app: Flask) -> None:
     """Register the commands."""
     app.cli.add_command(seed_demo_command)
+    app.cli.add_command(seed_large_command)
     app.cli.add_command(create_user_command)
