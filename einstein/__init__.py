@@ -66,7 +66,7 @@ def register_extensions(app: Flask) -> None:
     """Bind every extension to the app."""
     from einstein import i18n, security, templating
     from einstein.db import configure_engine
-    from einstein.extensions import babel, celery_init_app, csrf, db, limiter, login_manager, migrate
+    from einstein.extensions import babel, cache, celery_init_app, compress, csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
     with app.app_context():
@@ -79,12 +79,16 @@ def register_extensions(app: Flask) -> None:
     i18n.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
+    cache.init_app(app)
+    compress.init_app(app)
     security.init_app(app)
     templating.init_app(app)
     celery_init_app(app)
+    from einstein import caching
     from einstein.notifications import services as outbox
 
     outbox.init_app()
+    caching.init_app()
 
 
 def register_blueprints(app: Flask) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from celery import Celery, Task
 from flask import Flask
 from flask_babel import Babel
+from flask_caching import Cache
+from flask_compress import Compress
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -20,8 +22,21 @@ csrf = CSRFProtect()
 babel = Babel()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 talisman = Talisman()
+compress = Compress()
+cache = Cache()
 
-__all__ = ["babel", "celery_init_app", "csrf", "db", "limiter", "login_manager", "migrate", "talisman"]
+__all__ = [
+    "babel",
+    "cache",
+    "celery_init_app",
+    "compress",
+    "csrf",
+    "db",
+    "limiter",
+    "login_manager",
+    "migrate",
+    "talisman",
+]
 
 
 def celery_init_app(app: Flask) -> Celery:

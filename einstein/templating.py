@@ -19,14 +19,21 @@ def _file_hash(path: str, mtime: float) -> str:
 
 
 def asset_url(filename: str) -> str:
-    """URL of a static file with its content hash, so browsers may cache it for a year."""
+    """URL of a static file with its content hash, so browsers may cache it for a year.
+
+    Outside debug mode the URL is worked out once per process: files do not change while it runs.
+    """
+    urls = current_app.extensions.setdefault("einstein.asset_urls", {})
+    if filename in urls and not current_app.debug:
+        return urls[filename]
     static_folder = current_app.static_folder or "static"
     path = Path(static_folder) / filename
     try:
         version = _file_hash(str(path), path.stat().st_mtime)
     except FileNotFoundError:
         version = "missing"
-    return url_for("static", filename=filename, v=version)
+    urls[filename] = url_for("static", filename=filename, v=version)
+    return urls[filename]
 
 
 def has_endpoint(endpoint: str) -> bool:

@@ -51,6 +51,7 @@ def base_config(database_url: str, tmp_path: Path, **overrides: Any) -> dict[str
         "MAIL_BACKEND": "file",
         "MAIL_FILE_DIR": str(tmp_path / "mail"),
         "RATELIMIT_STORAGE_URI": "memory://",
+        "CACHE_TYPE": "SimpleCache",
         "BABEL_TRANSLATION_DIRECTORIES": str(compiled_translations()),
         "CELERY": {
             **default_config(tmp_path)["CELERY"],

@@ -278,42 +278,53 @@ class Mix:
         return round(100 * self.counts.get(audience, 0) / self.total)
 
 
-def _bookings_in_period(period: Period, category: Category | None) -> sa.ColumnElement[bool]:
-    """Confirmed bookings of sessions in the period: the session's own, or its course's."""
-    session_in_period = sa.exists().where(
-        OfferSession.id == Booking.session_id, *_in_period(period, category), Offer.id == OfferSession.offer_id
+def _confirmed_in_period(period: Period, category: Category | None, *columns: Any) -> list[sa.Select[Any]]:
+    """Two selects over the confirmed bookings of the period: activity bookings of its sessions,
+    and course bookings of courses with a session in it (each counted once)."""
+    sessions = (
+        sa.select(*columns)
+        .select_from(Booking)
+        .join(OfferSession, OfferSession.id == Booking.session_id)
+        .join(Offer, Offer.id == OfferSession.offer_id)
+        .where(Booking.status == BookingStatus.CONFIRMED, *_in_period(period, category))
     )
-    course_in_period = sa.and_(
-        Booking.session_id.is_(None),
-        sa.exists().where(
-            OfferSession.offer_id == Booking.offer_id, Offer.id == Booking.offer_id, *_in_period(period, category)
-        ),
+    courses_in_period = (
+        sa.select(OfferSession.offer_id)
+        .join(Offer, Offer.id == OfferSession.offer_id)
+        .where(*_in_period(period, category))
     )
-    return sa.and_(Booking.status == BookingStatus.CONFIRMED, sa.or_(session_in_period, course_in_period))
+    courses = (
+        sa.select(*columns)
+        .select_from(Booking)
+        .where(
+            Booking.status == BookingStatus.CONFIRMED,
+            Booking.session_id.is_(None),
+            Booking.offer_id.in_(courses_in_period),
+        )
+    )
+    return [sessions, courses]
 
 
 def mix(period: Period, category: Category | None = None) -> Mix:
     """The mix over everything in the period."""
-    rows = db.session.execute(
-        sa.select(Booking.audience, sa.func.count())
-        .where(_bookings_in_period(period, category))
-        .group_by(Booking.audience)
-    )
-    return Mix(dict(rows.all()))
+    counts: dict[Audience, int] = {}
+    for select in _confirmed_in_period(period, category, Booking.audience, sa.func.count()):
+        for audience, count in db.session.execute(select.group_by(Booking.audience)):
+            counts[audience] = counts.get(audience, 0) + count
+    return Mix(counts)
 
 
 def mix_per_offer(period: Period, offer_ids: list[int]) -> dict[int, Mix]:
-    """The mix of each of these offers, in one query."""
+    """The mix of each of these offers, in two queries."""
     if not offer_ids:
         return {}
-    rows = db.session.execute(
-        sa.select(Booking.offer_id, Booking.audience, sa.func.count())
-        .where(Booking.offer_id.in_(offer_ids), _bookings_in_period(period, None))
-        .group_by(Booking.offer_id, Booking.audience)
-    )
     counts: dict[int, dict[Audience, int]] = {}
-    for offer_id, audience, count in rows:
-        counts.setdefault(offer_id, {})[audience] = count
+    for select in _confirmed_in_period(period, None, Booking.offer_id, Booking.audience, sa.func.count()):
+        rows = db.session.execute(
+            select.where(Booking.offer_id.in_(offer_ids)).group_by(Booking.offer_id, Booking.audience)
+        )
+        for offer_id, audience, count in rows:
+            counts.setdefault(offer_id, {})[audience] = counts.get(offer_id, {}).get(audience, 0) + count
     return {offer_id: Mix(values) for offer_id, values in counts.items()}
 
 

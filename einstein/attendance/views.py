@@ -19,6 +19,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from einstein import caching
 from einstein.attendance import exports, reports, services
 from einstein.attendance.forms import MarkForm, PeriodForm, ReferenceForm, WalkInForm
 from einstein.attendance.models import AttendanceStatus
@@ -31,6 +32,7 @@ from einstein.courses import services as catalogue
 from einstein.courses.models import Category, Offer, OfferSession
 from einstein.db import db
 from einstein.errors import wants_json
+from einstein.i18n import current_language
 
 bp = Blueprint("attendance", __name__)
 
@@ -195,29 +197,34 @@ def dashboard() -> ResponseReturnValue:
     if not form.start.data:
         form.start.data, form.end.data = period.start, period.end
     page = max(request.args.get("page", 1, type=int) or 1, 1)
-    offers, more_offers = reports.by_offer(period, category, page)
-    session_rows, more_sessions = reports.sessions(
-        period, category, max(request.args.get("spage", 1, type=int) or 1, 1)
-    )
-    body = render_template(
-        "attendance/dashboard.html",
-        form=form,
-        period=period,
-        totals=reports.totals(period, category),
-        weeks=reports.by_week(period, category),
-        categories=reports.by_category(period),
-        offers=offers,
-        more_offers=more_offers,
-        page=page,
-        sessions=session_rows,
-        more_sessions=more_sessions,
-        spage=max(request.args.get("spage", 1, type=int) or 1, 1),
-        mix=reports.mix(period, category),
-        follow_up=reports.follow_up(period),
-        audiences=list(Audience),
-        repeated=reports.REPEATED_NO_SHOWS,
-    )
-    return body, 200 if valid else 400
+    spage = max(request.args.get("spage", 1, type=int) or 1, 1)
+
+    def figures() -> str:
+        offers, more_offers = reports.by_offer(period, category, page)
+        session_rows, more_sessions = reports.sessions(period, category, spage)
+        return render_template(
+            "attendance/_figures.html",
+            form=form,
+            period=period,
+            totals=reports.totals(period, category),
+            weeks=reports.by_week(period, category),
+            categories=reports.by_category(period),
+            offers=offers,
+            more_offers=more_offers,
+            page=page,
+            sessions=session_rows,
+            more_sessions=more_sessions,
+            spage=spage,
+            mix=reports.mix(period, category),
+            follow_up=reports.follow_up(period),
+            audiences=list(Audience),
+            repeated=reports.REPEATED_NO_SHOWS,
+        )
+
+    # The same for every coordinator; figures may be up to a minute old (reports are heavy queries).
+    key = (current_language().code, period, category, page, spage)
+    html = caching.fragment("dashboard", key, figures, timeout=60, versioned=False)
+    return render_template("attendance/dashboard.html", form=form, period=period, figures=html), 200 if valid else 400
 
 
 @bp.get("/exports")

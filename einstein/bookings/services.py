@@ -160,6 +160,7 @@ def book(
     else:
         raise BookingError("full")
 
+    new = booking is None
     if booking is None:
         booking = Booking(
             reference=new_reference(),
@@ -178,17 +179,21 @@ def book(
     booking.confirmed_at = now if status == BookingStatus.CONFIRMED else None
     db.session.flush()
     if status == BookingStatus.CONFIRMED:
-        _confirmed(booking, NotificationKind.BOOKING_CONFIRMED)
+        _confirmed(booking, NotificationKind.BOOKING_CONFIRMED, new=new)
     else:
         outbox.queue(NotificationKind.BOOKING_WAITLISTED, user, booking=booking)
     return booking
 
 
-def _confirmed(booking: Booking, kind: NotificationKind) -> None:
-    """Tell the person their place is confirmed, and plan their reminders."""
+def _confirmed(booking: Booking, kind: NotificationKind, *, new: bool = False) -> None:
+    """Plan the person's reminders and tell them their place is confirmed.
+
+    The reminders are added first, so that one flush (in ``outbox.queue``) writes them and the
+    confirmation together. A ``new`` booking cannot have reminders yet: no need to look.
+    """
+    reminders.plan_for_booking(booking, new=new)
     if booking.user is not None:
         outbox.queue(kind, booking.user, booking=booking)
-    reminders.plan_for_booking(booking)
 
 
 def waitlist_place(booking: Booking) -> int | None:

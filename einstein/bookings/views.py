@@ -9,6 +9,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from einstein.auth import services as accounts
 from einstein.auth.access import role_required, signed_in
@@ -52,11 +53,14 @@ def _book(target: services.Target) -> ResponseReturnValue:
     except IntegrityError:
         # Only reachable without the lock (a test setting): the unique index still says no.
         return _refused(target, services.BookingError("already_booked"))
+    # Read what the message needs inside the transaction: after the commit it would be reloaded.
+    confirmed, reference = booking.status == BookingStatus.CONFIRMED, booking.reference
+    # A new place on the list is always the last one: the list's length, counted under the lock.
+    place = None if confirmed else target.unit.waitlist_count
     db.session.commit()
-    if booking.status == BookingStatus.CONFIRMED:
-        flash(_("You have a place! Your booking reference is %(ref)s.", ref=booking.reference), "success")
+    if confirmed:
+        flash(_("You have a place! Your booking reference is %(ref)s.", ref=reference), "success")
     else:
-        place = services.waitlist_place(booking)
         flash(
             _(
                 "You are on the waiting list, number %(num)d. If a place comes free, it is yours and we e-mail you.",
@@ -81,7 +85,7 @@ def book_course(offer_id: int) -> ResponseReturnValue:
 @signed_in
 def book_session(session_id: int) -> ResponseReturnValue:
     """Book one session of an activity."""
-    session = db.get_or_404(OfferSession, session_id)
+    session = db.get_or_404(OfferSession, session_id, options=[joinedload(OfferSession.offer)])
     if not catalogue.can_view(current_user, session.offer) or session.offer.is_course:
         abort(404)
     return _book(services.Target(session.offer, session))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -10,6 +11,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from einstein import caching
 from einstein.auth.access import role_required
 from einstein.auth.models import Role
 from einstein.courses import services
@@ -50,18 +52,27 @@ def _filters(form: FilterForm) -> services.Filters:
 
 
 @bp.get("/")
+@caching.for_visitors
 def index() -> ResponseReturnValue:
     """List what is on, with free places or waiting-list status, filtered and a page at a time."""
     form = FilterForm(request.args)
     valid = form.validate()
     filters = _filters(form)
-    page = services.upcoming_sessions(filters, services.Cursor.decode(request.args.get("after")))
+    cursor = services.Cursor.decode(request.args.get("after"))
     args = filters.as_args()
-    next_url = url_for("courses.index", after=page.next_cursor.encode(), **args) if page.next_cursor else None
-    first_url = url_for("courses.index", **args) if request.args.get("after") else None
-    body = render_template(
-        "courses/index.html", page=page, form=form, filters=filters, next_url=next_url, first_url=first_url
-    )
+
+    def listing() -> str:
+        page = services.upcoming_sessions(filters, cursor)
+        next_url = url_for("courses.index", after=page.next_cursor.encode(), **args) if page.next_cursor else None
+        first_url = url_for("courses.index", **args) if cursor else None
+        return render_template(
+            "courses/_listing.html", page=page, filters=filters, next_url=next_url, first_url=first_url
+        )
+
+    # The same for everyone reading this language: cached until the catalogue changes, at most a minute.
+    key = (current_language().code, tuple(sorted(args.items())), cursor, int(time.time() // 60))
+    html = caching.fragment("listing", key, listing)
+    body = render_template("courses/index.html", listing=html, form=form, filters=filters)
     return body, 200 if valid else 400
 
 
@@ -86,6 +97,7 @@ def _managed_session(session_id: int) -> OfferSession:
 
 
 @bp.get("/offers/<int:offer_id>")
+@caching.for_visitors
 def offer_detail(offer_id: int) -> ResponseReturnValue:
     """Show an offer with its sessions and the booking buttons."""
     from einstein.bookings import services as bookings

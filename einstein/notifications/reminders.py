@@ -88,13 +88,16 @@ def _existing(booking_ids: list[int]) -> dict[int, dict[tuple[int, str], Notific
     return result
 
 
-def plan_for_booking(booking: Booking) -> int:
-    """Plan the reminders of a confirmed booking; return how many were added or brought back."""
+def plan_for_booking(booking: Booking, *, new: bool = False) -> int:
+    """Plan the reminders of a confirmed booking; return how many were added or brought back.
+
+    The rows are added to the session, not flushed: the next flush or the commit writes them.
+    A ``new`` booking (inserted in this transaction) has no reminders yet to bring back.
+    """
     if booking.status != BookingStatus.CONFIRMED:
         return 0
-    added = _plan(booking, _sessions_of(booking), _existing([booking.id]).get(booking.id, {}))
-    db.session.flush()
-    return added
+    existing = {} if new else _existing([booking.id]).get(booking.id, {})
+    return _plan(booking, _sessions_of(booking), existing)
 
 
 def plan_for_session(session: OfferSession) -> int:

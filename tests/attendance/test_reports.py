@@ -46,6 +46,16 @@ def held(app, make_user, volunteer):
         return {"session_id": session.id, "offer_id": session.offer_id, "people": people}
 
 
+def test_the_dashboard_is_cached_for_a_minute(app, client, coordinator, held) -> None:
+    from tests.support.queries import count_queries
+
+    client.sign_in(coordinator)
+    client.get("/dashboard")
+    with count_queries(app) as statements:
+        assert client.get("/dashboard").status_code == 200
+    assert len(statements) == 1  # only the sign-in check: the figures come from the cache
+
+
 def test_the_dashboard_figures(app, client, coordinator, held) -> None:
     client.sign_in(coordinator)
     page = main(client.get("/dashboard", headers={"Accept-Language": "en"}).get_data(as_text=True))
@@ -193,7 +203,8 @@ def test_an_xlsx_export_is_a_real_workbook(client, coordinator, held) -> None:
 
 
 @pytest.mark.postgres
-def test_the_dashboard_makes_a_fixed_number_of_queries(app, client, coordinator) -> None:
+@pytest.mark.parametrize("app_config", [{"CACHE_TYPE": "NullCache"}])  # count the real queries, not the cache
+def test_the_dashboard_makes_a_fixed_number_of_queries(app, client, coordinator, app_config) -> None:
     from tests.support.bulk import course_with_bookings
 
     client.sign_in(coordinator)
