@@ -5,13 +5,14 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export FLASK_APP := einstein
 
-.PHONY: help install install-dev translations messages run worker beat test test-fast lint format system-deps clean
+.PHONY: help install install-dev translations messages run run-prod test test-fast lint format system-deps bench-deps clean
 
 help:
 	@echo "make run     start einstein on http://127.0.0.1:5000 with a Celery worker and beat (demo data)"
 	@echo "make test    install what the tests need, start Redis/PostgreSQL/SMTP for the run, run pytest"
 	@echo "make lint    ruff lint and format check"
 	@echo "make messages  extract new texts into the translation catalogues"
+	@echo "make run-prod  gunicorn, worker and beat with production settings from the environment"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +52,15 @@ run: install instance/.demo-loaded
 	@echo "einstein on http://127.0.0.1:5000 (Ctrl-C stops the web app, the worker and beat)"
 	$(BIN)/honcho --procfile Procfile.dev start
 
+# Production: gunicorn, a Celery worker and beat (honcho runs the Procfile), settings from the
+# environment: EINSTEIN_ENV=production, SECRET_KEY, DATABASE_URL, REDIS_URL, SMTP_HOST, BASE_URL.
+run-prod: install
+	@test -n "$$SECRET_KEY" || { echo "set SECRET_KEY (see README: Deployment)"; exit 1; }
+	@test -n "$$DATABASE_URL" || { echo "set DATABASE_URL to your PostgreSQL database"; exit 1; }
+	@test -n "$$REDIS_URL" || { echo "set REDIS_URL to your Redis server"; exit 1; }
+	EINSTEIN_ENV=production $(BIN)/flask db upgrade
+	EINSTEIN_ENV=production $(BIN)/honcho --procfile Procfile start
+
 system-deps:
 	./scripts/system-deps.sh
 
@@ -68,6 +78,10 @@ lint: install-dev
 format: install-dev
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+# What the benchmarks need besides `make test`'s servers: wrk, the HTTP load generator.
+bench-deps: install-dev system-deps
+	@command -v wrk >/dev/null 2>&1 || { if [ "$$(id -u)" -eq 0 ]; then apt-get install -y -q wrk; else sudo apt-get install -y -q wrk; fi; }
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache

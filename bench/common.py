@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import re
+import shutil
+import subprocess
 import sys
 import tempfile
+import urllib.request
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -16,7 +22,7 @@ from flask import Flask
 
 from einstein import create_app
 from einstein.db import db, utcnow
-from tests.support.servers import PostgresServer, RedisServer
+from tests.support.servers import ROOT, PostgresServer, RedisServer, free_port, wait_for
 
 SECRET_KEY = "benchmark-secret-key-0123456789-abcdefghijklmnop"  # noqa: S105
 
@@ -56,6 +62,19 @@ def make_app(url: str, folder: Path, **config: Any) -> Flask:
     with app.app_context():
         upgrade()
     return app
+
+
+def production_env(url: str, redis_url: str, folder: Path, **extra: str) -> dict[str, str]:
+    """The environment of einstein in production mode, as gunicorn gets it in bench runs."""
+    return {
+        "EINSTEIN_ENV": "production",
+        "SECRET_KEY": SECRET_KEY,
+        "DATABASE_URL": url,
+        "REDIS_URL": redis_url,
+        "EINSTEIN_INSTANCE_PATH": str(folder / "instance"),
+        "GUNICORN_ACCESS_LOG": "",
+        **extra,
+    }
 
 
 def temp_folder() -> Path:
@@ -157,3 +176,108 @@ def bulk_due_reminders(app: Flask, count: int) -> list[int]:
         )
         db.session.commit()
         return list(db.session.scalars(sa.select(Notification.id)))
+
+
+# --- serving and loading ---------------------------------------------------------------------------
+
+
+class Server:
+    """gunicorn serving an app with given settings, on a free port of 127.0.0.1."""
+
+    def __init__(self, target: str, env: dict[str, str], folder: Path, args: list[str]) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {**os.environ, **env}
+        self.command = [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            target,
+            "--bind",
+            f"127.0.0.1:{self.port}",
+            "--log-level",
+            "warning",
+            *args,
+        ]
+        self.log = folder / f"gunicorn-{self.port}.log"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> Server:
+        self._log = open(self.log, "wb")
+        self.process = subprocess.Popen(
+            self.command, cwd=ROOT, env=self.env, stdout=self._log, stderr=subprocess.STDOUT
+        )
+
+        def up() -> bool:
+            try:
+                with urllib.request.urlopen(self.url + "/", timeout=2):  # noqa: S310
+                    return True
+            except Exception:  # noqa: BLE001
+                if self.process is not None and self.process.poll() is not None:
+                    raise RuntimeError(self.log.read_text()[-2000:]) from None
+                return False
+
+        wait_for(up, timeout=60, interval=0.3, what=self.command[3])
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=30)
+        self._log.close()
+
+
+@dataclass
+class Load:
+    """What wrk measured."""
+
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+
+
+def _ms(value: str) -> float:
+    match = re.match(r"([\d.]+)(\w+)", value)
+    if match is None:  # wrk prints "-nan" when no request completed
+        return float("nan")
+    number, unit = match.groups()
+    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
+
+
+def wrk(url: str, connections: int, seconds: int, headers: dict[str, str] | None = None, threads: int = 2) -> Load:
+    """Run wrk against ``url`` and read requests/s and the 50th and 99th latency percentiles."""
+    binary = shutil.which("wrk")
+    if binary is None:
+        raise SystemExit("wrk is not installed: run `make bench-deps` (apt-get install wrk)")
+    command = [binary, "-t", str(min(threads, connections)), "-c", str(connections), "-d", f"{seconds}s", "--latency"]
+    for name, value in (headers or {}).items():
+        command += ["-H", f"{name}: {value}"]
+    output = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
+    p50_match = re.search(r"^\s+50%\s+(\S+)", output, re.M)
+    p99_match = re.search(r"^\s+99%\s+(\S+)", output, re.M)
+    p50 = _ms(p50_match.group(1)) if p50_match else float("nan")
+    p99 = _ms(p99_match.group(1)) if p99_match else float("nan")
+    errors = 0
+    for pattern in (
+        r"Non-2xx or 3xx responses: (\d+)",
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)",
+    ):
+        match = re.search(pattern, output)
+        if match:
+            errors += sum(int(g) for g in match.groups())
+    return Load(rps, p50, p99, errors)
+
+
+def signed_cookie(app: Flask, email: str) -> str:
+    """A session cookie for the person with ``email``, as signing in would make it."""
+    from einstein.auth.services import start_login_session
+    from einstein.models import User
+
+    with app.app_context():
+        user = db.session.scalar(sa.select(User).where(User.email == email))
+        token = start_login_session(user, remember=True)
+        db.session.commit()
+        # a long-lived sign-in: the benchmark must not outlive it
+        return app.session_interface.get_signing_serializer(app).dumps({"_user_id": token, "_fresh": True})  # type: ignore[attr-defined]

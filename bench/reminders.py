@@ -9,6 +9,13 @@ pipeline's guarantees cost.
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+# Run as a script, this folder would come first on sys.path and bench/http.py would hide the
+# standard library's http package: put the repository root there instead.
+sys.path[0] = str(Path(__file__).resolve().parents[1])
+
 import argparse
 import os
 import smtplib
@@ -17,8 +24,6 @@ import time
 from collections import Counter
 from email.message import EmailMessage
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import SECRET_KEY, bulk_due_reminders, database, make_app, redis, temp_folder
 from tests.support.servers import CeleryProcess, SmtpSink

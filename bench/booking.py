@@ -1,0 +1,197 @@
+"""A rush of sign-ups for a few popular sessions, through gunicorn, on PostgreSQL and on SQLite.
+
+    .venv/bin/python bench/booking.py [--db both|postgresql|sqlite] [--sessions 20] [--places 20]
+                                      [--signups 2000] [--clients 32] [--workers 2] [--worker-class sync]
+
+Every sign-up is a real einstein booking (signed in, CSRF-checked form, the lock on the session,
+the waiting list, the e-mail and reminders queued in the outbox) sent by one of --clients client
+processes at once. Prints bookings per second, p50 and p99, error answers, and the number of
+overbooked places (must be 0). Baseline, measured in the same run: bench/minimal.py, the least a
+booking can be (one conditional UPDATE and one INSERT) under the same gunicorn settings.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# Run as a script, this folder would come first on sys.path and bench/http.py would hide the
+# standard library's http package: put the repository root there instead.
+sys.path[0] = str(Path(__file__).resolve().parents[1])
+
+import argparse
+import http.client
+import multiprocessing
+import statistics
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from bench.common import Server, database, make_app, production_env, redis, temp_folder
+from tests.support.http import browser_for
+
+
+def _client(job: tuple[int, list[tuple[str, dict[str, str], str]], Any]) -> list[tuple[int, float]]:
+    port, requests, barrier = job
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    barrier.wait(timeout=120)
+    results = []
+    for path, headers, body in requests:
+        started = time.perf_counter()
+        connection.request("POST", path, body=body, headers=headers)
+        response = connection.getresponse()
+        response.read()
+        results.append((response.status, time.perf_counter() - started))
+    connection.close()
+    return results
+
+
+def rush(
+    port: int, requests: list[tuple[str, dict[str, str], str]], clients: int
+) -> tuple[float, list[tuple[int, float]]]:
+    """Send the requests from ``clients`` processes at once; return the wall time and the answers."""
+    context = multiprocessing.get_context("fork")
+    shares = [requests[i::clients] for i in range(clients)]
+    with context.Manager() as manager:
+        barrier = manager.Barrier(clients + 1)
+        with context.Pool(clients) as pool:
+            pending = pool.map_async(_client, [(port, share, barrier) for share in shares])
+            barrier.wait(timeout=120)
+            started = time.perf_counter()
+            answers = [a for share in pending.get(timeout=600) for a in share]
+            return time.perf_counter() - started, answers
+
+
+def summary(label: str, seconds: float, answers: list[tuple[int, float]], ok: set[int]) -> dict[str, float]:
+    latencies = sorted(t for _, t in answers)
+    errors = sum(1 for status, _ in answers if status not in ok)
+    result = {
+        "rate": len(answers) / seconds,
+        "p50": statistics.median(latencies) * 1000,
+        "p99": latencies[int(len(latencies) * 0.99) - 1] * 1000,
+        "errors": errors,
+    }
+    print(
+        f"  {label:<34} {result['rate']:8.0f}/s   p50 {result['p50']:6.1f} ms   p99 {result['p99']:7.1f} ms   "
+        f"errors {errors}",
+        flush=True,
+    )
+    return result
+
+
+def run(kind: str, args: argparse.Namespace) -> None:
+    from bench import minimal
+    from einstein.auth.services import start_login_session
+    from einstein.db import db, utcnow
+    from einstein.models import Booking, BookingStatus, Category, Offer, OfferKind, OfferSession, OfferStatus, User
+    from tests.factories import password_hash
+
+    folder = temp_folder()
+    gunicorn = ["--workers", str(args.workers), "--worker-class", args.worker_class, "--threads", str(args.threads)]
+    with database(kind, folder) as url, redis(folder) as broker:
+        app = make_app(url, folder)
+        with app.app_context():
+            now = utcnow()
+            offer = Offer(
+                kind=OfferKind.ACTIVITY,
+                status=OfferStatus.PUBLISHED,
+                title="Popular",
+                category=Category.SOCIAL,
+                capacity=args.places,
+                waitlist_enabled=True,
+            )
+            sessions = [
+                OfferSession(
+                    offer=offer,
+                    starts_at=now + timedelta(days=3, hours=i),
+                    ends_at=now + timedelta(days=3, hours=i + 1),
+                    capacity=args.places,
+                )
+                for i in range(args.sessions)
+            ]
+            db.session.add_all([offer, *sessions])
+            hashed = password_hash()
+            users = [
+                User(
+                    name=f"Rush {i}",
+                    email=f"rush{i}@bench.test",
+                    password_hash=hashed,
+                    calendar_token=f"rush-{i:07d}-abcdefghijklmnop",
+                )
+                for i in range(args.signups)
+            ]
+            db.session.add_all(users)
+            db.session.flush()
+            tokens = [start_login_session(user) for user in users]
+            db.session.commit()
+            session_ids = [s.id for s in sessions]
+            db.engine.dispose()
+        browsers = [browser_for(app, token) for token in tokens]
+        requests = [
+            (
+                f"/sessions/{session_ids[i % len(session_ids)]}/book",
+                {"Cookie": f"session={b.cookie}", "Content-Type": "application/x-www-form-urlencoded"},
+                f"csrf_token={b.csrf}&waitlist=1",
+            )
+            for i, b in enumerate(browsers)
+        ]
+        # as in production: Redis for the broker (the e-mails are queued; no worker sends them here) and
+        # for the cache
+        env = production_env(url, broker.url, folder)
+        print(
+            f"{kind}: {args.signups} sign-ups for {args.sessions} sessions of {args.places} places, "
+            f"{args.clients} clients, gunicorn {' '.join(gunicorn)}",
+            flush=True,
+        )
+        with Server("einstein.wsgi:app", env, folder, gunicorn) as einstein:
+            seconds, answers = rush(einstein.port, requests, args.clients)
+        result = summary("einstein booking (form, lock, list)", seconds, answers, {303})
+        with app.app_context():
+            confirmed = dict(
+                db.session.execute(
+                    sa.select(Booking.session_id, sa.func.count())
+                    .where(Booking.status == BookingStatus.CONFIRMED)
+                    .group_by(Booking.session_id)
+                ).all()
+            )
+            waiting = db.session.scalar(sa.select(sa.func.count()).where(Booking.status == BookingStatus.WAITLISTED))
+            counters = {s.id: s.confirmed_count for s in db.session.scalars(sa.select(OfferSession))}
+            db.engine.dispose()
+        overbooked = sum(max(0, count - args.places) for count in confirmed.values())
+        drift = sum(1 for sid, count in counters.items() if count != confirmed.get(sid, 0))
+        print(
+            f"  confirmed {sum(confirmed.values())}, waiting {waiting}, "
+            f"overbooked places: {overbooked}, counters off: {drift}"
+        )
+
+        minimal.reset(url, args.sessions, args.places)
+        baseline_requests = [(f"/book/{(i % args.sessions) + 1}/{i}", {}, "") for i in range(args.signups)]
+        with Server("bench.minimal:app", {"DATABASE_URL": url}, folder, gunicorn) as bare:
+            seconds, answers = rush(bare.port, baseline_requests, args.clients)
+        base = summary("baseline (UPDATE ... WHERE booked < capacity; INSERT)", seconds, answers, {201, 409})
+        print(f"  einstein / baseline: {result['rate'] / base['rate']:.2f}\n", flush=True)
+        if overbooked or drift:
+            sys.exit(1)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--db", choices=["both", "postgresql", "sqlite"], default="both")
+    parser.add_argument("--sessions", type=int, default=20)
+    parser.add_argument("--places", type=int, default=20)
+    parser.add_argument("--signups", type=int, default=2000)
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--worker-class", default="sync")
+    parser.add_argument("--threads", type=int, default=1)
+    args = parser.parse_args()
+    for kind in ["postgresql", "sqlite"] if args.db == "both" else [args.db]:
+        run(kind, args)
+
+
+if __name__ == "__main__":
+    main()
