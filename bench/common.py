@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 import re
 import shutil
@@ -78,7 +79,10 @@ def production_env(url: str, redis_url: str, folder: Path, **extra: str) -> dict
 
 
 def temp_folder() -> Path:
-    return Path(tempfile.mkdtemp(prefix="einstein-bench-"))
+    """A folder for one run's databases, logs and mail, removed when the benchmark exits."""
+    folder = Path(tempfile.mkdtemp(prefix="einstein-bench-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return folder
 
 
 def bulk_due_reminders(app: Flask, count: int) -> list[int]:
