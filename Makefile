@@ -40,6 +40,7 @@ messages: $(VENV)/.installed
 		--project=einstein --version=0.1 --copyright-holder="einstein contributors" \
 		--msgid-bugs-address="translations@einstein.localhost" -o einstein/translations/messages.pot .
 	$(BIN)/pybabel update -i einstein/translations/messages.pot -d einstein/translations --no-fuzzy-matching --ignore-obsolete
+	@# lists what is left to translate; new strings are expected here, so it does not fail the target
 	$(BIN)/python -m tests.support.catalogues || true
 
 instance/.demo-loaded: | install
@@ -58,6 +59,8 @@ run-prod: install
 	@test -n "$$SECRET_KEY" || { echo "set SECRET_KEY (see README: Deployment)"; exit 1; }
 	@test -n "$$DATABASE_URL" || { echo "set DATABASE_URL to your PostgreSQL database"; exit 1; }
 	@test -n "$$REDIS_URL" || { echo "set REDIS_URL to your Redis server"; exit 1; }
+	@test -n "$$SMTP_HOST" || { echo "set SMTP_HOST (and SMTP_PORT, SMTP_USERNAME, ...) so that e-mails are sent"; exit 1; }
+	@test -n "$$BASE_URL" || { echo "set BASE_URL to the public https address, for the links in e-mails"; exit 1; }
 	EINSTEIN_ENV=production $(BIN)/flask db upgrade
 	EINSTEIN_ENV=production $(BIN)/honcho --procfile Procfile start
 
@@ -81,7 +84,8 @@ format: install-dev
 
 # What the benchmarks need besides `make test`'s servers: wrk, the HTTP load generator.
 bench-deps: install-dev system-deps
-	@command -v wrk >/dev/null 2>&1 || { if [ "$$(id -u)" -eq 0 ]; then apt-get install -y -q wrk; else sudo apt-get install -y -q wrk; fi; }
+	@command -v wrk >/dev/null 2>&1 || { SUDO=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
+		$$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q wrk; }
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache

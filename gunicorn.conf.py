@@ -9,11 +9,15 @@ import os
 #: Where to listen. Behind a reverse proxy on the same machine 127.0.0.1 is right; set BIND to
 #: 0.0.0.0:8000 when a load balancer on another machine sends the traffic.
 bind = os.environ.get("BIND", f"127.0.0.1:{os.environ.get('PORT', '8000')}")
-#: Processes: about two per core; each holds its own database connections (pool of 5 + 10).
+#: Processes: about two per core. Each request holds one database connection while it runs, so a
+#: machine uses up to workers x threads connections: keep the sum over all web machines and
+#: Celery processes below PostgreSQL's max_connections (100 by default).
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2))
-#: Threads per process: requests mostly wait for the database, so a few threads help.
-worker_class = "gthread"
-threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+#: Sync workers (one request at a time per process) behind a proxy that buffers slow clients
+#: (nginx, a load balancer): measured here they took bookings faster than threads did
+#: (bench/RESULTS.md). GUNICORN_WORKER_CLASS=gthread with GUNICORN_THREADS=4 if no proxy buffers.
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "sync")
+threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 20
 keepalive = 5

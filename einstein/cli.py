@@ -90,8 +90,16 @@ def seed_large_command(sessions: int, bookings: int, force: bool) -> None:
     )
 
 
+def _shell_context() -> dict[str, object]:
+    """What ``flask shell`` knows without imports: ``db`` and every model."""
+    import einstein.models as models
+
+    return {"db": db, **{name: getattr(models, name) for name in models.__all__}}
+
+
 def init_app(app: Flask) -> None:
-    """Register the commands."""
+    """Register the commands, and what ``flask shell`` starts with."""
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(seed_large_command)
     app.cli.add_command(create_user_command)
+    app.shell_context_processor(_shell_context)

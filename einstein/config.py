@@ -60,6 +60,7 @@ def default_config(instance_path: Path, environ: Mapping[str, str] | None = None
     production = mode == "production"
     redis_url = env.get("REDIS_URL") or None
     smtp_host = env.get("SMTP_HOST") or None
+    database_url = _database_url(env, instance_path)
 
     if redis_url:
         broker_url = redis_url
@@ -91,8 +92,8 @@ def default_config(instance_path: Path, environ: Mapping[str, str] | None = None
         "SECRET_KEY": env.get("SECRET_KEY") or env.get("EINSTEIN_SECRET_KEY") or DEFAULT_SECRET_KEY,
         "BASE_URL": env.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
         # Database
-        "SQLALCHEMY_DATABASE_URI": _database_url(env, instance_path),
-        "SQLALCHEMY_ENGINE_OPTIONS": _engine_options(_database_url(env, instance_path)),
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": _engine_options(database_url),
         #: Test-only switch: without the booking lock the race tests must see overselling.
         "BOOKING_LOCKS": True,
         # Sessions and cookies

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from einstein.auth.models import Audience, Role, User
 from einstein.auth.services import create_user, hash_password
 from einstein.bookings import services as bookings
+from einstein.bookings.models import BookingStatus
 from einstein.courses.models import (
     Category,
     DutchLevel,
@@ -30,7 +31,7 @@ from einstein.courses.models import (
 )
 from einstein.courses.services import refresh_search_text, series_times
 from einstein.db import db, utcnow
-from einstein.i18n import TIMEZONE
+from einstein.i18n import local_today
 
 #: The password of every demo account; demo data is refused in production.
 DEMO_PASSWORD = "utrecht-samen-leren"  # noqa: S105
@@ -329,7 +330,7 @@ def seed_demo(today: date | None = None) -> SeedReport:
     """Load the demo catalogue and accounts; the caller commits."""
     report = SeedReport()
     rng = random.Random(2026)  # noqa: S311  (demo data, not security)
-    today = today or utcnow().astimezone(TIMEZONE).date()
+    today = today or local_today()
     accounts = {
         email: _get_or_create_user(name, email, role, locale, Audience.UNSAID, report)
         for name, email, role, locale in DEMO_ACCOUNTS
@@ -432,6 +433,6 @@ def _last_week(offer: Offer, people: list[User], by: User, rng: random.Random) -
     reminders.cancel_for_session(past)
     statuses = [AttendanceStatus.PRESENT] * 7 + [AttendanceStatus.ABSENT, AttendanceStatus.EXCUSED]
     for booking in booked:
-        if booking.status.value == "confirmed":
+        if booking.status == BookingStatus.CONFIRMED:
             mark(past, booking, rng.choice(statuses), by)
     return len(booked)

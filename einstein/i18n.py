@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from babel import Locale
@@ -123,20 +123,16 @@ def format_date_short(value: date | datetime) -> str:
     return format_date(value, "d MMM")
 
 
-def today_iso() -> str:
-    """Today's date in Utrecht, as YYYY-MM-DD."""
+def local_today() -> date:
+    """Today's date in Utrecht."""
     from einstein.db import utcnow
 
-    return utcnow().astimezone(TIMEZONE).date().isoformat()
+    return utcnow().astimezone(TIMEZONE).date()
 
 
 def days_from_today(days: int) -> str:
-    """The date ``days`` after today in Utrecht, as YYYY-MM-DD."""
-    from datetime import timedelta
-
-    from einstein.db import utcnow
-
-    return (utcnow().astimezone(TIMEZONE).date() + timedelta(days=days)).isoformat()
+    """The date ``days`` after today in Utrecht, as YYYY-MM-DD (0 is today)."""
+    return (local_today() + timedelta(days=days)).isoformat()
 
 
 def init_app(app: Flask) -> None:
@@ -147,5 +143,4 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["language_name"] = language_name
     app.jinja_env.globals["LANGUAGES"] = LANGUAGES
     app.jinja_env.globals["current_language"] = current_language
-    app.jinja_env.globals["today_iso"] = today_iso
     app.jinja_env.globals["days_from_today"] = days_from_today

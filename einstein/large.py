@@ -17,10 +17,12 @@ from typing import Any
 import sqlalchemy as sa
 
 from einstein.attendance.models import Attendance, AttendanceStatus
+from einstein.attendance.services import COUNTER
 from einstein.auth.models import Audience, User
 from einstein.bookings.models import Booking, BookingSource, BookingStatus
 from einstein.bookings.services import REFERENCE_ALPHABET
 from einstein.courses.models import (
+    DEFAULT_REMINDER_OFFSETS,
     Category,
     DutchLevel,
     Location,
@@ -63,7 +65,8 @@ class LargeReport(SeedReport):
     attendance: int = 0
 
 
-def _reference(number: int) -> str:
+def reference_for(number: int) -> str:
+    """A unique booking reference for a bulk row: ``number`` written in the reference alphabet."""
     base = len(REFERENCE_ALPHABET)
     digits = []
     for _ in range(8):
@@ -177,7 +180,7 @@ def seed_large(
                 "confirmed_count": 0,
                 "waitlist_count": 0,
                 "waitlist_enabled": index % 4 != 0,
-                "reminder_offsets": ["24h", "morning"],
+                "reminder_offsets": list(DEFAULT_REMINDER_OFFSETS),
                 "completion_threshold": 80,
                 "search_text": title.lower(),
                 "created_at": now,
@@ -256,7 +259,7 @@ def seed_large(
             booking_rows.append(
                 {
                     "id": booking_id,
-                    "reference": _reference(booking_id),
+                    "reference": reference_for(booking_id),
                     "user_id": first_user + person,
                     "offer_id": offer["id"],
                     "session_id": session["id"] if session else None,
@@ -273,9 +276,7 @@ def seed_large(
             if status == BookingStatus.CONFIRMED:
                 for held in held_sessions[-8:]:  # the last eight meetings of a course are on record
                     mark = rng.choices(list(AttendanceStatus), weights=[80, 14, 6])[0]
-                    held[
-                        {"present": "present_count", "absent": "absent_count", "excused": "excused_count"}[mark.value]
-                    ] += 1
+                    held[COUNTER[mark]] += 1
                     attendance_rows.append(
                         {
                             "id": first_attendance + len(attendance_rows),

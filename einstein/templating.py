@@ -36,18 +36,12 @@ def asset_url(filename: str) -> str:
     return urls[filename]
 
 
-def has_endpoint(endpoint: str) -> bool:
-    """Return whether a route exists, so the layout can link to areas that are installed."""
-    return endpoint in current_app.view_functions
-
-
 def init_app(app: Flask) -> None:
     """Register template globals and long caching of versioned static files."""
     from einstein import navigation
 
     navigation.init_app(app)
     app.jinja_env.globals["asset_url"] = asset_url
-    app.jinja_env.globals["has_endpoint"] = has_endpoint
     app.jinja_env.globals["now"] = utcnow
     app.jinja_env.globals["audience_label"] = lambda audience: str(AUDIENCE_LABELS[audience])
     app.jinja_env.filters["phone"] = display_phone

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import current_app, has_request_context, url_for
+from flask import current_app
 
 
 def safe_next(target: str | None, fallback: str) -> str:
@@ -22,12 +22,10 @@ def safe_next(target: str | None, fallback: str) -> str:
 
 
 def external_url(endpoint: str, **values: Any) -> str:
-    """Build an absolute URL for an e-mail, from BASE_URL rather than from a request."""
-    if has_request_context():
-        base = current_app.config["BASE_URL"]
-        with current_app.test_request_context(base_url=base):
-            return url_for(endpoint, _external=True, **values)
-    # Outside a request (the worker), one URL adapter bound to BASE_URL serves every link.
+    """Build an absolute URL for an e-mail, from BASE_URL rather than from a request.
+
+    One URL adapter bound to BASE_URL serves every link, in a request or in the worker.
+    """
     adapter = current_app.extensions.get("einstein.url_adapter")
     if adapter is None:
         parts = urlsplit(current_app.config["BASE_URL"])

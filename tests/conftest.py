@@ -158,22 +158,12 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 @pytest.fixture
 def serve(database: str, tmp_path: Path) -> Iterator[Any]:
     """Start gunicorn (4 workers x 4 threads) on the test's database: ``serve(locks=True)``."""
-    from tests.support.http import Gunicorn
+    from tests.support.http import Gunicorn, server_env
 
     servers: list[Gunicorn] = []
 
     def start(locks: bool = True) -> Gunicorn:
-        env = {
-            "DATABASE_URL": database,
-            "SECRET_KEY": SECRET_KEY,
-            "EINSTEIN_ENV": "testing",
-            "EINSTEIN_BOOKING_LOCKS": "true" if locks else "false",
-            "EINSTEIN_RATELIMIT_ENABLED": "false",
-            "EINSTEIN_CELERY__broker_url": "memory://",
-            "EINSTEIN_MAIL_FILE_DIR": str(tmp_path / "mail"),
-            "EINSTEIN_BABEL_TRANSLATION_DIRECTORIES": str(compiled_translations()),
-        }
-        server = Gunicorn(env, tmp_path)
+        server = Gunicorn(server_env(database, tmp_path, SECRET_KEY, locks=locks), tmp_path)
         server.start()
         servers.append(server)
         return server
@@ -233,13 +223,6 @@ def client(app: Flask) -> Client:
 def other_client(app: Flask) -> Client:
     """A second browser, for a second person or a second device."""
     return app.test_client()  # type: ignore[return-value]
-
-
-@pytest.fixture
-def db_session(app: Flask) -> Iterator[Any]:
-    """The database session inside an app context, for tests that read or write data directly."""
-    with app.app_context():
-        yield db.session
 
 
 # --- people ------------------------------------------------------------------------------------
@@ -328,6 +311,7 @@ def start_celery(tmp_path: Path) -> Iterator[Any]:
         extra_env: dict[str, str] | None = None,
         args: list[str] | None = None,
         wait: bool = True,
+        concurrency: int = 2,
     ) -> CeleryProcess:
         env = {key: value for key, value in os.environ.items() if not key.startswith("EINSTEIN_")}
         env.update(
@@ -353,7 +337,7 @@ def start_celery(tmp_path: Path) -> Iterator[Any]:
                 "--queues",
                 "default,mail",
                 "--concurrency",
-                "2",
+                str(concurrency),
                 "--hostname",
                 name,
                 "--without-gossip",

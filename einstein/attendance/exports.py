@@ -20,8 +20,9 @@ from flask_babel import lazy_gettext as _l
 from einstein.attendance.models import Attendance
 from einstein.attendance.reports import Period
 from einstein.auth.models import User
-from einstein.bookings.models import Booking
+from einstein.bookings.models import FORMER_PARTICIPANT, Booking
 from einstein.courses.models import Location, Offer, OfferSession
+from einstein.courses.services import places_column
 from einstein.db import db
 from einstein.i18n import TIMEZONE
 
@@ -53,8 +54,7 @@ class Export:
 
 class SessionsExport(Export):
     def rows(self, period: Period) -> Iterator[list[Any]]:
-        booked = sa.case((Offer.kind == "course", Offer.confirmed_count), else_=OfferSession.confirmed_count)
-        waiting = sa.case((Offer.kind == "course", Offer.waitlist_count), else_=OfferSession.waitlist_count)
+        booked, waiting = places_column("confirmed_count"), places_column("waitlist_count")
         query = (
             sa.select(
                 Offer.title,
@@ -119,7 +119,7 @@ class BookingsExport(Export):
                 title,
                 kind.value,
                 _when(starts) if starts else str(_l("whole course")),
-                name or str(_l("Former participant")),
+                name or str(FORMER_PARTICIPANT),
                 status.value,
                 source.value,
                 position or "",
@@ -150,7 +150,7 @@ class AttendanceExport(Export):
         for reference, name, title, starts, status, marked in db.session.execute(
             query.execution_options(yield_per=1000)
         ):
-            yield [reference, name or str(_l("Former participant")), title, _when(starts), status.value, _when(marked)]
+            yield [reference, name or str(FORMER_PARTICIPANT), title, _when(starts), status.value, _when(marked)]
 
 
 EXPORTS: dict[str, Export] = {

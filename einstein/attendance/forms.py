@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, DateField, RadioField, SelectField, StringField, TelField
+from wtforms import DateField, RadioField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from einstein.attendance.models import AttendanceStatus
-from einstein.auth.forms import PhoneNumber, language_choices
+from einstein.bookings.forms import NewPersonForm
 from einstein.courses.models import Category
-from einstein.forms import BaseForm, PlainName, choices
+from einstein.forms import BaseForm, choices
 
 
 class MarkForm(BaseForm):
@@ -35,22 +35,8 @@ class ReferenceForm(BaseForm):
     )
 
 
-class WalkInForm(BaseForm):
+class WalkInForm(NewPersonForm):
     """Someone who turned up without a booking."""
-
-    name = StringField(
-        _l("Name"), validators=[DataRequired(message=_l("Please type the name.")), Length(max=120), PlainName()]
-    )
-    phone = TelField(_l("Phone number (optional)"), validators=[Optional(), Length(max=32), PhoneNumber()])
-    locale = SelectField(_l("Language"), choices=language_choices, validators=[InputRequired()])
-    consent = BooleanField(
-        _l("The person agrees that einstein keeps their name and contact details to manage their bookings"),
-        validators=[
-            DataRequired(
-                message=_l("Please ask the person and tick the box; without consent we cannot make an account.")
-            )
-        ],
-    )
 
 
 class PeriodForm(BaseForm):

@@ -18,11 +18,14 @@ from einstein.attendance.models import Attendance, AttendanceStatus
 from einstein.auth.models import Audience, User
 from einstein.bookings.models import Booking, BookingStatus
 from einstein.courses.models import Category, Offer, OfferKind, OfferSession, OfferStatus, SessionStatus
-from einstein.db import db, utcnow
-from einstein.i18n import TIMEZONE
+from einstein.courses.services import places_column
+from einstein.db import db
+from einstein.i18n import TIMEZONE, local_today
 
 #: Counts of people below this are shown as "fewer than 5", never as a number.
 SMALL = 5
+#: The programme aims for at least this share (%) of the places to go to neighbours.
+NEIGHBOUR_AIM = 20
 #: People absent without notice this often in the period are on the follow-up list.
 REPEATED_NO_SHOWS = 2
 
@@ -54,7 +57,7 @@ class Period:
     @classmethod
     def default(cls) -> Period:
         """The last eight weeks and the next four."""
-        today = utcnow().astimezone(TIMEZONE).date()
+        today = local_today()
         return cls(today - timedelta(weeks=8), today + timedelta(weeks=4))
 
     @property
@@ -64,15 +67,6 @@ class Period:
     @property
     def ends_before(self) -> datetime:
         return datetime.combine(self.end + timedelta(days=1), time(0), tzinfo=TIMEZONE)
-
-
-def _booked() -> sa.ColumnElement[int]:
-    # a course's places are booked on the course, an activity's on each session
-    return sa.case((Offer.kind == OfferKind.COURSE, Offer.confirmed_count), else_=OfferSession.confirmed_count)
-
-
-def _waiting() -> sa.ColumnElement[int]:
-    return sa.case((Offer.kind == OfferKind.COURSE, Offer.waitlist_count), else_=OfferSession.waitlist_count)
 
 
 def _in_period(period: Period, category: Category | None) -> list[sa.ColumnElement[bool]]:
@@ -120,8 +114,8 @@ def _sums() -> list[sa.ColumnElement[Any]]:
     return [
         sa.func.count(OfferSession.id),
         sa.func.sum(OfferSession.capacity),
-        sa.func.sum(_booked()),
-        sa.func.sum(_waiting()),
+        sa.func.sum(places_column("confirmed_count")),
+        sa.func.sum(places_column("waitlist_count")),
         sa.func.sum(OfferSession.present_count),
         sa.func.sum(OfferSession.absent_count),
         sa.func.sum(OfferSession.excused_count),
@@ -224,8 +218,8 @@ def sessions(
             OfferSession.starts_at,
             sa.literal(1),
             OfferSession.capacity,
-            _booked(),
-            _waiting(),
+            places_column("confirmed_count"),
+            places_column("waitlist_count"),
             OfferSession.present_count,
             OfferSession.absent_count,
             OfferSession.excused_count,
@@ -276,6 +270,12 @@ class Mix:
         if self.any_hidden or not self.total:
             return None
         return round(100 * self.counts.get(audience, 0) / self.total)
+
+    @property
+    def neighbour_aim_met(self) -> bool | None:
+        """Whether neighbours took at least NEIGHBOUR_AIM % of the places (None: cannot be shown)."""
+        share = self.share(Audience.NEIGHBOUR)
+        return None if share is None else share >= NEIGHBOUR_AIM
 
 
 def _confirmed_in_period(period: Period, category: Category | None, *columns: Any) -> list[sa.Select[Any]]:

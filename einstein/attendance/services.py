@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload
 
 from einstein.attendance.models import Attendance, AttendanceStatus
-from einstein.auth.models import User
+from einstein.auth.models import Audience, User
 from einstein.bookings import services as bookings
 from einstein.bookings.models import Booking, BookingSource, BookingStatus
 from einstein.courses import services as catalogue
@@ -68,15 +68,6 @@ def _belongs(booking: Booking, session: OfferSession) -> bool:
     return booking.session_id == session.id
 
 
-def _lock(session: OfferSession) -> OfferSession:
-    from flask import current_app
-
-    query = sa.select(OfferSession).where(OfferSession.id == session.id).execution_options(populate_existing=True)
-    if current_app.config.get("BOOKING_LOCKS", True):
-        query = query.with_for_update()
-    return db.session.execute(query).scalar_one()
-
-
 def mark(session: OfferSession, booking: Booking, status: AttendanceStatus, by: User) -> Attendance:
     """Record one tap: this person's status for this session, and keep the session's counters.
 
@@ -86,7 +77,8 @@ def mark(session: OfferSession, booking: Booking, status: AttendanceStatus, by: 
     check_open(session)
     if not _belongs(booking, session):
         raise AttendanceError("not_booked")
-    locked = _lock(session)
+    # the session's row (for a course too: its attendance counters live on the session)
+    locked = bookings.lock_places(bookings.Target(session.offer, session))
     row = db.session.scalar(
         sa.select(Attendance).where(Attendance.session_id == session.id, Attendance.booking_id == booking.id)
     )
@@ -111,10 +103,20 @@ def mark_by_reference(session: OfferSession, reference: str, by: User) -> Bookin
     return booking
 
 
+def walk_in_person(by: User, *, name: str, phone: str | None, locale: str) -> User:
+    """The person who walked in: found by their phone number, or registered now (consent by ``by``)."""
+    from einstein.auth import services as accounts
+
+    person = accounts.find_by_identifier(phone) if phone else None
+    if person is not None:
+        return person
+    return bookings.register_at_desk(by, name=name, phone=phone, email=None, locale=locale, audience=Audience.UNSAID)
+
+
 def walk_in(session: OfferSession, person: User, by: User) -> Booking:
     """Book someone who turned up (if there is a place) and mark them present."""
     check_open(session)
-    target = bookings.Target(session.offer, None if session.offer.is_course else session)
+    target = bookings.Target.of_session(session)
     existing = bookings.find_booking(person, target)
     if existing is not None and existing.status == BookingStatus.CONFIRMED:
         booking = existing
@@ -143,15 +145,10 @@ class Sheet:
 
 def sheet(session: OfferSession) -> Sheet:
     """Everyone with a place in the session, by name, with what has been tapped so far."""
-    condition = (
-        sa.and_(Booking.offer_id == session.offer_id, Booking.session_id.is_(None))
-        if session.offer.is_course
-        else Booking.session_id == session.id
-    )
     confirmed = list(
         db.session.scalars(
             sa.select(Booking)
-            .where(condition, Booking.status == BookingStatus.CONFIRMED)
+            .where(bookings.Target.of_session(session).booking_filter(), Booking.status == BookingStatus.CONFIRMED)
             .options(joinedload(Booking.user))
             .outerjoin(Booking.user)
             .order_by(sa.func.lower(User.name), Booking.id)
@@ -163,12 +160,13 @@ def sheet(session: OfferSession) -> Sheet:
         ).all()
     )
     rows = [Row(booking, marks.get(booking.id)) for booking in confirmed]
-    counts = {status.value: session_count for status, session_count in _counts(session).items()}
+    counts = {status.value: session_count for status, session_count in counts_of(session).items()}
     counts["unmarked"] = sum(1 for row in rows if row.status is None)
     return Sheet(session, rows, counts)
 
 
-def _counts(session: OfferSession) -> dict[AttendanceStatus, int]:
+def counts_of(session: OfferSession) -> dict[AttendanceStatus, int]:
+    """How many are marked present, absent and excused (the session's counters)."""
     return {status: getattr(session, attr) for status, attr in COUNTER.items()}
 
 
@@ -230,20 +228,24 @@ def completion(offer: Offer) -> tuple[list[OfferSession], list[Completion]]:
     return held, rows
 
 
-def completion_of(booking: Booking) -> Completion | None:
-    """The completion of one course booking (for "my attendance" and the certificate)."""
-    if booking.session_id is not None:
-        return None
-    held = held_sessions(booking.offer)
-    marks = dict(
-        db.session.execute(
-            sa.select(Attendance.session_id, Attendance.status).where(
-                Attendance.booking_id == booking.id, Attendance.session_id.in_([s.id for s in held] or [0])
-            )
-        ).all()
-    )
+def completion_from(booking: Booking, marks: dict[int, AttendanceStatus]) -> Completion:
+    """The completion of a course booking, from its marks (session id -> status)."""
+    held = {s.id for s in held_sessions(booking.offer)}
+    marks = {session_id: status for session_id, status in marks.items() if session_id in held}
     attended = sum(1 for status in marks.values() if status == AttendanceStatus.PRESENT)
     return Completion(booking, marks, attended, len(held), booking.offer.completion_threshold)
+
+
+def completion_of(booking: Booking) -> Completion | None:
+    """The completion of one course booking (for the certificate)."""
+    if booking.session_id is not None:
+        return None
+    marks = dict(
+        db.session.execute(
+            sa.select(Attendance.session_id, Attendance.status).where(Attendance.booking_id == booking.id)
+        ).all()
+    )
+    return completion_from(booking, marks)
 
 
 def attendance_of(user: User) -> dict[int, dict[int, AttendanceStatus]]:

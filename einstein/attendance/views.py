@@ -23,7 +23,6 @@ from einstein import caching
 from einstein.attendance import exports, reports, services
 from einstein.attendance.forms import MarkForm, PeriodForm, ReferenceForm, WalkInForm
 from einstein.attendance.models import AttendanceStatus
-from einstein.auth import services as accounts
 from einstein.auth.access import role_required, signed_in
 from einstein.auth.models import Audience, Role
 from einstein.bookings import services as bookings
@@ -91,7 +90,7 @@ def mark(session_id: int, booking_id: int) -> ResponseReturnValue:
         return _back(session)
     db.session.commit()
     if wants_json():
-        counts = {status.value: getattr(session, services.COUNTER[status]) for status in AttendanceStatus}
+        counts = {status.value: count for status, count in services.counts_of(session).items()}
         return jsonify(booking=booking.id, status=form.status.data, counts=counts)
     return _back(session, f"#person-{booking.id}")
 
@@ -129,17 +128,10 @@ def walk_in(session_id: int) -> ResponseReturnValue:
             for message in field.errors:
                 flash(f"{field.label.text}: {message}", "error")
         return _back(session, "#walk-in")
-    person = accounts.find_by_identifier(form.phone.data) if form.phone.data else None
     try:
-        if person is None:
-            person = bookings.register_at_desk(
-                current_user,
-                name=form.name.data,
-                phone=form.phone.data or None,
-                email=None,
-                locale=form.locale.data,
-                audience=Audience.UNSAID,
-            )
+        person = services.walk_in_person(
+            current_user, name=form.name.data, phone=form.phone.data or None, locale=form.locale.data
+        )
         booking = services.walk_in(session, person, current_user)
     except (services.AttendanceError, bookings.BookingError) as error:
         db.session.rollback()
@@ -174,7 +166,13 @@ def certificate(reference: str) -> ResponseReturnValue:
     if result is None or not result.complete or booking.user is None:
         abort(404)
     with force_locale(booking.user.locale):
-        return render_template("attendance/certificate.html", booking=booking, result=result, offer=booking.offer)
+        return render_template(
+            "attendance/certificate.html",
+            booking=booking,
+            result=result,
+            offer=booking.offer,
+            held=services.held_sessions(booking.offer),
+        )
 
 
 def _period(form: PeriodForm) -> tuple[reports.Period, Category | None, bool]:

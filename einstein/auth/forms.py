@@ -52,23 +52,36 @@ class PhoneNumber:
         field.data = normalised
 
 
-class ContactMixin:
-    """E-mail and phone, of which at least one is needed."""
-
-    email = EmailField(
-        _l("E-mail address"),
+def email_field(label: Any, *, required: bool = False, **kwargs: Any) -> EmailField:
+    """An e-mail address field: checked, at most 254 characters, kept in lower case."""
+    first = DataRequired(message=_l("Please type your e-mail address.")) if required else Optional()
+    return EmailField(
+        label,
         validators=[
-            Optional(),
+            first,
             Length(max=254),
             Email(message=_l("Please type an e-mail address, for example name@example.org.")),
         ],
         filters=[lambda v: v.lower() if isinstance(v, str) else v],
+        **kwargs,
+    )
+
+
+def phone_field(label: Any, **kwargs: Any) -> TelField:
+    """An optional phone number, kept as +31612345678."""
+    return TelField(label, validators=[Optional(), Length(max=32), PhoneNumber()], **kwargs)
+
+
+class ContactMixin:
+    """E-mail and phone, of which at least one is needed."""
+
+    email = email_field(
+        _l("E-mail address"),
         description=_l("For confirmations and reminders. Leave it empty if you have none."),
         render_kw={"autocomplete": "email", "inputmode": "email"},
     )
-    phone = TelField(
+    phone = phone_field(
         _l("Phone number"),
-        validators=[Optional(), Length(max=32), PhoneNumber()],
         description=_l("Optional. You can sign in with your phone number instead of an e-mail address."),
         render_kw={"autocomplete": "tel", "inputmode": "tel"},
     )
@@ -147,16 +160,7 @@ class LoginForm(BaseForm):
 class ResetRequestForm(BaseForm):
     """Ask for a password reset link."""
 
-    email = EmailField(
-        _l("E-mail address"),
-        validators=[
-            DataRequired(message=_l("Please type your e-mail address.")),
-            Length(max=254),
-            Email(message=_l("Please type an e-mail address, for example name@example.org.")),
-        ],
-        filters=[lambda v: v.lower() if isinstance(v, str) else v],
-        render_kw={"autocomplete": "email"},
-    )
+    email = email_field(_l("E-mail address"), required=True, render_kw={"autocomplete": "email"})
 
 
 class NewPasswordForm(BaseForm):

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
+from sqlalchemy.orm import joinedload
 
 from einstein.auth.models import Audience, LoginSession, Role, User
 from einstein.db import db, utcnow
@@ -181,8 +182,19 @@ def contact_taken(email: str | None, phone: str | None, exclude: User | None = N
     return None
 
 
-def sign_up(name: str, *, email: str | None, phone: str | None, password: str, locale: str, audience: Audience) -> User:
-    """Make a participant account and queue the e-mail that confirms the address."""
+def sign_up(
+    name: str,
+    *,
+    email: str | None,
+    phone: str | None,
+    password: str | None,
+    locale: str,
+    audience: Audience,
+) -> User:
+    """Make a participant account and queue the e-mail that confirms the address.
+
+    Without a password (made at the desk) the person signs in after a password reset.
+    """
     taken = contact_taken(email, phone)
     if taken:
         raise AccountExistsError(taken)
@@ -269,6 +281,13 @@ def update_profile(
     return new_address and user.email is not None
 
 
+def by_calendar_token(token: str) -> User | None:
+    """The person whose calendar feed has this secret address, if any."""
+    if not 16 <= len(token) <= 64:
+        return None
+    return db.session.scalar(sa.select(User).where(User.calendar_token == token))
+
+
 def reset_calendar_token(user: User) -> None:
     """Give the personal calendar feed a new secret address; the old one stops working."""
     user.calendar_token = secrets.token_urlsafe(24)
@@ -287,10 +306,24 @@ def export_data(user: User) -> dict[str, object]:
     def when(value: object) -> object:
         return value.isoformat() if hasattr(value, "isoformat") else value
 
-    bookings = db.session.scalars(sa.select(Booking).where(Booking.user_id == user.id).order_by(Booking.created_at))
+    bookings = db.session.scalars(
+        sa.select(Booking)
+        .where(Booking.user_id == user.id)
+        .options(joinedload(Booking.offer), joinedload(Booking.session))
+        .order_by(Booking.created_at)
+    )
+    marks: dict[int, list[Attendance]] = {}
+    for mark in db.session.scalars(
+        sa.select(Attendance)
+        .join(Booking, Booking.id == Attendance.booking_id)
+        .where(Booking.user_id == user.id)
+        .options(joinedload(Attendance.session))
+        .order_by(Attendance.id)
+    ):
+        marks.setdefault(mark.booking_id, []).append(mark)
     booking_rows = []
     for booking in bookings:
-        attendance = db.session.scalars(sa.select(Attendance).where(Attendance.booking_id == booking.id))
+        attendance = marks.get(booking.id, [])
         booking_rows.append(
             {
                 "reference": booking.reference,
@@ -361,6 +394,14 @@ def delete_account(user: User) -> None:
 # --- roles -------------------------------------------------------------------------------------
 
 
+def set_trusted(user: User, trusted: bool) -> bool:
+    """Let a volunteer's activities skip approval, or not; only volunteers can be trusted."""
+    if user.role != Role.VOLUNTEER:
+        return False
+    user.trusted = trusted
+    return True
+
+
 def set_role(user: User, role: Role) -> None:
     """Give ``user`` a new role; a volunteer who stops being one is no longer trusted."""
     user.role = role
@@ -368,8 +409,8 @@ def set_role(user: User, role: Role) -> None:
         user.trusted = False
 
 
-def search_people(query: str | None, role: Role | None, page: int, per_page: int = 25) -> sa.Select[tuple[User]]:
-    """Build the query for the people list, newest first."""
+def search_people(query: str | None, role: Role | None = None) -> sa.Select[tuple[User]]:
+    """Build the query for the people list (and the desk's search), by name."""
     statement = sa.select(User).order_by(User.name, User.id)
     if role is not None:
         statement = statement.where(User.role == role)

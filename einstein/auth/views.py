@@ -299,10 +299,13 @@ def people() -> ResponseReturnValue:
         query = form.q.data or None
         role = Role(form.role.data) if form.role.data else None
     page = request.args.get("page", 1, type=int) or 1
-    pagination = db.paginate(services.search_people(query, role, page), page=max(page, 1), per_page=25, error_out=False)
-    return render_template(
-        "auth/people.html", form=form, pagination=pagination, roles=list(Role), can_set_role=can_set_role
-    )
+    pagination = db.paginate(services.search_people(query, role), page=max(page, 1), per_page=25, error_out=False)
+    # the roles the current person may give each person listed
+    assignable = {
+        person.id: [role for role in Role if role != person.role and can_set_role(current_user, person, role)]
+        for person in pagination.items
+    }
+    return render_template("auth/people.html", form=form, pagination=pagination, assignable=assignable)
 
 
 @bp.post("/people/<int:user_id>/role")
@@ -328,10 +331,9 @@ def set_role(user_id: int) -> ResponseReturnValue:
 def set_trusted(user_id: int) -> ResponseReturnValue:
     """Mark a volunteer as trusted (their activities skip approval), or not."""
     target = db.get_or_404(User, user_id)
-    if target.role != Role.VOLUNTEER:
+    if not services.set_trusted(target, request.form.get("trusted") == "1"):
         flash(_("Only volunteers can be trusted this way."), "error")
         return redirect(url_for("auth.people"))
-    target.trusted = request.form.get("trusted") == "1"
     db.session.commit()
     if target.trusted:
         flash(_("%(name)s's activities will be published without waiting for approval.", name=target.name), "success")

@@ -18,17 +18,11 @@ from einstein.notifications.models import Notification, NotificationKind
 from einstein.urls import external_url
 
 
-def _sessions(booking: Booking) -> list[OfferSession]:
-    now = utcnow()
-    sessions = [booking.session] if booking.session is not None else booking.offer.sessions
-    return [s for s in sessions if s.status == SessionStatus.SCHEDULED and s.ends_at > now]
-
-
 def booking_context(booking: Booking, locale: str) -> dict[str, Any]:
     """What every booking e-mail shows: what, when, where, who to contact, and the links."""
     offer = booking.offer
     title, _description = offer.text_in(locale)
-    sessions = _sessions(booking)
+    sessions = booking.upcoming_sessions
     place = booking.session.place if booking.session is not None else offer.location
     return {
         "booking": booking,
@@ -36,7 +30,6 @@ def booking_context(booking: Booking, locale: str) -> dict[str, Any]:
         "title": title,
         "sessions": sessions,
         "place": place,
-        "map_link": f"https://www.openstreetmap.org/search?query={place.one_line}" if place else "",
         "contact": offer.contact or (offer.organisation.name if offer.organisation else ""),
         "link": external_url("courses.offer_detail", offer_id=offer.id),
         "bookings_link": external_url("bookings.mine"),
@@ -118,8 +111,5 @@ def reminder(notification: Notification) -> Message | None:
     context = booking_context(booking, user.locale)
     context["session"] = session
     context["place"] = session.place
-    context["map_link"] = (
-        f"https://www.openstreetmap.org/search?query={session.place.one_line}" if session.place else ""
-    )
     ics = Attachment("einstein.ics", _calendar([session], str(context["title"]), user.locale))
     return render_email("bookings/reminder", user.email or "", user.locale, [ics], user=user, **context)

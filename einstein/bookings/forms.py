@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, EmailField, HiddenField, RadioField, SelectField, StringField, TelField
-from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
+from wtforms import BooleanField, HiddenField, RadioField, SelectField, StringField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from einstein.auth.forms import AUDIENCE_CHOICES, AUDIENCE_HELP, PhoneNumber, language_choices
+from einstein.auth.forms import AUDIENCE_CHOICES, AUDIENCE_HELP, email_field, language_choices, phone_field
 from einstein.auth.models import Audience
 from einstein.forms import BaseForm, PlainName
 
@@ -34,34 +34,15 @@ class DeskSearchForm(BaseForm):
     )
 
 
-class DeskPersonForm(BaseForm):
-    """Make an account for someone at the desk, with their consent."""
+class NewPersonForm(BaseForm):
+    """Someone without an account, registered by a coordinator or volunteer with their consent
+    (at the desk, or as a walk-in at the door)."""
 
     name = StringField(
         _l("Name"), validators=[DataRequired(message=_l("Please type the name.")), Length(max=120), PlainName()]
     )
-    phone = TelField(
-        _l("Phone number (optional)"),
-        validators=[Optional(), Length(max=32), PhoneNumber()],
-        render_kw={"inputmode": "tel"},
-    )
-    email = EmailField(
-        _l("E-mail address (optional)"),
-        validators=[
-            Optional(),
-            Length(max=254),
-            Email(message=_l("Please type an e-mail address, for example name@example.org.")),
-        ],
-        filters=[lambda v: v.lower() if isinstance(v, str) else v],
-    )
+    phone = phone_field(_l("Phone number (optional)"), render_kw={"inputmode": "tel"})
     locale = SelectField(_l("Language"), choices=language_choices, validators=[InputRequired()])
-    audience = RadioField(
-        _l("About them (only if they want to say)"),
-        choices=AUDIENCE_CHOICES,
-        default=Audience.UNSAID.value,
-        description=AUDIENCE_HELP,
-        validators=[InputRequired()],
-    )
     consent = BooleanField(
         _l("The person agrees that einstein keeps their name and contact details to manage their bookings"),
         validators=[
@@ -69,6 +50,19 @@ class DeskPersonForm(BaseForm):
                 message=_l("Please ask the person and tick the box; without consent we cannot make an account.")
             )
         ],
+    )
+
+
+class DeskPersonForm(NewPersonForm):
+    """Make an account for someone at the desk: also an e-mail address and how they describe themselves."""
+
+    email = email_field(_l("E-mail address (optional)"))
+    audience = RadioField(
+        _l("About them (only if they want to say)"),
+        choices=AUDIENCE_CHOICES,
+        default=Audience.UNSAID.value,
+        description=AUDIENCE_HELP,
+        validators=[InputRequired()],
     )
 
 

@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from einstein.auth.models import Audience, User
-from einstein.courses.models import Offer, OfferSession
+from einstein.courses.models import Offer, OfferSession, SessionStatus
 from einstein.db import db, enum_column, utcnow
 
 
@@ -48,6 +48,10 @@ class CancelReason(enum.StrEnum):
     SESSION_CANCELLED = "session_cancelled"
     OFFER_CANCELLED = "offer_cancelled"
     ACCOUNT_DELETED = "account_deleted"
+
+
+#: How lists and exports name a booking whose person deleted their account.
+FORMER_PARTICIPANT = _l("Former participant")
 
 
 class Booking(db.Model):
@@ -117,3 +121,19 @@ class Booking(db.Model):
     def unit(self) -> Offer | OfferSession:
         """What this booking takes a place in: the course or the activity session."""
         return self.session if self.session is not None else self.offer
+
+    @property
+    def person_name(self) -> str:
+        """The name of the person booked; a deleted account leaves an anonymous booking."""
+        return self.user.name if self.user is not None else str(FORMER_PARTICIPANT)
+
+    @property
+    def sessions(self) -> list[OfferSession]:
+        """The sessions this booking is for: its activity session, or every session of the course."""
+        return [self.session] if self.session is not None else list(self.offer.sessions)
+
+    @property
+    def upcoming_sessions(self) -> list[OfferSession]:
+        """Its sessions that will still take place (scheduled and not over), soonest first."""
+        now = utcnow()
+        return [s for s in self.sessions if s.status == SessionStatus.SCHEDULED and s.ends_at > now]

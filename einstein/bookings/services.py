@@ -66,6 +66,11 @@ class Target:
     offer: Offer
     session: OfferSession | None
 
+    @classmethod
+    def of_session(cls, session: OfferSession) -> Target:
+        """What gives a place at this session: the whole course for a course, else the session itself."""
+        return cls(session.offer, None if session.offer.is_course else session)
+
     @property
     def unit(self) -> Offer | OfferSession:
         return self.session if self.session is not None else self.offer
@@ -252,6 +257,15 @@ def promote(target: Target, unit: Offer | OfferSession) -> list[Booking]:
     return promoted
 
 
+def _end(booking: Booking, reason: CancelReason, now: datetime) -> None:
+    """Mark a booking cancelled and drop its reminders (the caller keeps the counters)."""
+    booking.status = BookingStatus.CANCELLED
+    booking.cancel_reason = reason
+    booking.cancelled_at = now
+    booking.waitlist_position = None
+    reminders.cancel_for_booking(booking)
+
+
 def cancel(booking: Booking, *, reason: CancelReason = CancelReason.PARTICIPANT, notify: bool = True) -> list[Booking]:
     """Cancel a booking or leave the waiting list; a freed place goes to the next in line.
 
@@ -265,11 +279,7 @@ def cancel(booking: Booking, *, reason: CancelReason = CancelReason.PARTICIPANT,
     if reason == CancelReason.PARTICIPANT and has_started(target):
         raise BookingError("cancel_started")
     was_confirmed = booking.status == BookingStatus.CONFIRMED
-    booking.status = BookingStatus.CANCELLED
-    booking.cancel_reason = reason
-    booking.cancelled_at = utcnow()
-    booking.waitlist_position = None
-    reminders.cancel_for_booking(booking)
+    _end(booking, reason, utcnow())
     if notify and booking.user is not None:
         outbox.queue(
             NotificationKind.BOOKING_CANCELLED,
@@ -308,11 +318,7 @@ def end_all(target: Target, reason: CancelReason) -> list[Booking]:
     )
     now = utcnow()
     for booking in ended:
-        booking.status = BookingStatus.CANCELLED
-        booking.cancel_reason = reason
-        booking.cancelled_at = now
-        booking.waitlist_position = None
-        reminders.cancel_for_booking(booking)
+        _end(booking, reason, now)
     unit.confirmed_count = 0
     unit.waitlist_count = 0
     db.session.flush()
@@ -321,16 +327,14 @@ def end_all(target: Target, reason: CancelReason) -> list[Booking]:
 
 def upcoming_bookings_of(user: User) -> list[Booking]:
     """Return the person's active bookings for what has not ended yet."""
+    from sqlalchemy.orm import joinedload
+
     bookings = db.session.scalars(
-        sa.select(Booking).where(Booking.user_id == user.id, Booking.status != BookingStatus.CANCELLED)
-    )
-    now = utcnow()
-    result = []
-    for booking in bookings:
-        sessions = [booking.session] if booking.session is not None else booking.offer.sessions
-        if any(s.ends_at > now and s.status == SessionStatus.SCHEDULED for s in sessions):
-            result.append(booking)
-    return result
+        sa.select(Booking)
+        .where(Booking.user_id == user.id, Booking.status != BookingStatus.CANCELLED)
+        .options(joinedload(Booking.session), joinedload(Booking.offer).selectinload(Offer.sessions))
+    ).unique()
+    return [booking for booking in bookings if booking.upcoming_sessions]
 
 
 # --- reading bookings ----------------------------------------------------------------------------
@@ -380,7 +384,7 @@ def bookings_of(user: User) -> MyBookings:
     now = utcnow()
     upcoming, past = [], []
     for booking in rows:
-        sessions = [booking.session] if booking.session is not None else booking.offer.sessions
+        sessions = booking.sessions
         ends = max((s.ends_at for s in sessions), default=booking.created_at)
         if booking.is_active and ends > now:
             upcoming.append(booking)
@@ -393,10 +397,7 @@ def bookings_of(user: User) -> MyBookings:
 
 def next_session_start(booking: Booking) -> datetime | None:
     """When the booking's next scheduled session starts (for a course, the next of its sessions)."""
-    now = utcnow()
-    sessions = [booking.session] if booking.session is not None else booking.offer.sessions
-    starts = [s.starts_at for s in sessions if s.status == SessionStatus.SCHEDULED and s.ends_at > now]
-    return min(starts) if starts else None
+    return min((s.starts_at for s in booking.upcoming_sessions), default=None)
 
 
 def waitlist_places(waiting: list[Booking]) -> dict[int, int]:
@@ -470,7 +471,7 @@ def feed_sessions(user: User) -> list[OfferSession]:
     ).unique()
     sessions: dict[int, OfferSession] = {}
     for booking in bookings:
-        for session in [booking.session] if booking.session is not None else booking.offer.sessions:
+        for session in booking.sessions:
             if session.ends_at >= since:
                 sessions[session.id] = session
     return sorted(sessions.values(), key=lambda s: s.starts_at)
@@ -578,14 +579,9 @@ def register_at_desk(
     """Make an account for someone at the desk, recording who took their consent and when."""
     from einstein.auth import services as accounts
 
-    taken = accounts.contact_taken(email, phone)
-    if taken:
-        raise accounts.AccountExistsError(taken)
-    person = accounts.create_user(name, email=email, phone=phone, locale=locale, audience=audience)
+    person = accounts.sign_up(name, email=email, phone=phone, password=None, locale=locale, audience=audience)
     person.consent_recorded_by_id = coordinator.id
     person.consent_recorded_at = utcnow()
-    if person.email:
-        accounts.request_verification(person)
     return person
 
 
@@ -593,4 +589,4 @@ def find_participants(query: str, limit: int = 20) -> list[User]:
     """Find people by name, phone or e-mail for the desk."""
     from einstein.auth.services import search_people
 
-    return list(db.session.scalars(search_people(query, None, 1).limit(limit)))
+    return list(db.session.scalars(search_people(query).limit(limit)))

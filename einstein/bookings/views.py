@@ -21,6 +21,8 @@ from einstein.courses import services as catalogue
 from einstein.courses.calendar import calendar_bytes
 from einstein.courses.models import Offer, OfferSession
 from einstein.db import db
+from einstein.forms import choices
+from einstein.urls import safe_next
 from einstein.views import render_form
 
 bp = Blueprint("bookings", __name__)
@@ -116,9 +118,7 @@ def _cancel(booking: Booking, by_coordinator: bool) -> ResponseReturnValue:
         else _("Your booking is cancelled. Thank you for letting us know."),
         "success",
     )
-    return redirect(
-        request.form.get("next") if request.form.get("next", "").startswith("/desk/") else url_for("bookings.mine"), 303
-    )
+    return redirect(safe_next(request.form.get("next"), url_for("bookings.mine")), 303)
 
 
 @bp.route("/bookings/<reference>/cancel", methods=["GET", "POST"])
@@ -170,15 +170,14 @@ def mine() -> ResponseReturnValue:
     from einstein.attendance import services as attendance
 
     mine = services.bookings_of(current_user)
+    marks = attendance.attendance_of(current_user)
     completions = {
-        b.id: attendance.completion_of(b) for b in mine.upcoming + mine.past if b.session_id is None and b.is_active
+        b.id: attendance.completion_from(b, marks.get(b.id, {}))
+        for b in mine.upcoming + mine.past
+        if b.session_id is None and b.is_active
     }
     return render_template(
-        "bookings/mine.html",
-        mine=mine,
-        reset_form=CancelForm(),
-        attendance=attendance.attendance_of(current_user),
-        completions=completions,
+        "bookings/mine.html", mine=mine, reset_form=CancelForm(), attendance=marks, completions=completions
     )
 
 
@@ -195,7 +194,7 @@ def reset_feed() -> ResponseReturnValue:
 @bp.get("/calendar/<token>.ics")
 def feed(token: str) -> ResponseReturnValue:
     """A person's bookings as a calendar a phone can subscribe to; the secret is in the URL."""
-    user = db.session.scalar(db.select(User).where(User.calendar_token == token)) if 16 <= len(token) <= 64 else None
+    user = accounts.by_calendar_token(token)
     if user is None:
         abort(404)
     body = calendar_bytes(services.feed_sessions(user), "einstein", user.locale)
@@ -224,10 +223,7 @@ def course_people(offer_id: int) -> ResponseReturnValue:
 @role_required(Role.VOLUNTEER)
 def session_people(session_id: int) -> ResponseReturnValue:
     """Who is booked on an activity session and who waits (organiser and coordinators)."""
-    session = db.get_or_404(OfferSession, session_id)
-    if session.offer.is_course:
-        return _people(services.Target(session.offer, None))
-    return _people(services.Target(session.offer, session))
+    return _people(services.Target.of_session(db.get_or_404(OfferSession, session_id)))
 
 
 # --- the desk ------------------------------------------------------------------------------------
@@ -274,10 +270,7 @@ def desk_person(user_id: int) -> ResponseReturnValue:
     """A participant's bookings, and a form to book them in."""
     person = db.get_or_404(User, user_id)
     form = DeskBookForm()
-    from wtforms import SelectChoice
-
-    targets = services.desk_targets()
-    form.target.choices = [SelectChoice("", _("Choose…")), *(SelectChoice(t.key, t.label) for t in targets)]
+    form.target.choices = choices([("", _("Choose…")), *((t.key, t.label) for t in services.desk_targets())])
     if form.validate_on_submit():
         target = services.target_from_key(form.target.data)
         if target is None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -19,9 +18,8 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from einstein.courses.models import Category, DutchLevel, OfferKind
-from einstein.db import utcnow
 from einstein.forms import BaseForm, MultiCheckboxField, choices
-from einstein.i18n import LANGUAGES, SPOKEN_LANGUAGES, TIMEZONE
+from einstein.i18n import LANGUAGES, SPOKEN_LANGUAGES, local_today
 
 MAX_DESCRIPTION = 5000
 MAX_CAPACITY = 500
@@ -36,16 +34,30 @@ REMINDER_CHOICES = [
 ]
 
 
-def _today() -> date:
-    return utcnow().astimezone(TIMEZONE).date()
-
-
 def spoken_language_choices() -> list[Any]:
     return choices((code, label) for code, label in SPOKEN_LANGUAGES.items())
 
 
 def text_language_choices() -> list[Any]:
     return choices(((code, language.native_name) for code, language in LANGUAGES.items()))
+
+
+def _not_past(field: Any) -> None:
+    if field.data and field.data < local_today():
+        raise ValidationError(str(_l("This date is in the past.")))
+
+
+def _description_field(**kwargs: Any) -> TextAreaField:
+    return TextAreaField(
+        _l("Description"),
+        validators=[
+            Length(
+                max=MAX_DESCRIPTION,
+                message=_l("Please keep the description under %(max)d characters.", max=MAX_DESCRIPTION),
+            )
+        ],
+        **kwargs,
+    )
 
 
 class PlaceFields:
@@ -74,15 +86,28 @@ class PlaceFields:
             return False
         return True
 
+    def validate(self, extra_validators: Any = None) -> bool:
+        valid = super().validate(extra_validators)  # type: ignore[misc]
+        return self.validate_place() and bool(valid)
 
-class ScheduleFields:
+
+class TimeFields:
+    """A start and an end time on one day, the end after the start."""
+
+    start_time = TimeField(_l("Starts at"), validators=[InputRequired(message=_l("Please give a start time."))])
+    end_time = TimeField(_l("Ends at"), validators=[InputRequired(message=_l("Please give an end time."))])
+
+    def validate_end_time(self, field: Any) -> None:
+        if field.data and self.start_time.data and field.data <= self.start_time.data:
+            raise ValidationError(str(_l("The end must be after the start.")))
+
+
+class ScheduleFields(TimeFields):
     """When the sessions are: a first date, a time, and how often."""
 
     first_date = DateField(
         _l("Date (of the first session)"), validators=[InputRequired(message=_l("Please choose a date."))]
     )
-    start_time = TimeField(_l("Starts at"), validators=[InputRequired(message=_l("Please give a start time."))])
-    end_time = TimeField(_l("Ends at"), validators=[InputRequired(message=_l("Please give an end time."))])
     repeat = RadioField(
         _l("How often"),
         choices=choices([("once", _l("Once")), ("weekly", _l("Every week")), ("fortnightly", _l("Every two weeks"))]),
@@ -99,12 +124,7 @@ class ScheduleFields:
     )
 
     def validate_first_date(self, field: Any) -> None:
-        if field.data and field.data < _today():
-            raise ValidationError(str(_l("This date is in the past.")))
-
-    def validate_end_time(self, field: Any) -> None:
-        if field.data and self.start_time.data and field.data <= self.start_time.data:  # type: ignore[attr-defined]
-            raise ValidationError(str(_l("The end must be after the start.")))
+        _not_past(field)
 
     @property
     def every_weeks(self) -> int:
@@ -119,15 +139,8 @@ class OfferForm(PlaceFields, BaseForm):
     """What an offer says: title, description, category, languages, place, places."""
 
     title = StringField(_l("Title"), validators=[DataRequired(message=_l("Please give a title.")), Length(max=200)])
-    description = TextAreaField(
-        _l("Description"),
-        validators=[
-            Length(
-                max=MAX_DESCRIPTION,
-                message=_l("Please keep the description under %(max)d characters.", max=MAX_DESCRIPTION),
-            )
-        ],
-        description=_l("What will people do? What should they bring? Plain words help everyone."),
+    description = _description_field(
+        description=_l("What will people do? What should they bring? Plain words help everyone.")
     )
     language = SelectField(_l("Language of this text"), choices=text_language_choices, validators=[InputRequired()])
     category = SelectField(
@@ -165,21 +178,15 @@ class OfferForm(PlaceFields, BaseForm):
         validators=[Optional(), NumberRange(min=1, max=100, message=_l("Between 1 and 100."))],
     )
 
-    def validate(self, extra_validators: Any = None) -> bool:
-        valid = super().validate(extra_validators)
-        return self.validate_place() and valid
-
 
 class NewOfferForm(ScheduleFields, OfferForm):
     """A new offer with its first sessions."""
 
 
-class SessionForm(PlaceFields, BaseForm):
+class SessionForm(PlaceFields, TimeFields, BaseForm):
     """Change one session: its time, place, places and languages."""
 
     day = DateField(_l("Date"), validators=[InputRequired(message=_l("Please choose a date."))])
-    start_time = TimeField(_l("Starts at"), validators=[InputRequired(message=_l("Please give a start time."))])
-    end_time = TimeField(_l("Ends at"), validators=[InputRequired(message=_l("Please give an end time."))])
     capacity = IntegerField(
         _l("Places"),
         validators=[
@@ -194,16 +201,7 @@ class SessionForm(PlaceFields, BaseForm):
     )
 
     def validate_day(self, field: Any) -> None:
-        if field.data and field.data < _today():
-            raise ValidationError(str(_l("This date is in the past.")))
-
-    def validate_end_time(self, field: Any) -> None:
-        if field.data and self.start_time.data and field.data <= self.start_time.data:
-            raise ValidationError(str(_l("The end must be after the start.")))
-
-    def validate(self, extra_validators: Any = None) -> bool:
-        valid = super().validate(extra_validators)
-        return self.validate_place() and valid
+        _not_past(field)
 
 
 class AddSessionsForm(ScheduleFields, BaseForm):
@@ -214,15 +212,7 @@ class TranslationForm(BaseForm):
     """The title and description in another language."""
 
     title = StringField(_l("Title"), validators=[DataRequired(message=_l("Please give a title.")), Length(max=200)])
-    description = TextAreaField(
-        _l("Description"),
-        validators=[
-            Length(
-                max=MAX_DESCRIPTION,
-                message=_l("Please keep the description under %(max)d characters.", max=MAX_DESCRIPTION),
-            )
-        ],
-    )
+    description = _description_field()
 
 
 class ConfirmForm(BaseForm):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from urllib.parse import urlencode
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -158,6 +159,15 @@ class Location(db.Model):
         parts = [self.name, self.address, " ".join(p for p in (self.postcode, self.city) if p)]
         return ", ".join(p for p in parts if p)
 
+    @property
+    def map_url(self) -> str:
+        """The place on OpenStreetMap (a link people follow; the page itself loads no map)."""
+        return "https://www.openstreetmap.org/search?" + urlencode({"query": self.one_line})
+
+
+#: The reminders an offer sends unless its organiser chooses others: a day before, and that morning.
+DEFAULT_REMINDER_OFFSETS = ("24h", "morning")
+
 
 class Offer(CapacityMixin, db.Model):
     """A course or an activity, with its sessions.
@@ -198,7 +208,7 @@ class Offer(CapacityMixin, db.Model):
     contact: Mapped[str] = mapped_column(sa.String(200), default="")
     waitlist_enabled: Mapped[bool] = mapped_column(default=True)
     #: When reminders go out, e.g. ["24h", "morning"]; see einstein.notifications.reminders.
-    reminder_offsets: Mapped[list[str]] = mapped_column(sa.JSON, default=lambda: ["24h", "morning"])
+    reminder_offsets: Mapped[list[str]] = mapped_column(sa.JSON, default=lambda: list(DEFAULT_REMINDER_OFFSETS))
     #: Lower-cased title, description and translations, for the catalogue's text search.
     search_text: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     #: Share of sessions (percent) a participant must attend for a certificate.
@@ -235,6 +245,13 @@ class Offer(CapacityMixin, db.Model):
                 if translation.locale == locale:
                     return translation.title, translation.description or self.description
         return self.title, self.description
+
+    @property
+    def organised_by(self) -> str | None:
+        """Who runs it, as people know them: the partner organisation, else the organiser."""
+        if self.organisation is not None:
+            return self.organisation.name
+        return self.organiser.name if self.organiser is not None else None
 
 
 class OfferTranslation(db.Model):

@@ -103,12 +103,15 @@ def _local_midnight(day: date) -> datetime:
     return datetime.combine(day, time(0, 0), tzinfo=TIMEZONE).astimezone(UTC)
 
 
+def places_column(name: str) -> sa.ColumnElement[int]:
+    """SQL for one of the place counters (``capacity``, ``confirmed_count``, ``waitlist_count``)
+    where they live: on the course for a course, on each session for an activity."""
+    return sa.case((Offer.kind == OfferKind.COURSE, getattr(Offer, name)), else_=getattr(OfferSession, name))
+
+
 def has_free_places() -> sa.ColumnElement[bool]:
-    """SQL for "a place is free": the course's places for a course, the session's for an activity."""
-    return sa.case(
-        (Offer.kind == OfferKind.COURSE, Offer.confirmed_count < Offer.capacity),
-        else_=OfferSession.confirmed_count < OfferSession.capacity,
-    )
+    """SQL for "a place is free"."""
+    return places_column("confirmed_count") < places_column("capacity")
 
 
 def upcoming_sessions(
@@ -234,7 +237,7 @@ def sessions_for_page(offer: Offer, limit: int = 60) -> OfferSessions:
             .where(OfferSession.offer_id == offer.id, OfferSession.ends_at > now)
             .options(selectinload(OfferSession.languages), joinedload(OfferSession.location))
             .order_by(OfferSession.starts_at, OfferSession.id)
-            .limit(limit + 1)
+            .limit(limit)
         )
     )
     counts = db.session.execute(
@@ -243,7 +246,6 @@ def sessions_for_page(offer: Offer, limit: int = 60) -> OfferSessions:
             sa.func.count().filter(OfferSession.ends_at > now),
         ).where(OfferSession.offer_id == offer.id)
     ).one()
-    shown = upcoming[:limit]
     recent = list(
         db.session.scalars(
             sa.select(OfferSession)
@@ -256,7 +258,7 @@ def sessions_for_page(offer: Offer, limit: int = 60) -> OfferSessions:
             .limit(8)
         )
     )
-    return OfferSessions(shown, max(int(counts[1]) - len(shown), 0), int(counts[0]), recent)
+    return OfferSessions(upcoming, max(int(counts[1]) - len(upcoming), 0), int(counts[0]), recent)
 
 
 # --- making and changing offers ------------------------------------------------------------------
@@ -401,7 +403,9 @@ def create_offer(creator: User, kind: OfferKind, data: OfferData, schedule: Sche
 def update_offer(offer: Offer, data: OfferData) -> None:
     """Change what an offer says; new places go to the waiting list, fewer than booked are refused."""
     from einstein.bookings import services as bookings
+    from einstein.notifications import reminders
 
+    offsets_before = list(offer.reminder_offsets or [])
     _apply(offer, data)
     now = utcnow()
     future = [s for s in offer.sessions if s.starts_at > now and s.status == SessionStatus.SCHEDULED]
@@ -418,6 +422,8 @@ def update_offer(offer: Offer, data: OfferData) -> None:
     except bookings.BookingError as error:
         raise CatalogueError(error.message, field="capacity") from error
     db.session.flush()
+    if list(offer.reminder_offsets) != offsets_before:
+        reminders.replan_offer(offer)
 
 
 def add_sessions(offer: Offer, schedule: Schedule) -> list[OfferSession]:
@@ -435,19 +441,33 @@ def add_sessions(offer: Offer, schedule: Schedule) -> list[OfferSession]:
 
 def booked_on(session: OfferSession) -> list[Booking]:
     """The confirmed and waitlisted bookings a change to this session concerns."""
+    from einstein.bookings import services as bookings
     from einstein.bookings.models import Booking, BookingStatus
 
-    condition = (
-        sa.and_(Booking.offer_id == session.offer_id, Booking.session_id.is_(None))
-        if session.offer.is_course
-        else Booking.session_id == session.id
-    )
     return list(
         db.session.scalars(
             sa.select(Booking)
-            .where(condition, Booking.status != BookingStatus.CANCELLED, Booking.user_id.is_not(None))
+            .where(
+                bookings.Target.of_session(session).booking_filter(),
+                Booking.status != BookingStatus.CANCELLED,
+                Booking.user_id.is_not(None),
+            )
             .options(joinedload(Booking.user))
         )
+    )
+
+
+def people_booked(offer: Offer) -> int:
+    """How many people hold a place or wait on this offer (whom a cancellation would tell)."""
+    from einstein.bookings.models import Booking, BookingStatus
+
+    return int(
+        db.session.scalar(
+            sa.select(sa.func.count(sa.distinct(Booking.user_id))).where(
+                Booking.offer_id == offer.id, Booking.status != BookingStatus.CANCELLED
+            )
+        )
+        or 0
     )
 
 
@@ -561,22 +581,22 @@ def cancel_offer(offer: Offer, message: str = "") -> int:
     return len(told)
 
 
-def approve(offer: Offer, coordinator: User) -> None:
-    """Publish a volunteer's activity."""
+def _decide(offer: Offer, coordinator: User, status: OfferStatus, refusal: Any) -> None:
     if offer.status != OfferStatus.PENDING:
-        raise CatalogueError(str(_l("Only activities waiting for approval can be approved.")))
-    offer.status = OfferStatus.PUBLISHED
+        raise CatalogueError(str(refusal))
+    offer.status = status
     offer.approved_by_id = coordinator.id
     offer.approved_at = utcnow()
+
+
+def approve(offer: Offer, coordinator: User) -> None:
+    """Publish a volunteer's activity."""
+    _decide(offer, coordinator, OfferStatus.PUBLISHED, _l("Only activities waiting for approval can be approved."))
 
 
 def reject(offer: Offer, coordinator: User) -> None:
     """Do not publish a volunteer's activity (it stays visible to its volunteer)."""
-    if offer.status != OfferStatus.PENDING:
-        raise CatalogueError(str(_l("Only activities waiting for approval can be declined.")))
-    offer.status = OfferStatus.REJECTED
-    offer.approved_by_id = coordinator.id
-    offer.approved_at = utcnow()
+    _decide(offer, coordinator, OfferStatus.REJECTED, _l("Only activities waiting for approval can be declined."))
 
 
 def set_translation(offer: Offer, locale: str, title: str, description: str) -> None:

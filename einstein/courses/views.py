@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -25,8 +27,18 @@ from einstein.courses.forms import (
     SessionForm,
     TranslationForm,
 )
-from einstein.courses.models import Category, DutchLevel, Location, Offer, OfferKind, OfferSession, Organisation
+from einstein.courses.models import (
+    DEFAULT_REMINDER_OFFSETS,
+    Category,
+    DutchLevel,
+    Location,
+    Offer,
+    OfferKind,
+    OfferSession,
+    Organisation,
+)
 from einstein.db import db
+from einstein.forms import choices
 from einstein.i18n import LANGUAGES, TIMEZONE, current_language
 from einstein.views import render_form
 
@@ -101,11 +113,12 @@ def _managed_session(session_id: int) -> OfferSession:
 def offer_detail(offer_id: int) -> ResponseReturnValue:
     """Show an offer with its sessions and the booking buttons."""
     from einstein.bookings import services as bookings
+    from einstein.bookings.models import BookingStatus
 
     offer = _visible_offer(offer_id)
     sessions = services.sessions_for_page(offer)
     mine = bookings.active_bookings_for_offer(current_user, offer)
-    positions = bookings.waitlist_places([b for b in mine.values() if b.status.value == "waitlisted"])
+    positions = bookings.waitlist_places([b for b in mine.values() if b.status == BookingStatus.WAITLISTED])
     return render_template(
         "courses/offer.html",
         offer=offer,
@@ -148,33 +161,28 @@ def session_ics(session_id: int) -> ResponseReturnValue:
 
 
 def _place_choices(form: OfferForm | SessionForm) -> None:
-    places = db.session.scalars(sa.select(Location).order_by(Location.name)).all()
-    from wtforms import SelectChoice
-
-    form.location_id.choices = [
-        SelectChoice("", _("Choose a place")),
-        *(SelectChoice(str(p.id), p.one_line) for p in places),
-    ]
+    places = db.session.scalars(sa.select(Location).order_by(Location.name))
+    form.location_id.choices = choices([("", _("Choose a place")), *((p.id, p.one_line) for p in places)])
 
 
 def _organisation_choices(form: OfferForm) -> None:
-    from wtforms import SelectChoice
-
-    organisations = db.session.scalars(sa.select(Organisation).order_by(Organisation.name)).all()
-    form.organisation_id.choices = [
-        SelectChoice("", _("None")),
-        *(SelectChoice(str(o.id), o.name) for o in organisations),
-    ]
+    organisations = db.session.scalars(sa.select(Organisation).order_by(Organisation.name))
+    form.organisation_id.choices = choices([("", _("None")), *((o.id, o.name) for o in organisations)])
 
 
-def _offer_data(form: OfferForm, offer: Offer | None = None) -> services.OfferData:
-    location = services.find_or_add_place(
+def _place(form: OfferForm | SessionForm) -> Location:
+    """The place chosen in the form, or the new place it describes."""
+    return services.find_or_add_place(
         form.location_id.data,
         form.new_place_name.data,
         form.new_place_address.data,
         form.new_place_postcode.data,
         form.new_place_step_free.data,
     )
+
+
+def _offer_data(form: OfferForm, offer: Offer | None = None) -> services.OfferData:
+    location = _place(form)
     if current_user.is_coordinator:
         organisation = services.find_or_add_organisation(form.organisation_id.data, form.new_organisation.data)
     else:
@@ -216,7 +224,7 @@ def new_offer(kind: str) -> ResponseReturnValue:
     _organisation_choices(form)
     if request.method == "GET":
         form.language.data = current_language().code
-        form.reminder_offsets.data = ["24h", "morning"]
+        form.reminder_offsets.data = list(DEFAULT_REMINDER_OFFSETS)
         form.capacity.data = 12
         form.repeat.data = "weekly" if offer_kind == OfferKind.COURSE else "once"
         form.count.data = 8 if offer_kind == OfferKind.COURSE else 1
@@ -258,13 +266,8 @@ def edit_offer(offer_id: int) -> ResponseReturnValue:
         upcoming = next((s for s in offer.sessions if s.languages), None)
         form.languages.data = upcoming.language_codes if upcoming else []
     if form.validate_on_submit():
-        offsets_before = list(offer.reminder_offsets or [])
         try:
             services.update_offer(offer, _offer_data(form, offer))
-            if list(form.reminder_offsets.data or []) != offsets_before:
-                from einstein.notifications import reminders
-
-                reminders.replan_offer(offer)
         except services.CatalogueError as error:
             db.session.rollback()
             offer = _managed_offer(offer_id)
@@ -312,18 +315,11 @@ def edit_session(session_id: int) -> ResponseReturnValue:
         form.languages.data = session.language_codes
     if form.validate_on_submit():
         try:
-            place = services.find_or_add_place(
-                form.location_id.data,
-                form.new_place_name.data,
-                form.new_place_address.data,
-                form.new_place_postcode.data,
-                form.new_place_step_free.data,
-            )
             told = services.update_session(
                 session,
                 starts_at=datetime.combine(form.day.data, form.start_time.data, tzinfo=TIMEZONE),
                 ends_at=datetime.combine(form.day.data, form.end_time.data, tzinfo=TIMEZONE),
-                location=place,
+                location=_place(form),
                 capacity=form.capacity.data,
                 languages=list(form.languages.data),
             )
@@ -380,13 +376,7 @@ def cancel_offer(offer_id: int) -> ResponseReturnValue:
                 "success",
             )
         return redirect(url_for("courses.offer_detail", offer_id=offer.id))
-    from einstein.bookings.models import Booking, BookingStatus
-
-    booked = db.session.scalar(
-        sa.select(sa.func.count(sa.distinct(Booking.user_id))).where(
-            Booking.offer_id == offer.id, Booking.status != BookingStatus.CANCELLED
-        )
-    )
+    booked = services.people_booked(offer)
     return render_form("courses/confirm_cancel.html", form, offer=offer, session=None, booked=booked)
 
 
@@ -399,6 +389,8 @@ def translation(offer_id: int, locale: str) -> ResponseReturnValue:
         abort(404)
     existing = next((t for t in offer.translations if t.locale == locale), None)
     form = TranslationForm(obj=existing if request.method == "GET" else None)
+    for text in (form.title, form.description):  # typed in that language; the labels stay in the reader's
+        text.render_kw = {"lang": locale, "dir": LANGUAGES[locale].direction}
     if form.validate_on_submit():
         if request.form.get("remove") and existing is not None:
             services.remove_translation(offer, locale)
@@ -430,31 +422,27 @@ def review() -> ResponseReturnValue:
     return render_template("courses/review.html", offers=services.waiting_for_approval())
 
 
-@bp.post("/offers/<int:offer_id>/approve")
-@role_required(Role.COORDINATOR)
-def approve(offer_id: int) -> ResponseReturnValue:
-    """Publish a volunteer's activity."""
+def _decide(offer_id: int, decide: Callable[[Offer, Any], None], done: Callable[[str], str], category: str) -> Any:
     offer = _visible_offer(offer_id)
     try:
-        services.approve(offer, current_user)
+        decide(offer, current_user)
     except services.CatalogueError as error:
         flash(error.message, "error")
         return redirect(url_for("courses.review")), 303
     db.session.commit()
-    flash(_("“%(title)s” is published.", title=offer.title), "success")
+    flash(done(offer.title), category)
     return redirect(url_for("courses.review"))
+
+
+@bp.post("/offers/<int:offer_id>/approve")
+@role_required(Role.COORDINATOR)
+def approve(offer_id: int) -> ResponseReturnValue:
+    """Publish a volunteer's activity."""
+    return _decide(offer_id, services.approve, lambda title: _("“%(title)s” is published.", title=title), "success")
 
 
 @bp.post("/offers/<int:offer_id>/reject")
 @role_required(Role.COORDINATOR)
 def reject(offer_id: int) -> ResponseReturnValue:
     """Decline a volunteer's activity (the volunteer still sees it and can talk to you)."""
-    offer = _visible_offer(offer_id)
-    try:
-        services.reject(offer, current_user)
-    except services.CatalogueError as error:
-        flash(error.message, "error")
-        return redirect(url_for("courses.review")), 303
-    db.session.commit()
-    flash(_("“%(title)s” is not published.", title=offer.title), "info")
-    return redirect(url_for("courses.review"))
+    return _decide(offer_id, services.reject, lambda title: _("“%(title)s” is not published.", title=title), "info")

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from einstein.auth.models import User
@@ -32,6 +33,25 @@ class NotificationKind(enum.StrEnum):
     SESSION_CANCELLED = "session_cancelled"
     OFFER_CANCELLED = "offer_cancelled"
     REMINDER = "reminder"
+
+    @property
+    def label(self) -> str:
+        """What this e-mail is, in plain words (for the E-mails page)."""
+        return str(KIND_LABELS[self])
+
+
+KIND_LABELS = {
+    NotificationKind.VERIFY_EMAIL: _l("Confirm your e-mail address"),
+    NotificationKind.PASSWORD_RESET: _l("Password reset"),
+    NotificationKind.BOOKING_CONFIRMED: _l("Booking confirmed"),
+    NotificationKind.BOOKING_WAITLISTED: _l("On the waiting list"),
+    NotificationKind.BOOKING_PROMOTED: _l("Place from the waiting list"),
+    NotificationKind.BOOKING_CANCELLED: _l("Booking cancelled"),
+    NotificationKind.SESSION_CHANGED: _l("Session changed"),
+    NotificationKind.SESSION_CANCELLED: _l("Session cancelled"),
+    NotificationKind.OFFER_CANCELLED: _l("Course or activity cancelled"),
+    NotificationKind.REMINDER: _l("Reminder"),
+}
 
 
 class NotificationStatus(enum.StrEnum):

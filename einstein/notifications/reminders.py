@@ -20,7 +20,6 @@ from einstein.notifications.models import Notification, NotificationKind, Notifi
 
 #: Offsets before the start of a session; "morning" is handled on its own (see ``due_time``).
 OFFSETS = {"48h": timedelta(hours=48), "24h": timedelta(hours=24), "2h": timedelta(hours=2)}
-DEFAULT_OFFSETS = ["24h", "morning"]
 #: A morning reminder is only worth sending if it comes at least this long before the start.
 MORNING_MARGIN = timedelta(minutes=45)
 
@@ -34,12 +33,6 @@ def due_time(session: OfferSession, offset: str) -> datetime | None:
         return due if due <= session.starts_at - MORNING_MARGIN else None
     delta = OFFSETS.get(offset)
     return session.starts_at - delta if delta is not None else None
-
-
-def _sessions_of(booking: Booking) -> list[OfferSession]:
-    if booking.session is not None:
-        return [booking.session]
-    return list(booking.offer.sessions)
 
 
 def _plan(booking: Booking, sessions: list[OfferSession], existing: dict[tuple[int, str], Notification]) -> int:
@@ -97,7 +90,7 @@ def plan_for_booking(booking: Booking, *, new: bool = False) -> int:
     if booking.status != BookingStatus.CONFIRMED:
         return 0
     existing = {} if new else _existing([booking.id]).get(booking.id, {})
-    return _plan(booking, _sessions_of(booking), existing)
+    return _plan(booking, booking.sessions, existing)
 
 
 def plan_for_session(session: OfferSession) -> int:
@@ -139,7 +132,7 @@ def replan_offer(offer: Offer) -> None:
     )
     existing = _existing([b.id for b in bookings])
     for booking in bookings:
-        _plan(booking, _sessions_of(booking), existing.get(booking.id, {}))
+        _plan(booking, booking.sessions, existing.get(booking.id, {}))
     db.session.flush()
 
 

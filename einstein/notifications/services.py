@@ -66,8 +66,69 @@ def queue(
     db.session.add(notification)
     db.session.flush()
     if notification.due_at <= utcnow():
-        db.session.info.setdefault(_AFTER_COMMIT, []).append(notification.id)
+        _publish_after_commit_of(notification)
     return notification
+
+
+def _publish_after_commit_of(notification: Notification) -> None:
+    db.session.info.setdefault(_AFTER_COMMIT, []).append(notification.id)
+
+
+def requeue(notification: Notification) -> bool:
+    """Try a failed e-mail once more from the start; it is published after the commit."""
+    if notification.status != NotificationStatus.FAILED:
+        return False
+    notification.status = NotificationStatus.PENDING
+    notification.due_at = utcnow()
+    notification.queued_at = None
+    notification.last_error = None
+    notification.attempts = 0
+    _publish_after_commit_of(notification)
+    return True
+
+
+@dataclass
+class OutboxSummary:
+    """What the E-mails page shows."""
+
+    #: rows by state (those sent only in the last day)
+    counts: dict[NotificationStatus, int]
+    #: pending rows whose time has come
+    due: int
+    #: the latest e-mails that failed for good
+    failed: list[Notification]
+
+    @property
+    def planned(self) -> int:
+        """Pending rows whose time has not come yet (reminders, mostly)."""
+        return max(self.counts.get(NotificationStatus.PENDING, 0) - self.due, 0)
+
+
+def summary(failed_limit: int = 50) -> OutboxSummary:
+    """Counts by state, what is due now, and the e-mails that failed for good, newest first."""
+    now = utcnow()
+    counts = dict(
+        db.session.execute(
+            sa.select(Notification.status, sa.func.count())
+            .where(
+                sa.or_(Notification.status != NotificationStatus.SENT, Notification.sent_at >= now - timedelta(days=1))
+            )
+            .group_by(Notification.status)
+        ).all()
+    )
+    due = db.session.scalar(
+        sa.select(sa.func.count()).where(Notification.status == NotificationStatus.PENDING, Notification.due_at <= now)
+    )
+    failed = list(
+        db.session.scalars(
+            sa.select(Notification)
+            .where(Notification.status == NotificationStatus.FAILED)
+            .options(joinedload(Notification.user))
+            .order_by(Notification.updated_at.desc())
+            .limit(failed_limit)
+        )
+    )
+    return OutboxSummary(counts, int(due or 0), failed)
 
 
 def cancel_pending(*conditions: sa.ColumnElement[bool]) -> int:

@@ -35,7 +35,15 @@ document.addEventListener("submit", function (event) {
         if (counter) { counter.textContent = result.counts[key]; }
       });
     })
-    .catch(function () { form.submit(); });
+    .catch(function () {
+      // form.submit() leaves the pressed button out: carry its choice in a hidden field
+      var chosen = document.createElement("input");
+      chosen.type = "hidden";
+      chosen.name = button.name;
+      chosen.value = button.value;
+      form.appendChild(chosen);
+      form.submit();
+    });
 });
 
 // Scanning the QR code on a booking card, where the phone's browser can (BarcodeDetector).

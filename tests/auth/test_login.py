@@ -104,7 +104,7 @@ def test_a_password_change_needs_the_current_password(client, participant) -> No
     assert "This is not your current password." in response.get_data(as_text=True)
 
 
-def test_the_tenth_wrong_password_in_a_row_is_refused(client, participant) -> None:
+def test_after_five_wrong_passwords_sign_in_waits(client, participant) -> None:
     answers = [_login(client, participant.email, WRONG).status_code for _ in range(10)]
     assert answers[:5] == [422] * 5
     assert answers[5:] == [429] * 5
@@ -174,11 +174,16 @@ def test_session_cookies_are_safe(app, client, participant) -> None:
     assert "HttpOnly" in remember_cookie and "SameSite=Lax" in remember_cookie
 
 
-def test_production_cookies_are_secure(make_app, database) -> None:
-    production = make_app(database, ENV="production", SESSION_COOKIE_SECURE=True, REMEMBER_COOKIE_SECURE=True)
+def test_production_cookies_are_secure(make_app, database, monkeypatch) -> None:
+    # as deployed: production mode from the environment, the cookie settings from einstein's defaults
+    monkeypatch.setenv("EINSTEIN_ENV", "production")
+    production = make_app(database, ENV="production")
     assert production.config["SESSION_COOKIE_SECURE"] is True
-    response = production.test_client().get("/", headers={"X-Forwarded-Proto": "https"})
+    assert production.config["REMEMBER_COOKIE_SECURE"] is True
+    response = production.test_client().get("/login", base_url="https://einstein.test")
     assert "Strict-Transport-Security" in response.headers
+    session_cookie = next(c for c in response.headers.getlist("Set-Cookie") if c.startswith("session="))
+    assert "Secure" in session_cookie and "HttpOnly" in session_cookie
 
 
 def test_passwords_are_hashed_with_argon2id_at_owasp_strength(app, participant) -> None:

@@ -59,7 +59,7 @@ def test_sign_up_with_phone_only(app, client) -> None:
     assert response.status_code == 302
 
 
-def test_audience_is_optional(app, client) -> None:
+def test_the_audience_question_defaults_to_rather_not_say(app, client) -> None:
     data = {k: v for k, v in GOOD.items() if k != "audience"}
     assert client.post("/signup", data=data).status_code == 422  # a choice must be made, "rather not say" is default
     assert client.post("/signup", data={**GOOD, "audience": "unsaid"}).status_code == 302

@@ -51,7 +51,7 @@ def test_booking_a_session(app, client, participant, activity) -> None:
     )
     assert re.fullmatch(r"[A-Z0-9]{4}-[A-Z0-9]{4}", booking.reference)
     assert _unit(app, OfferSession, activity["session_id"]).confirmed_count == 1
-    assert [n.kind for n in queued(app, NotificationKind.BOOKING_CONFIRMED)] == [NotificationKind.BOOKING_CONFIRMED]
+    assert len(queued(app, NotificationKind.BOOKING_CONFIRMED)) == 1
     assert {n.reminder_offset for n in queued(app, NotificationKind.REMINDER)} >= {"24h"}
     page = client.get("/my/bookings", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert "Bike repair café" in page and booking.reference in page
@@ -87,7 +87,7 @@ def test_full_means_the_waiting_list_in_order(app, client, make_user, activity) 
     assert "On the waiting list, number 2" in page
 
 
-def test_full_without_a_waiting_list(app, client, make_user, volunteer) -> None:
+def test_full_without_a_waiting_list(app, client, make_user) -> None:
     from tests import factories
 
     people = [make_user(), make_user()]
@@ -260,6 +260,7 @@ def test_booking_again_after_cancelling_reuses_the_booking(app, client, particip
                 Notification.kind == NotificationKind.REMINDER
             )
         ).all()
+    assert rows, "the reminders are back"
     assert sorted(rows) == sorted({(offset, NotificationStatus.PENDING) for offset, _ in rows})
 
 

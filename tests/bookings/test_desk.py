@@ -20,7 +20,7 @@ NEW_PERSON = {
 }
 
 
-def test_register_and_book_someone_in_under_a_minute(app, client, coordinator, activity) -> None:
+def test_register_and_book_someone_at_the_desk_in_four_steps(app, client, coordinator, activity) -> None:
     client.sign_in(coordinator)
     assert client.get("/desk?q=Yonas").status_code == 200
     response = client.post("/desk/people/new", data=NEW_PERSON)

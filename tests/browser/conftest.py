@@ -12,8 +12,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.conftest import SECRET_KEY
-from tests.support.http import Gunicorn
-from tests.support.i18n import compiled_translations
+from tests.support.http import Gunicorn, server_env
 
 pytestmark = pytest.mark.browser
 
@@ -49,20 +48,7 @@ def live(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Ite
         seed_demo()
         db.session.commit()
         db.engine.dispose()
-    server = Gunicorn(
-        {
-            "DATABASE_URL": url,
-            "SECRET_KEY": SECRET_KEY,
-            "EINSTEIN_ENV": "testing",
-            "EINSTEIN_RATELIMIT_ENABLED": "false",
-            "EINSTEIN_CELERY__broker_url": "memory://",
-            "EINSTEIN_MAIL_FILE_DIR": str(folder / "mail"),
-            "EINSTEIN_BABEL_TRANSLATION_DIRECTORIES": str(compiled_translations()),
-        },
-        folder,
-        workers=2,
-        threads=2,
-    )
+    server = Gunicorn(server_env(url, folder, SECRET_KEY), folder, workers=2, threads=2)
     server.start()
     server.database = database  # type: ignore[attr-defined]
     yield server

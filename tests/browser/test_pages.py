@@ -74,12 +74,9 @@ def _open(open_browser: Any, live: Any, lang: str, who: str | None, width: int =
     page, traffic = open_browser(locale=lang, width=width)
     if who is not None:
         sign_in(page, live.url, ACCOUNTS[who])
-        # the demo accounts have a profile language; the page's switcher sets the one to test
-        page.goto(live.url + "/language")
-        page.click(f"button[value={lang}]")
-    else:
-        page.goto(live.url + "/language")
-        page.click(f"button[value={lang}]")
+    # the demo accounts have a profile language; the page's switcher sets the one to test
+    page.goto(live.url + "/language")
+    page.click(f"button[value={lang}]")
     traffic.urls.clear()
     traffic.transferred = 0
     return page, traffic
@@ -143,7 +140,7 @@ def test_pages_reflow_at_200_percent_zoom(live, open_browser) -> None:
     for who in (None, "coordinator"):
         page, _ = _open(open_browser, live, "en", who, width=640)
         for name, (owner, path) in PAGES.items():
-            if owner not in (who, None) or (who is None and owner is not None):
+            if owner not in (None, who):
                 continue
             page.goto(live.url + path.format(**ids))
             width = page.evaluate("document.documentElement.scrollWidth")

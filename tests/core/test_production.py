@@ -16,6 +16,7 @@ from http.cookies import SimpleCookie
 import psycopg
 import pytest
 
+from tests.support.http import NoRedirect
 from tests.support.i18n import compiled_translations
 from tests.support.servers import ROOT, free_port, wait_for
 
@@ -24,7 +25,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 SECRET = "a-production-secret-that-is-long-and-random-0123456789"
 
 
-class Browser:
+class CookieBrowser:
     """Keeps cookies by hand: production cookies are Secure, and this test talks plain HTTP to
     gunicorn as the TLS proxy in front of it would (saying X-Forwarded-Proto: https)."""
 
@@ -42,7 +43,7 @@ class Browser:
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         request = urllib.request.Request(self.base + path, data=body, headers=headers)  # noqa: S310
-        opener = urllib.request.build_opener(_NoRedirect)
+        opener = urllib.request.build_opener(NoRedirect)
         try:
             with opener.open(request, timeout=20) as response:
                 status, text, headers_out = response.status, response.read().decode(), response.headers
@@ -54,11 +55,6 @@ class Browser:
             for name, morsel in SimpleCookie(raw).items():
                 self.cookies[name] = morsel.value
         return status, text, headers_out.get("Location", "")
-
-
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
-        return None
 
 
 def _csrf(page: str) -> str:
@@ -78,6 +74,7 @@ def test_the_production_stack_books_end_to_end(postgres_server, fresh_redis, smt
         "SMTP_PORT": str(smtp.port),
         "BASE_URL": "https://einstein.example.org",
         "PORT": str(port),
+        "BIND": f"127.0.0.1:{port}",
         "WEB_CONCURRENCY": "2",
         "CELERY_CONCURRENCY": "1",
         "EINSTEIN_PROXY_FIX": "1",
@@ -103,7 +100,7 @@ def test_the_production_stack_books_end_to_end(postgres_server, fresh_redis, smt
         start_new_session=True,
     )
     try:
-        browser = Browser(f"http://127.0.0.1:{port}")
+        browser = CookieBrowser(f"http://127.0.0.1:{port}")
 
         def healthy() -> bool:
             try:
@@ -153,9 +150,15 @@ def test_the_production_stack_books_end_to_end(postgres_server, fresh_redis, smt
         assert "https://einstein.example.org/cancel/" in message.get_body(preferencelist=("plain",)).get_content()
     finally:
         os.killpg(stack.pid, signal.SIGTERM)
-        stack.wait(timeout=30)
+        try:
+            stack.wait(timeout=30)
+            stopped_on_request = True
+        except subprocess.TimeoutExpired:
+            os.killpg(stack.pid, signal.SIGKILL)
+            stack.wait()
+            stopped_on_request = False
         log.close()
-    assert stack.returncode is not None
+    assert stopped_on_request, "the stack did not stop within 30 s of SIGTERM"
 
 
 def _offer_of(url: str, session_id: int) -> int:

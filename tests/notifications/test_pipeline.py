@@ -31,27 +31,9 @@ FAST = {
 }
 
 
-def _start(start_celery, database, redis, smtp, concurrency: str = "2", **extra: str):
+def _start(start_celery, database, redis, smtp, concurrency: int = 2, **extra: str):
     env = {**FAST, **extra}
-    worker = start_celery(
-        database,
-        redis.url,
-        smtp.port,
-        extra_env=env,
-        args=[
-            "worker",
-            "--loglevel",
-            "INFO",
-            "--queues",
-            "default,mail",
-            "--concurrency",
-            concurrency,
-            "--hostname",
-            f"w{time.monotonic_ns()}@einstein-test",
-            "--without-gossip",
-            "--without-mingle",
-        ],
-    )
+    worker = start_celery(database, redis.url, smtp.port, extra_env=env, concurrency=concurrency)
     beat = start_celery(database, redis.url, smtp.port, kind="beat", extra_env=env)
     return worker, beat
 
@@ -78,7 +60,7 @@ def test_a_worker_killed_mid_batch_loses_nothing(app, database, redis_server, sm
     redis_server.flush()
     ids = due_reminders(app, 120)
     smtp.delay = 0.02  # a slow mail server, so the kill lands in the middle of a batch
-    worker, _beat = _start(start_celery, database, redis_server, smtp, concurrency="1", EINSTEIN_MAIL_BATCH_SIZE="50")
+    worker, _beat = _start(start_celery, database, redis_server, smtp, concurrency=1, EINSTEIN_MAIL_BATCH_SIZE="50")
     wait_for(lambda: len(smtp.messages) >= 30, timeout=60, what="the first messages")
     worker.kill()  # SIGKILL to the worker and its pool process
     sent_before = len(smtp.messages)

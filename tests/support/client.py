@@ -8,7 +8,10 @@ from typing import Any
 from flask.testing import FlaskClient
 from itsdangerous import URLSafeTimedSerializer
 
-NO_CSRF = object()
+
+def signed_csrf(app: Any, raw: str) -> str:
+    """The CSRF token a page of ``app`` shows for a session holding ``raw`` (as Flask-WTF signs it)."""
+    return URLSafeTimedSerializer(app.config["SECRET_KEY"], salt="wtf-csrf-token").dumps(raw)
 
 
 class Client(FlaskClient):
@@ -23,8 +26,7 @@ class Client(FlaskClient):
             if raw is None:
                 raw = "test-csrf-" + secrets.token_hex(16)
                 session["csrf_token"] = raw
-        serializer = URLSafeTimedSerializer(app.config["SECRET_KEY"], salt="wtf-csrf-token")
-        return serializer.dumps(raw)
+        return signed_csrf(app, raw)
 
     def post(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
         """POST a form, adding a valid CSRF token unless ``csrf=False``."""

@@ -15,35 +15,71 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
-from itsdangerous import URLSafeTimedSerializer
 
+from tests.support.client import signed_csrf
 from tests.support.servers import ROOT, free_port, wait_for
+
+#: Settings from the developer's shell that must never reach a server under test.
+_PRIVATE = ("EINSTEIN_", "DATABASE_URL", "REDIS_URL", "SMTP_", "SECRET_KEY", "BASE_URL", "BIND", "PORT", "GUNICORN_")
+
+
+def server_env(database_url: str, folder: Path, secret_key: str, *, locks: bool = True) -> dict[str, str]:
+    """einstein's settings for a gunicorn under test: this database, no broker, mail to files."""
+    from tests.support.i18n import compiled_translations
+
+    return {
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": secret_key,
+        "EINSTEIN_ENV": "testing",
+        "EINSTEIN_BOOKING_LOCKS": "true" if locks else "false",
+        "EINSTEIN_RATELIMIT_ENABLED": "false",
+        "EINSTEIN_CELERY__broker_url": "memory://",
+        "EINSTEIN_MAIL_FILE_DIR": str(folder / "mail"),
+        "EINSTEIN_BABEL_TRANSLATION_DIRECTORIES": str(compiled_translations()),
+    }
 
 
 class Gunicorn:
-    """``gunicorn einstein.wsgi:app`` with several workers, on a free port."""
+    """gunicorn serving an app (einstein unless told) on a free port of 127.0.0.1.
 
-    def __init__(self, env: dict[str, str], folder: Path, workers: int = 4, threads: int = 4) -> None:
+    The environment is the given settings only (nothing private from the shell), with
+    gunicorn's access log off. Use ``start()``/``stop()`` or ``with Gunicorn(...) as server``.
+    """
+
+    def __init__(
+        self,
+        env: dict[str, str],
+        folder: Path,
+        workers: int = 4,
+        threads: int = 4,
+        *,
+        target: str = "einstein.wsgi:app",
+        args: list[str] | None = None,
+        health: str = "/healthz",
+    ) -> None:
         self.port = free_port()
-        self.env = {**os.environ, **env, "EINSTEIN_INSTANCE_PATH": str(folder / "instance")}
+        inherited = {k: v for k, v in os.environ.items() if not k.startswith(_PRIVATE)}
+        self.env = {
+            **inherited,
+            "EINSTEIN_INSTANCE_PATH": str(folder / "instance"),
+            "GUNICORN_ACCESS_LOG": "",
+            **env,
+        }
+        worker_args = ["--workers", str(workers), "--worker-class", "gthread", "--threads", str(threads)]
         self.args = [
             sys.executable,
             "-m",
             "gunicorn",
-            "einstein.wsgi:app",
+            target,
             "--bind",
             f"127.0.0.1:{self.port}",
-            "--workers",
-            str(workers),
-            "--worker-class",
-            "gthread",
-            "--threads",
-            str(threads),
             "--timeout",
             "60",
             "--log-level",
             "warning",
+            *(worker_args if args is None else args),
         ]
+        self.health = health
         self.log_path = folder / f"gunicorn-{self.port}.log"
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -59,12 +95,16 @@ class Gunicorn:
             if self.process is not None and self.process.poll() is not None:
                 raise RuntimeError("gunicorn exited:\n" + self.log_path.read_text(errors="replace")[-3000:])
             try:
-                with urllib.request.urlopen(self.url + "/healthz", timeout=2) as response:  # noqa: S310
+                with urllib.request.urlopen(self.url + self.health, timeout=2) as response:  # noqa: S310
                     return response.status == 200
             except (urllib.error.URLError, ConnectionError, TimeoutError):
                 return False
 
-        wait_for(up, timeout=60, interval=0.2, what="gunicorn")
+        try:
+            wait_for(up, timeout=60, interval=0.2, what="gunicorn")
+        except BaseException:
+            self.stop()  # never leave a half-started server behind
+            raise
 
     def stop(self) -> None:
         if self.process is not None:
@@ -73,8 +113,16 @@ class Gunicorn:
                 self.process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 self.process.kill()
+                self.process.wait()
             self.process = None
             self._log.close()
+
+    def __enter__(self) -> Gunicorn:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
@@ -94,18 +142,17 @@ def browser_for(app: Flask, login_token: str) -> Browser:
     cookie = app.session_interface.get_signing_serializer(app).dumps(  # type: ignore[attr-defined]
         {"_user_id": login_token, "_fresh": True, "csrf_token": raw}
     )
-    csrf = URLSafeTimedSerializer(app.config["SECRET_KEY"], salt="wtf-csrf-token").dumps(raw)
-    return Browser(cookie, csrf)
+    return Browser(cookie, signed_csrf(app, raw))
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
+class NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args: Any, **kwargs: Any) -> None:
         return None
 
 
 def _post(job: tuple[str, str, Browser, dict[str, str], Any]) -> tuple[int, float]:
     base, path, browser, data, barrier = job
-    opener = urllib.request.build_opener(_NoRedirect)
+    opener = urllib.request.build_opener(NoRedirect)
     body = urllib.parse.urlencode({**data, "csrf_token": browser.csrf}).encode()
     request = urllib.request.Request(base + path, data=body, headers={"Cookie": f"session={browser.cookie}"})  # noqa: S310
     barrier.wait(timeout=60)

@@ -13,7 +13,7 @@ from einstein.models import Notification, NotificationKind, NotificationStatus, 
 from tests import factories
 
 
-def due_reminders(app: Flask, count: int, prefix: str = "reminded") -> list[int]:
+def due_reminders(app: Flask, count: int) -> list[int]:
     """Book ``count`` people on a session in three hours (reminder two hours before), then let two
     hours pass for the reminders: return their outbox ids. Booking e-mails are left out."""
     with app.app_context():
@@ -21,10 +21,10 @@ def due_reminders(app: Flask, count: int, prefix: str = "reminded") -> list[int]
         users = [
             User(
                 name=f"Person {i}",
-                email=f"{prefix}{i}@example.org",
+                email=f"reminded{i}@example.org",
                 password_hash=hashed,
                 email_verified_at=utcnow(),
-                calendar_token=f"{prefix}-{i:06d}-abcdefghijklmnop",
+                calendar_token=f"reminded-{i:06d}-abcdefghijklmnop",
                 locale="nl",
             )
             for i in range(count)

@@ -1,1 +1,0 @@
-"""Booking tests use the ``activity`` and ``course`` fixtures of tests/conftest.py."""
