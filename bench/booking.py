@@ -1,6 +1,6 @@
 """A rush of sign-ups for a few popular sessions, through gunicorn, on PostgreSQL and on SQLite.
 
-    .venv/bin/python bench/booking.py [--db both|postgresql|sqlite] [--sessions 20] [--places 20]
+    .venv/bin/python -m bench.booking [--db both|postgresql|sqlite] [--sessions 20] [--places 20]
                                       [--signups 2000] [--clients 32] [--workers 2] [--worker-class sync]
 
 Every sign-up is a real einstein booking (signed in, CSRF-checked form, the lock on the session,
@@ -12,13 +12,6 @@ booking can be (one conditional UPDATE and one INSERT) under the same gunicorn s
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-# Run as a script, this folder would come first on sys.path and bench/http.py would hide the
-# standard library's http package: put the repository root there instead.
-sys.path[0] = str(Path(__file__).resolve().parents[1])
-
 import argparse
 import http.client
 import multiprocessing
@@ -26,13 +19,12 @@ import statistics
 import sys
 import time
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 
-from bench.common import Server, database, make_app, production_env, redis, temp_folder
-from tests.support.http import browser_for
+from bench.common import database, make_app, production_env, redis, temp_folder
+from tests.support.http import Gunicorn, browser_for
 
 
 def _client(job: tuple[int, list[tuple[str, dict[str, str], str]], Any]) -> list[tuple[int, float]]:
@@ -147,7 +139,7 @@ def run(kind: str, args: argparse.Namespace) -> None:
             f"{args.clients} clients, gunicorn {' '.join(gunicorn)}",
             flush=True,
         )
-        with Server("einstein.wsgi:app", env, folder, gunicorn) as einstein:
+        with Gunicorn(env, folder, args=gunicorn) as einstein:
             seconds, answers = rush(einstein.port, requests, args.clients)
         result = summary("einstein booking (form, lock, list)", seconds, answers, {303})
         with app.app_context():
@@ -170,7 +162,7 @@ def run(kind: str, args: argparse.Namespace) -> None:
 
         minimal.reset(url, args.sessions, args.places)
         baseline_requests = [(f"/book/{(i % args.sessions) + 1}/{i}", {}, "") for i in range(args.signups)]
-        with Server("bench.minimal:app", {"DATABASE_URL": url}, folder, gunicorn) as bare:
+        with Gunicorn({"DATABASE_URL": url}, folder, target="bench.minimal:app", args=gunicorn, health="/") as bare:
             seconds, answers = rush(bare.port, baseline_requests, args.clients)
         base = summary("baseline (UPDATE ... WHERE booked < capacity; INSERT)", seconds, answers, {201, 409})
         print(f"  einstein / baseline: {result['rate'] / base['rate']:.2f}\n", flush=True)

@@ -3,27 +3,22 @@
 from __future__ import annotations
 
 import atexit
-import os
 import re
 import shutil
 import subprocess
-import sys
 import tempfile
-import urllib.request
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
 import sqlalchemy as sa
 from flask import Flask
 
 from einstein import create_app
 from einstein.db import db, utcnow
-from tests.support.servers import ROOT, PostgresServer, RedisServer, free_port, wait_for
+from tests.support.servers import PostgresServer, RedisServer
 
 SECRET_KEY = "benchmark-secret-key-0123456789-abcdefghijklmnop"  # noqa: S105
 
@@ -73,7 +68,6 @@ def production_env(url: str, redis_url: str, folder: Path, **extra: str) -> dict
         "DATABASE_URL": url,
         "REDIS_URL": redis_url,
         "EINSTEIN_INSTANCE_PATH": str(folder / "instance"),
-        "GUNICORN_ACCESS_LOG": "",
         **extra,
     }
 
@@ -87,6 +81,7 @@ def temp_folder() -> Path:
 
 def bulk_due_reminders(app: Flask, count: int) -> list[int]:
     """Insert ``count`` people, each booked on a session in three hours, with a reminder due now."""
+    from einstein.large import reference_for
     from einstein.models import (
         Booking,
         BookingStatus,
@@ -148,7 +143,7 @@ def bulk_due_reminders(app: Flask, count: int) -> list[int]:
             sa.insert(Booking),
             [
                 {
-                    "reference": f"{i:04d}-{i % 10000:04d}"[-9:],
+                    "reference": reference_for(i),
                     "user_id": uid,
                     "offer_id": offer.id,
                     "session_id": session.id,
@@ -183,52 +178,6 @@ def bulk_due_reminders(app: Flask, count: int) -> list[int]:
 
 
 # --- serving and loading ---------------------------------------------------------------------------
-
-
-class Server:
-    """gunicorn serving an app with given settings, on a free port of 127.0.0.1."""
-
-    def __init__(self, target: str, env: dict[str, str], folder: Path, args: list[str]) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.env = {**os.environ, **env}
-        self.command = [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            target,
-            "--bind",
-            f"127.0.0.1:{self.port}",
-            "--log-level",
-            "warning",
-            *args,
-        ]
-        self.log = folder / f"gunicorn-{self.port}.log"
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def __enter__(self) -> Server:
-        self._log = open(self.log, "wb")
-        self.process = subprocess.Popen(
-            self.command, cwd=ROOT, env=self.env, stdout=self._log, stderr=subprocess.STDOUT
-        )
-
-        def up() -> bool:
-            try:
-                with urllib.request.urlopen(self.url + "/", timeout=2):  # noqa: S310
-                    return True
-            except Exception:  # noqa: BLE001
-                if self.process is not None and self.process.poll() is not None:
-                    raise RuntimeError(self.log.read_text()[-2000:]) from None
-                return False
-
-        wait_for(up, timeout=60, interval=0.3, what=self.command[3])
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait(timeout=30)
-        self._log.close()
 
 
 @dataclass
@@ -278,10 +227,11 @@ def signed_cookie(app: Flask, email: str) -> str:
     """A session cookie for the person with ``email``, as signing in would make it."""
     from einstein.auth.services import start_login_session
     from einstein.models import User
+    from tests.support.http import browser_for
 
     with app.app_context():
         user = db.session.scalar(sa.select(User).where(User.email == email))
+        # a long-lived sign-in: the benchmark must not outlive it
         token = start_login_session(user, remember=True)
         db.session.commit()
-        # a long-lived sign-in: the benchmark must not outlive it
-        return app.session_interface.get_signing_serializer(app).dumps({"_user_id": token, "_fresh": True})  # type: ignore[attr-defined]
+    return browser_for(app, token).cookie

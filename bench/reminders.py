@@ -1,6 +1,6 @@
 """Push due reminders through Redis, a Celery worker and an SMTP sink; count lost and duplicates.
 
-    .venv/bin/python bench/reminders.py [--count 10000] [--db sqlite|postgresql] [--concurrency 2]
+    .venv/bin/python -m bench.reminders [--count 10000] [--db sqlite|postgresql] [--concurrency 2]
 
 Baseline, measured in the same run: the same number of messages sent straight to the same SMTP
 sink over one connection by one process (no database, no queue). The ratio shows what the
@@ -9,13 +9,6 @@ pipeline's guarantees cost.
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-# Run as a script, this folder would come first on sys.path and bench/http.py would hide the
-# standard library's http package: put the repository root there instead.
-sys.path[0] = str(Path(__file__).resolve().parents[1])
-
 import argparse
 import os
 import smtplib
@@ -23,9 +16,8 @@ import sys
 import time
 from collections import Counter
 from email.message import EmailMessage
-from pathlib import Path
 
-from bench.common import SECRET_KEY, bulk_due_reminders, database, make_app, redis, temp_folder
+from bench.common import bulk_due_reminders, database, make_app, production_env, redis, temp_folder
 from tests.support.servers import CeleryProcess, SmtpSink
 
 
@@ -61,13 +53,14 @@ def main() -> None:
             ids = bulk_due_reminders(app, args.count)
             env = {
                 **os.environ,
-                "DATABASE_URL": url,
-                "REDIS_URL": broker.url,
-                "SECRET_KEY": SECRET_KEY,
-                "SMTP_HOST": "127.0.0.1",
-                "SMTP_PORT": str(sink.port),
-                "EINSTEIN_INSTANCE_PATH": str(folder / "instance"),
-                "EINSTEIN_SWEEP_SECONDS": "2",
+                **production_env(
+                    url,
+                    broker.url,
+                    folder,
+                    SMTP_HOST="127.0.0.1",
+                    SMTP_PORT=str(sink.port),
+                    EINSTEIN_SWEEP_SECONDS="2",
+                ),
             }
             worker = CeleryProcess(
                 env,

@@ -1,7 +1,7 @@
 """Does einstein stay as fast with a city's worth of data? The home page and the dashboard at
 --small and at --large sessions (ten bookings a session), same machine, same run.
 
-    .venv/bin/python bench/scale.py [--db postgresql|sqlite] [--small 1000] [--large 100000]
+    .venv/bin/python -m bench.scale [--db postgresql|sqlite] [--small 1000] [--large 100000]
                                     [--requests 300]
 
 For each size: a fresh database with the demo and that many sessions; gunicorn (2 sync workers);
@@ -12,21 +12,13 @@ so that the database's share is visible too. The figure that counts is large p50
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-# Run as a script, this folder would come first on sys.path and bench/http.py would hide the
-# standard library's http package: put the repository root there instead.
-sys.path[0] = str(Path(__file__).resolve().parents[1])
-
 import argparse
 import http.client
 import statistics
-import sys
 import time
-from pathlib import Path
 
-from bench.common import Server, database, make_app, production_env, redis, signed_cookie, temp_folder
+from bench.common import database, make_app, production_env, redis, signed_cookie, temp_folder
+from tests.support.http import Gunicorn
 
 PAGES = {
     "home": ("/", False),
@@ -77,9 +69,7 @@ def measure(kind: str, sessions: int, count: int) -> dict[tuple[str, str], float
             db.engine.dispose()
         for mode, cache in (("warm", "RedisCache"), ("cold", "NullCache")):
             env = production_env(url, broker.url, folder, EINSTEIN_CACHE_TYPE=cache)
-            with Server(
-                "einstein.wsgi:app", env, folder, ["--workers", "2", "--worker-class", "sync", "--threads", "1"]
-            ) as server:
+            with Gunicorn(env, folder, args=["--workers", "2", "--worker-class", "sync", "--threads", "1"]) as server:
                 for name, (path, signed_in) in PAGES.items():
                     results[(name, mode)] = p50(server.port, path, cookie if signed_in else None, count)
     return results

@@ -1,6 +1,6 @@
 """einstein's pages under load, against a bare Flask "hello" app under the same gunicorn settings.
 
-    .venv/bin/python bench/http.py [--db postgresql|sqlite] [--sessions 5000] [--seconds 10]
+    .venv/bin/python -m bench.http [--db postgresql|sqlite] [--sessions 5000] [--seconds 10]
                                    [--connections 1,16,64] [--workers 2] [--worker-class sync]
 
 Needs wrk (`make bench-deps`). Starts its own database (and Redis with PostgreSQL, for the cache
@@ -11,18 +11,11 @@ each page's rate as a share of the hello app's rate measured in the same run.
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-# Run as a script, this folder would come first on sys.path and bench/http.py would hide the
-# standard library's http package: put the repository root there instead.
-sys.path[0] = str(Path(__file__).resolve().parents[1])
-
 import argparse
-import sys
 from pathlib import Path
 
-from bench.common import Server, database, make_app, production_env, redis, signed_cookie, temp_folder, wrk
+from bench.common import database, make_app, production_env, redis, signed_cookie, temp_folder, wrk
+from tests.support.http import Gunicorn
 
 PAGES = {
     "home, with filters": ("/?kind=activity&language=nl&free=y", None),
@@ -71,10 +64,10 @@ def main() -> None:
         cookies, offer = prepare(url, folder, args.sessions)
         env = production_env(url, broker.url, folder)
         results: dict[str, dict[int, object]] = {}
-        with Server("bench.hello:app", {}, folder, gunicorn) as hello:
+        with Gunicorn({}, folder, target="bench.hello:app", args=gunicorn, health="/") as hello:
             wrk(hello.url + "/", 4, 2)  # warm up
             results["hello (bare Flask)"] = {c: wrk(hello.url + "/", c, args.seconds) for c in connections}
-        with Server("einstein.wsgi:app", env, folder, gunicorn) as einstein:
+        with Gunicorn(env, folder, args=gunicorn) as einstein:
             for name, (path, who) in PAGES.items():
                 headers = {"Cookie": f"session={cookies[who]}"} if who else {}
                 url_path = path.format(offer=offer)
