@@ -36,16 +36,17 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     check_config(app.config)
     _prepare_instance(app)
 
-    if app.config.get("PROXY_FIX"):
-        hops = int(app.config["PROXY_FIX"])
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
-
     register_extensions(app)
     register_blueprints(app)
-    from einstein import cli, errors
+    from einstein import caching, cli, errors
 
     errors.init_app(app)
     cli.init_app(app)
+    # a visitor's cached page is answered before the app runs at all
+    app.wsgi_app = caching.VisitorPages(app, app.wsgi_app)  # type: ignore[method-assign]
+    if app.config.get("PROXY_FIX"):
+        hops = int(app.config["PROXY_FIX"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     if not app.debug and not app.testing:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     return app

@@ -14,12 +14,17 @@ import logging
 import secrets
 import time
 from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 import sqlalchemy as sa
+from flask import Flask, request
+from itsdangerous import BadSignature
 from markupsafe import Markup
+from werkzeug.http import parse_cookie
 
 from einstein.extensions import cache
+from einstein.i18n import visitor_language
 
 log = logging.getLogger(__name__)
 
@@ -100,43 +105,119 @@ def init_app() -> None:
         sa.event.listen(db.session, "after_rollback", _after_rollback)
 
 
-def for_visitors(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Serve a page from the cache to visitors who are not signed in.
+#: The WSGI environ keys through which the middleware and a marked view talk to each other.
+_PAGE = "einstein.page"
+_CACHEABLE = "einstein.page.cacheable"
+#: Response headers never stored with a page: they belong to one request.
+_NOT_STORED = frozenset({"set-cookie", "date", "server"})
 
-    Such pages hold nothing personal and no form token; they depend on the language, the URL
-    and the catalogue, which are all in the key. A visitor with a message waiting (a flash) gets a
-    freshly rendered page.
+
+class VisitorPages:
+    """WSGI middleware that answers visitors' GET requests for marked pages from the cache.
+
+    A visitor here is someone not signed in (no sign-in in the session cookie, no "remember me"
+    cookie) with no message waiting (a flash). The pages marked with ``for_visitors`` hold
+    nothing personal and no form token, so the answer depends only on the address, the language
+    and the encodings the browser accepts, which make the key, and on the catalogue, whose
+    version is stored with the page. The page, its headers (security headers included) and its
+    compressed body are stored exactly as the app made them, so a hit skips the whole app: one
+    round trip to the cache and no database at all. Pages also expire every minute, as their
+    "today" and "tomorrow" move on. A response that sets a cookie is never stored.
     """
-    from functools import wraps
+
+    def __init__(self, app: Flask, wsgi_app: Any) -> None:
+        self.wsgi_app = wsgi_app
+        self.backend = app.extensions["cache"][cache]
+        self.serializer = app.session_interface.get_signing_serializer(app)  # type: ignore[attr-defined]
+        self.session_cookie = app.config["SESSION_COOKIE_NAME"]
+        self.remember_cookie = app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
+        self.max_age = int(app.permanent_session_lifetime.total_seconds())
+
+    def _visitor_language(self, environ: dict[str, Any]) -> str | None:
+        """The page language of a visitor, or None if this request is not a visitor's."""
+        chosen = None
+        if "HTTP_COOKIE" in environ:
+            cookies = parse_cookie(environ)
+            if self.remember_cookie in cookies:
+                return None
+            value = cookies.get(self.session_cookie)
+            if value:
+                try:
+                    data = self.serializer.loads(value, max_age=self.max_age)
+                except BadSignature:
+                    data = {}  # as Flask does: a bad cookie is an empty session
+                if "_user_id" in data or data.get("_flashes"):
+                    return None
+                chosen = data.get("lang")
+        return visitor_language(chosen, environ.get("HTTP_ACCEPT_LANGUAGE"))
+
+    def _key(self, environ: dict[str, Any]) -> str | None:
+        if environ.get("REQUEST_METHOD") != "GET":
+            return None
+        language = self._visitor_language(environ)
+        if language is None:
+            return None
+        where = f"{environ.get('SCRIPT_NAME', '')}{environ.get('PATH_INFO', '')}?{environ.get('QUERY_STRING', '')}"
+        encodings = environ.get("HTTP_ACCEPT_ENCODING", "").replace(" ", "")
+        return f"page:{language}:{int(time.time() // 60)}:{encodings}:{where}"
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        key = self._key(environ)
+        if key is None:
+            return self.wsgi_app(environ, start_response)
+        try:
+            stored, version = self.backend.get_many(key, VERSION_KEY)
+        except Exception:
+            log.warning("the cache is unreachable; rendering without it", exc_info=True)
+            return self.wsgi_app(environ, start_response)
+        if isinstance(stored, tuple) and len(stored) == 3 and version is not None and stored[0] == version:
+            start_response("200 OK", [*stored[1], ("X-Einstein-Cache", "hit")])
+            return [stored[2]]
+        if version is None:  # the first page since the cache started: stamp it before rendering
+            try:
+                self.backend.add(VERSION_KEY, secrets.token_hex(8), timeout=0)
+                version = self.backend.get(VERSION_KEY)
+            except Exception:
+                log.warning("could not reach the cache", exc_info=True)
+        return self._render_and_store(environ, start_response, key, version)
+
+    def _render_and_store(
+        self, environ: dict[str, Any], start_response: Callable[..., Any], key: str, version: str | None
+    ) -> Any:
+        """Let the app answer; keep the answer if a marked view made it for everyone."""
+        answer: list[Any] = []
+
+        def hold(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            if exc_info is not None or not environ.get(_CACHEABLE) or not status.startswith("200 "):
+                return start_response(status, headers, exc_info)
+            answer[:] = [status, headers]
+            return lambda _data: None  # pragma: no cover - werkzeug never uses write()
+
+        body = self.wsgi_app(environ, hold)
+        if not answer:
+            return body
+        status, headers = answer
+        try:
+            content = b"".join(body)
+        finally:
+            if hasattr(body, "close"):
+                body.close()
+        if version is not None and not any(name.lower() == "set-cookie" for name, _ in headers):
+            kept = [(name, value) for name, value in headers if name.lower() not in _NOT_STORED]
+            try:
+                self.backend.set(key, (version, kept, content), timeout=60)
+            except Exception:
+                log.warning("could not store a page in the cache", exc_info=True)
+        start_response(status, headers)
+        return [content]
+
+
+def for_visitors(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Mark a view whose page is the same for every visitor: ``VisitorPages`` may store it."""
 
     @wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
-        from flask import make_response, request, session
-        from flask_login import current_user
-
-        from einstein.i18n import current_language
-
-        if request.method != "GET" or session.get("_flashes") or current_user.is_authenticated:
-            return view(*args, **kwargs)
-        # One round trip: the page (stored with the version it was made for) and the current version.
-        key = f"page:{current_language().code}:{int(time.time() // 60)}:{request.full_path}"
-        try:
-            stored, version = cache.get_many(key, VERSION_KEY)
-        except Exception:
-            log.warning("the cache is unreachable; rendering without it", exc_info=True)
-            return view(*args, **kwargs)
-        if version is None:
-            version = catalogue_version()
-        if stored is not None and stored[0] == version:
-            response = make_response(stored[1])
-            response.headers["X-Einstein-Cache"] = "hit"
-            return response
-        response = make_response(view(*args, **kwargs))
-        if response.status_code == 200 and not response.direct_passthrough:
-            try:
-                cache.set(key, (version, response.get_data(as_text=True)), timeout=60)
-            except Exception:
-                log.warning("could not store a page in the cache", exc_info=True)
-        return response
+        request.environ[_CACHEABLE] = True
+        return view(*args, **kwargs)
 
     return wrapped

@@ -11,6 +11,8 @@ from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import format_date, format_datetime, format_time, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from werkzeug.datastructures import LanguageAccept
+from werkzeug.http import parse_accept_header
 
 TIMEZONE = ZoneInfo("Europe/Amsterdam")
 
@@ -70,10 +72,14 @@ def select_locale() -> str:
         return DEFAULT_LANGUAGE
     if current_user and current_user.is_authenticated and current_user.locale in LANGUAGES:
         return str(current_user.locale)
-    chosen = session.get("lang")
+    return visitor_language(session.get("lang"), request.headers.get("Accept-Language"))
+
+
+def visitor_language(chosen: object, accept_language: str | None) -> str:
+    """The language for someone not signed in: the switcher's choice, then the browser's."""
     if chosen in LANGUAGES:
         return str(chosen)
-    return request.accept_languages.best_match(list(LANGUAGES)) or DEFAULT_LANGUAGE
+    return parse_accept_header(accept_language, LanguageAccept).best_match(list(LANGUAGES)) or DEFAULT_LANGUAGE
 
 
 def select_timezone() -> str:

@@ -87,6 +87,8 @@ def test_a_page_cached_for_visitors_holds_nothing_personal_and_is_never_shown_to
     assert first.status_code == again.status_code == 200
     assert again.headers.get("X-Einstein-Cache") == "hit"
     assert again.get_data() == first.get_data()
+    # served before the other hooks ran, but with the same security headers
+    assert again.headers["Content-Security-Policy"] == first.headers["Content-Security-Policy"]
     assert "csrf_token" not in again.get_data(as_text=True)  # a form token must never be shared
 
     # another language is another page
@@ -99,3 +101,98 @@ def test_a_page_cached_for_visitors_holds_nothing_personal_and_is_never_shown_to
     mine = client.get(url, headers={"Accept-Language": "en"})
     assert mine.headers.get("X-Einstein-Cache") is None
     assert 'name="csrf_token"' in mine.get_data(as_text=True)
+
+
+def test_each_encoding_a_browser_accepts_is_its_own_cached_page(app, client) -> None:
+    import gzip
+
+    import brotli
+
+    with app.app_context():
+        session = factories.SessionFactory(offer__title="Walking group")
+        url = f"/offers/{session.offer_id}"
+    plain = client.get(url, headers={"Accept-Language": "en"}).get_data()
+    for encoding, decompress in (("br", brotli.decompress), ("gzip", gzip.decompress)):
+        first = client.get(url, headers={"Accept-Language": "en", "Accept-Encoding": encoding})
+        again = client.get(url, headers={"Accept-Language": "en", "Accept-Encoding": encoding})
+        assert first.headers.get("X-Einstein-Cache") is None
+        assert again.headers.get("X-Einstein-Cache") == "hit"
+        assert again.headers["Content-Encoding"] == encoding
+        assert int(again.headers["Content-Length"]) == len(again.get_data())
+        assert decompress(again.get_data()) == plain
+        assert "Accept-Encoding" in again.headers["Vary"]
+
+
+def test_the_language_chosen_with_the_switcher_is_a_cached_page_of_its_own(app, client) -> None:
+    with app.app_context():
+        session = factories.SessionFactory(offer__title="Walking group")
+        url = f"/offers/{session.offer_id}"
+    client.get(url, headers={"Accept-Language": "en"})
+    assert client.post("/language", data={"lang": "ar"}).status_code == 302
+    first = client.get(url, headers={"Accept-Language": "en"})
+    again = client.get(url, headers={"Accept-Language": "en"})
+    assert first.headers.get("X-Einstein-Cache") is None  # not the English page stored above
+    assert again.headers.get("X-Einstein-Cache") == "hit"
+    assert 'lang="ar"' in again.get_data(as_text=True)
+
+
+def test_a_visitor_with_a_message_waiting_or_a_remember_cookie_gets_a_fresh_page(app, client) -> None:
+    client.get("/", headers={"Accept-Language": "en"})
+    assert client.get("/", headers={"Accept-Language": "en"}).headers.get("X-Einstein-Cache") == "hit"
+
+    # leaves "Please sign in" waiting
+    assert client.get("/my/bookings", headers={"Accept-Language": "en"}).status_code == 302
+    shown = client.get("/", headers={"Accept-Language": "en"})
+    assert shown.headers.get("X-Einstein-Cache") is None
+    assert "Please sign in to continue." in shown.get_data(as_text=True)
+
+    client.set_cookie("remember_token", "anything")
+    assert client.get("/", headers={"Accept-Language": "en"}).headers.get("X-Einstein-Cache") is None
+
+
+@pytest.mark.parametrize("cookie", ["not-a-signed-cookie", "<script>alert(1)</script>", "é" * 5000, "."])
+def test_a_forged_session_cookie_is_an_empty_session_not_an_error(app, client, cookie) -> None:
+    client.get("/", headers={"Accept-Language": "en"})
+    answer = app.test_client().get("/", headers={"Accept-Language": "en", "Cookie": f"session={cookie}"})
+    assert answer.status_code == 200
+    assert answer.headers.get("X-Einstein-Cache") == "hit"
+
+
+def test_a_page_that_sets_a_cookie_or_fails_is_never_stored(app) -> None:
+    from flask import Flask, abort, make_response
+
+    from einstein.caching import VisitorPages, for_visitors
+    from einstein.extensions import cache
+
+    small = Flask("small")
+    small.config.update(SECRET_KEY="x" * 32, CACHE_TYPE="SimpleCache")
+    cache.init_app(small)
+    calls = []
+
+    @small.get("/cookie")
+    @for_visitors
+    def with_cookie():
+        calls.append("cookie")
+        response = make_response("hello")
+        response.set_cookie("token", "for one person only")
+        return response
+
+    @small.get("/missing")
+    @for_visitors
+    def missing():
+        calls.append("missing")
+        abort(404)
+
+    @small.get("/plain")
+    @for_visitors
+    def plain():
+        calls.append("plain")
+        return "hello"
+
+    small.wsgi_app = VisitorPages(small, small.wsgi_app)
+    visitor = small.test_client()
+    for path in ("/cookie", "/missing", "/plain"):
+        visitor.get(path)
+        visitor.get(path)
+    assert calls == ["cookie", "cookie", "missing", "missing", "plain"]
+    assert visitor.post("/plain").status_code == 405
