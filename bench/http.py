@@ -20,6 +20,7 @@ from tests.support.http import Gunicorn
 PAGES = {
     "home, with filters": ("/?kind=activity&language=nl&free=y", None),
     "offer page": ("/offers/{offer}", None),
+    "offer page, signed in": ("/offers/{offer}", "participant@demo.einstein.test"),
     "my bookings": ("/my/bookings", "participant@demo.einstein.test"),
     "dashboard": ("/dashboard", "coordinator@demo.einstein.test"),
 }
@@ -40,7 +41,8 @@ def prepare(url: str, folder: Path, sessions: int) -> tuple[dict[str, str], int]
         seed_large(sessions, sessions * 10)
         db.session.commit()
         offer = db.session.scalar(sa.select(Offer.id).where(Offer.title == "Bike repair café"))
-    cookies = {email: signed_cookie(app, email) for _path, email in PAGES.values() if email}
+    people = {email for _path, email in PAGES.values() if email}
+    cookies = {email: signed_cookie(app, email) for email in people}
     with app.app_context():
         db.engine.dispose()
     return cookies, int(offer)

@@ -132,6 +132,21 @@ def find_booking(user: User, target: Target) -> Booking | None:
     return db.session.scalar(sa.select(Booking).where(Booking.user_id == user.id, target.booking_filter()))
 
 
+def lock_places_and_find_booking(user: User, target: Target) -> tuple[Offer | OfferSession, Booking | None]:
+    """``lock_places`` and ``find_booking`` in one statement: the lock is on the places only."""
+    model = type(target.unit)
+    query = (
+        sa.select(model, Booking)
+        .outerjoin(Booking, sa.and_(Booking.user_id == user.id, target.booking_filter()))
+        .where(model.id == target.unit.id)
+        .execution_options(populate_existing=True)
+    )
+    if current_app.config.get("BOOKING_LOCKS", True):
+        query = query.with_for_update(of=model)
+    unit, booking = db.session.execute(query).one()
+    return unit, booking
+
+
 def book(
     user: User,
     target: Target,
@@ -146,8 +161,7 @@ def book(
     of web workers and machines.
     """
     check_bookable(target, at_desk=source != BookingSource.SELF)
-    unit = lock_places(target)
-    booking = find_booking(user, target)
+    unit, booking = lock_places_and_find_booking(user, target)
     if booking is not None and booking.status == BookingStatus.CONFIRMED:
         raise BookingError("already_booked")
     if booking is not None and booking.status == BookingStatus.WAITLISTED:
@@ -167,11 +181,15 @@ def book(
 
     new = booking is None
     if booking is None:
+        # Keys and relationships both: what follows reads either, and nothing is flushed before commit.
         booking = Booking(
             reference=new_reference(),
             user_id=user.id,
             offer_id=target.offer.id,
             session_id=target.session.id if target.session is not None else None,
+            user=user,
+            offer=target.offer,
+            session=target.session,
         )
         db.session.add(booking)
     booking.status = status
@@ -182,7 +200,7 @@ def book(
     booking.cancel_reason = None
     booking.cancelled_at = None
     booking.confirmed_at = now if status == BookingStatus.CONFIRMED else None
-    db.session.flush()
+    # no flush here: the e-mails refer to the booking itself, and the commit writes them all at once
     if status == BookingStatus.CONFIRMED:
         _confirmed(booking, NotificationKind.BOOKING_CONFIRMED, new=new)
     else:
@@ -193,8 +211,7 @@ def book(
 def _confirmed(booking: Booking, kind: NotificationKind, *, new: bool = False) -> None:
     """Plan the person's reminders and tell them their place is confirmed.
 
-    The reminders are added first, so that one flush (in ``outbox.queue``) writes them and the
-    confirmation together. A ``new`` booking cannot have reminders yet: no need to look.
+    A ``new`` booking cannot have reminders yet: no need to look.
     """
     reminders.plan_for_booking(booking, new=new)
     if booking.user is not None:

@@ -48,6 +48,11 @@ def _book(target: services.Target) -> ResponseReturnValue:
     waitlist = form.waitlist.data == "1"
     try:
         booking = services.book(current_user, target, waitlist=waitlist)
+        # Read what the message needs inside the transaction: after the commit it would be reloaded.
+        confirmed, reference = booking.status == BookingStatus.CONFIRMED, booking.reference
+        # A new place on the list is always the last one: the list's length, counted under the lock.
+        place = None if confirmed else target.unit.waitlist_count
+        db.session.commit()
     except services.BookingError as error:
         if error.code == "full" and target.offer.waitlist_enabled:
             error = services.BookingError("full_offer_waitlist")
@@ -55,11 +60,6 @@ def _book(target: services.Target) -> ResponseReturnValue:
     except IntegrityError:
         # Only reachable without the lock (a test setting): the unique index still says no.
         return _refused(target, services.BookingError("already_booked"))
-    # Read what the message needs inside the transaction: after the commit it would be reloaded.
-    confirmed, reference = booking.status == BookingStatus.CONFIRMED, booking.reference
-    # A new place on the list is always the last one: the list's length, counted under the lock.
-    place = None if confirmed else target.unit.waitlist_count
-    db.session.commit()
     if confirmed:
         flash(_("You have a place! Your booking reference is %(ref)s.", ref=reference), "success")
     else:

@@ -53,7 +53,7 @@ def _plan(booking: Booking, sessions: list[OfferSession], existing: dict[tuple[i
                     Notification(
                         kind=NotificationKind.REMINDER,
                         user_id=booking.user_id,
-                        booking_id=booking.id,
+                        booking=booking,  # a new booking has no id until the next flush
                         session_id=session.id,
                         reminder_offset=offset,
                         due_at=due,

@@ -39,7 +39,7 @@ from einstein.notifications.models import Notification, NotificationKind, Notifi
 
 log = logging.getLogger(__name__)
 
-#: Session.info key holding the ids to publish once the transaction commits.
+#: Session.info key holding the outbox rows to publish once the transaction commits.
 _AFTER_COMMIT = "einstein.outbox.after_commit"
 
 
@@ -53,25 +53,27 @@ def queue(
     reminder_offset: str | None = None,
     payload: dict[str, Any] | None = None,
 ) -> Notification:
-    """Add an e-mail to the outbox in the current transaction; it is published after commit."""
+    """Add an e-mail to the outbox in the current transaction; it is published after commit.
+
+    Nothing is flushed here: the commit writes the row (``booking`` may be new, not yet written).
+    """
     notification = Notification(
         kind=kind,
         user_id=user.id,
-        booking_id=booking.id if booking is not None else None,
+        booking=booking,
         session_id=session.id if session is not None else None,
         due_at=due_at or utcnow(),
         reminder_offset=reminder_offset,
         payload=payload or {},
     )
     db.session.add(notification)
-    db.session.flush()
     if notification.due_at <= utcnow():
         _publish_after_commit_of(notification)
     return notification
 
 
 def _publish_after_commit_of(notification: Notification) -> None:
-    db.session.info.setdefault(_AFTER_COMMIT, []).append(notification.id)
+    db.session.info.setdefault(_AFTER_COMMIT, []).append(notification)
 
 
 def requeue(notification: Notification) -> bool:
@@ -170,9 +172,11 @@ def dispatch(ids: list[int]) -> bool:
 
 
 def _publish_after_commit(session: sa.orm.Session) -> None:
-    ids = session.info.pop(_AFTER_COMMIT, None)
-    if ids:
-        dispatch(ids)
+    pending = session.info.pop(_AFTER_COMMIT, None)
+    if pending:
+        # the key, not ``notification.id``: after the commit that would be a query per row
+        keys = [sa.inspect(notification).identity for notification in pending]
+        dispatch([key[0] for key in keys if key is not None])
 
 
 def _forget_after_rollback(session: sa.orm.Session, *_: object) -> None:
