@@ -105,8 +105,7 @@ def init_app() -> None:
         sa.event.listen(db.session, "after_rollback", _after_rollback)
 
 
-#: The WSGI environ keys through which the middleware and a marked view talk to each other.
-_PAGE = "einstein.page"
+#: The WSGI environ key through which a marked view tells the middleware its page may be kept.
 _CACHEABLE = "einstein.page.cacheable"
 #: Response headers never stored with a page: they belong to one request.
 _NOT_STORED = frozenset({"set-cookie", "date", "server"})
