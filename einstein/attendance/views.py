@@ -176,6 +176,7 @@ def certificate(reference: str) -> ResponseReturnValue:
 
 
 def _period(form: PeriodForm) -> tuple[reports.Period, Category | None, bool]:
+    """The period and category asked for (or the default period); an empty form shows the period."""
     valid = form.validate()
     default = reports.Period.default()
     start = form.start.data if valid and form.start.data else default.start
@@ -183,6 +184,8 @@ def _period(form: PeriodForm) -> tuple[reports.Period, Category | None, bool]:
     if end < start:
         start, end = default.start, default.end
     category = Category(form.category.data) if valid and form.category.data else None
+    if not form.start.data:
+        form.start.data, form.end.data = start, end
     return reports.Period(start, end), category, valid
 
 
@@ -192,8 +195,6 @@ def dashboard() -> ResponseReturnValue:
     """Bookings, attendance, fill and no-show rates, over time and by category; the mix; follow-up."""
     form = PeriodForm(request.args)
     period, category, valid = _period(form)
-    if not form.start.data:
-        form.start.data, form.end.data = period.start, period.end
     page = max(request.args.get("page", 1, type=int) or 1, 1)
     spage = max(request.args.get("spage", 1, type=int) or 1, 1)
 
@@ -231,8 +232,6 @@ def exports_page() -> ResponseReturnValue:
     """Choose what to export, for which period, as CSV or XLSX."""
     form = PeriodForm(request.args)
     period, _category, valid = _period(form)
-    if not form.start.data:
-        form.start.data, form.end.data = period.start, period.end
     return render_template(
         "attendance/exports.html", form=form, period=period, exports=exports.EXPORTS
     ), 200 if valid else 400

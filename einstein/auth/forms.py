@@ -52,6 +52,15 @@ class PhoneNumber:
         field.data = normalised
 
 
+def own_name_field() -> StringField:
+    """The person's own name: required, at most 120 characters, plain text."""
+    return StringField(
+        _l("Your name"),
+        validators=[DataRequired(message=_l("Please type your name.")), Length(max=120), PlainName()],
+        render_kw={"autocomplete": "name"},
+    )
+
+
 def email_field(label: Any, *, required: bool = False, **kwargs: Any) -> EmailField:
     """An e-mail address field: checked, at most 254 characters, kept in lower case."""
     first = DataRequired(message=_l("Please type your e-mail address.")) if required else Optional()
@@ -106,11 +115,7 @@ def _new_password_field(label: Any) -> PasswordField:
 class SignupForm(ContactMixin, BaseForm):
     """A participant makes an account."""
 
-    name = StringField(
-        _l("Your name"),
-        validators=[DataRequired(message=_l("Please type your name.")), Length(max=120), PlainName()],
-        render_kw={"autocomplete": "name"},
-    )
+    name = own_name_field()
     password = _new_password_field(_l("Password"))
     password_again = PasswordField(
         _l("Password again"),
@@ -197,11 +202,7 @@ class ChangePasswordForm(NewPasswordForm):
 class ProfileForm(ContactMixin, BaseForm):
     """What a person can change about themselves."""
 
-    name = StringField(
-        _l("Your name"),
-        validators=[DataRequired(message=_l("Please type your name.")), Length(max=120), PlainName()],
-        render_kw={"autocomplete": "name"},
-    )
+    name = own_name_field()
     locale = SelectField(_l("Language for pages and e-mails"), choices=language_choices, validators=[InputRequired()])
     audience = RadioField(
         _l("About you"), choices=AUDIENCE_CHOICES, description=AUDIENCE_HELP, validators=[InputRequired()]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
@@ -87,13 +88,19 @@ def new_reference() -> str:
     return f"{code[:4]}-{code[4:]}"
 
 
+def _locking_places(query: sa.Select[Any], target: Target) -> sa.Select[Any]:
+    """``query`` for the row that holds the places, locked (unless a test switched locks off)
+    and read afresh from the database."""
+    model = type(target.unit)
+    query = query.where(model.id == target.unit.id).execution_options(populate_existing=True)
+    if current_app.config.get("BOOKING_LOCKS", True):
+        query = query.with_for_update(of=model)
+    return query
+
+
 def lock_places(target: Target) -> Offer | OfferSession:
     """Lock the row that holds the places and reload its counters from the database."""
-    unit = target.unit
-    query = sa.select(type(unit)).where(type(unit).id == unit.id).execution_options(populate_existing=True)
-    if current_app.config.get("BOOKING_LOCKS", True):
-        query = query.with_for_update()
-    return db.session.execute(query).scalar_one()
+    return db.session.execute(_locking_places(sa.select(type(target.unit)), target)).scalar_one()
 
 
 def target_for(offer: Offer, session: OfferSession | None) -> Target:
@@ -134,16 +141,10 @@ def find_booking(user: User, target: Target) -> Booking | None:
 
 def lock_places_and_find_booking(user: User, target: Target) -> tuple[Offer | OfferSession, Booking | None]:
     """``lock_places`` and ``find_booking`` in one statement: the lock is on the places only."""
-    model = type(target.unit)
-    query = (
-        sa.select(model, Booking)
-        .outerjoin(Booking, sa.and_(Booking.user_id == user.id, target.booking_filter()))
-        .where(model.id == target.unit.id)
-        .execution_options(populate_existing=True)
+    query = sa.select(type(target.unit), Booking).outerjoin(
+        Booking, sa.and_(Booking.user_id == user.id, target.booking_filter())
     )
-    if current_app.config.get("BOOKING_LOCKS", True):
-        query = query.with_for_update(of=model)
-    unit, booking = db.session.execute(query).one()
+    unit, booking = db.session.execute(_locking_places(query, target)).one()
     return unit, booking
 
 
