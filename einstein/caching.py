@@ -86,6 +86,12 @@ def _note(session: sa.orm.Session, _context: Any) -> None:
         session.info[_CHANGED] = True
 
 
+def note_catalogue_change(session: sa.orm.Session) -> None:
+    """Tell the cache that this transaction changes the catalogue, for a write the unit of work
+    does not see (a Core statement); the version changes when it commits."""
+    session.info[_CHANGED] = True
+
+
 def _after_commit(session: sa.orm.Session) -> None:
     if session.info.pop(_CHANGED, False):
         catalogue_changed()

@@ -168,8 +168,10 @@ def default_config(instance_path: Path, environ: Mapping[str, str] | None = None
         "MAIL_RETRY_SECONDS": 15,
         #: How often beat runs the sweep that queues due reminders and anything left behind.
         "SWEEP_SECONDS": 60,
-        #: After a failed publish, web requests stop trying the broker for this long (the sweep sends).
+        #: After a failed publish, this process stops trying the broker for this long (the sweep sends).
         "BROKER_BACKOFF_SECONDS": 15,
+        #: E-mails committed within this long are handed to the broker together, by a thread.
+        "PUBLISH_DELAY_SECONDS": 0.1,
         "MAIL_MAX_ATTEMPTS": 8,
         "MAIL_BATCH_SIZE": 50,
         "REMINDER_MORNING_HOUR": 8,

@@ -66,19 +66,23 @@ def start_login_session(user: User, remember: bool = False) -> str:
     return token
 
 
+#: Built once: it runs on every request of everyone signed in.
+_LOAD_USER = (
+    sa.select(User)
+    .join(LoginSession)
+    .where(
+        LoginSession.token_hash == sa.bindparam("token_hash"),
+        LoginSession.revoked_at.is_(None),
+        LoginSession.expires_at > sa.bindparam("now"),
+    )
+)
+
+
 def load_user(token: str) -> User | None:
     """Return the user of a live sign-in session, or None if it ended, expired or never was."""
     if not token or len(token) > 128:
         return None
-    user = db.session.scalar(
-        sa.select(User)
-        .join(LoginSession)
-        .where(
-            LoginSession.token_hash == _token_hash(token),
-            LoginSession.revoked_at.is_(None),
-            LoginSession.expires_at > utcnow(),
-        )
-    )
+    user = db.session.scalar(_LOAD_USER, {"token_hash": _token_hash(token), "now": utcnow()})
     if user is not None:
         user.login_token = token
     return user

@@ -8,6 +8,7 @@ changed under the same lock, so two people can never both get the last place.
 
 from __future__ import annotations
 
+import functools
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,7 +17,10 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import contains_eager, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
+from einstein import caching
 from einstein.auth.models import Audience, User
 from einstein.bookings.models import Booking, BookingSource, BookingStatus, CancelReason
 from einstein.courses.models import Offer, OfferSession, OfferStatus, SessionStatus
@@ -148,6 +152,49 @@ def lock_places_and_find_booking(user: User, target: Target) -> tuple[Offer | Of
     return unit, booking
 
 
+def lock_for_booking(user: User, model: type[Offer] | type[OfferSession], unit_id: int) -> Locked | None:
+    """Load a course or a session, lock its places and find the person's booking, in one statement.
+
+    For a booking form: what ``target_for`` and ``lock_places_and_find_booking`` do in three
+    round trips. None if there is no such course or session. A course's Target has no session
+    (check ``offer.is_course`` before booking a session).
+    """
+    query = _lock_for_booking_query(model, current_app.config.get("BOOKING_LOCKS", True))
+    row = db.session.execute(query, {"user_id": user.id, "unit_id": unit_id}).one_or_none()
+    if row is None:
+        return None
+    unit, booking = row
+    target = Target(unit.offer, unit) if isinstance(unit, OfferSession) else Target(unit, None)
+    return Locked(target, booking)
+
+
+@functools.cache
+def _lock_for_booking_query(model: type[Offer] | type[OfferSession], lock: bool) -> sa.Select[Any]:
+    # built once: in a rush, building the statement anew cost as much as a database round trip
+    person = Booking.user_id == sa.bindparam("user_id")
+    if model is OfferSession:
+        query = (
+            sa.select(OfferSession, Booking)
+            .join(OfferSession.offer)
+            .outerjoin(Booking, sa.and_(person, Booking.session_id == OfferSession.id))
+            .options(contains_eager(OfferSession.offer))
+        )
+    else:
+        query = sa.select(Offer, Booking).outerjoin(
+            Booking, sa.and_(person, Booking.offer_id == Offer.id, Booking.session_id.is_(None))
+        )
+    query = query.where(model.id == sa.bindparam("unit_id")).execution_options(populate_existing=True)
+    return query.with_for_update(of=model) if lock else query
+
+
+@dataclass
+class Locked:
+    """What is being booked, its places locked in this transaction, and the person's booking there."""
+
+    target: Target
+    booking: Booking | None
+
+
 def book(
     user: User,
     target: Target,
@@ -161,8 +208,22 @@ def book(
     Counting and inserting happen under the lock on the places, so this holds with any number
     of web workers and machines.
     """
+    _, booking = lock_places_and_find_booking(user, target)
+    return book_locked(user, Locked(target, booking), source=source, booked_by=booked_by, waitlist=waitlist)
+
+
+def book_locked(
+    user: User,
+    locked: Locked,
+    *,
+    source: BookingSource = BookingSource.SELF,
+    booked_by: User | None = None,
+    waitlist: bool = True,
+) -> Booking:
+    """``book``, for a caller that holds the lock on the places already (``lock_for_booking``)."""
+    target, booking = locked.target, locked.booking
+    unit = target.unit
     check_bookable(target, at_desk=source != BookingSource.SELF)
-    unit, booking = lock_places_and_find_booking(user, target)
     if booking is not None and booking.status == BookingStatus.CONFIRMED:
         raise BookingError("already_booked")
     if booking is not None and booking.status == BookingStatus.WAITLISTED:
@@ -171,52 +232,86 @@ def book(
     now = utcnow()
     if unit.confirmed_count < unit.capacity:
         status, position = BookingStatus.CONFIRMED, None
-        unit.confirmed_count += 1
+        _count(unit, "confirmed_count", now)
     elif target.offer.waitlist_enabled and waitlist:
         status = BookingStatus.WAITLISTED
         last = db.session.scalar(sa.select(sa.func.max(Booking.waitlist_position)).where(target.booking_filter()))
         position = (last or 0) + 1
-        unit.waitlist_count += 1
+        _count(unit, "waitlist_count", now)
     else:
         raise BookingError("full")
 
+    values = {
+        "status": status,
+        "waitlist_position": position,
+        "audience": user.audience,
+        "source": source,
+        "booked_by_id": booked_by.id if booked_by is not None else None,
+        "cancel_reason": None,
+        "cancelled_at": None,
+        "confirmed_at": now if status == BookingStatus.CONFIRMED else None,
+    }
     new = booking is None
     if booking is None:
-        # Keys and relationships both: what follows reads either, and nothing is flushed before commit.
-        booking = Booking(
-            reference=new_reference(),
-            user_id=user.id,
-            offer_id=target.offer.id,
-            session_id=target.session.id if target.session is not None else None,
-            user=user,
-            offer=target.offer,
-            session=target.session,
-        )
-        db.session.add(booking)
-    booking.status = status
-    booking.waitlist_position = position
-    booking.audience = user.audience
-    booking.source = source
-    booking.booked_by_id = booked_by.id if booked_by is not None else None
-    booking.cancel_reason = None
-    booking.cancelled_at = None
-    booking.confirmed_at = now if status == BookingStatus.CONFIRMED else None
-    # no flush here: the e-mails refer to the booking itself, and the commit writes them all at once
+        booking = _insert_booking(user, target, values, now)
+    else:  # booked again after cancelling: the same row
+        for name, value in values.items():
+            setattr(booking, name, value)
     if status == BookingStatus.CONFIRMED:
-        _confirmed(booking, NotificationKind.BOOKING_CONFIRMED, new=new)
+        _confirmed([booking], NotificationKind.BOOKING_CONFIRMED, new=new)
     else:
         outbox.queue(NotificationKind.BOOKING_WAITLISTED, user, booking=booking)
     return booking
 
 
-def _confirmed(booking: Booking, kind: NotificationKind, *, new: bool = False) -> None:
-    """Plan the person's reminders and tell them their place is confirmed.
+def _count(unit: Offer | OfferSession, counter: str, now: datetime) -> None:
+    """Add one to a counter of the locked ``unit``, in one UPDATE of its own.
 
-    A ``new`` booking cannot have reminders yet: no need to look.
+    The booking rush's path, like ``_insert_booking``: SQLAlchemy's unit of work costs more
+    than the statement. The object keeps the new count, and the catalogue cache is told.
     """
-    reminders.plan_for_booking(booking, new=new)
-    if booking.user is not None:
-        outbox.queue(kind, booking.user, booking=booking)
+    table = type(unit).__table__
+    count = getattr(unit, counter) + 1
+    statement = table.update().where(table.c.id == sa.bindparam("unit_id"))
+    db.session.execute(statement, {"unit_id": unit.id, counter: count, "updated_at": now})
+    set_committed_value(unit, counter, count)
+    caching.note_catalogue_change(db.session())
+
+
+def _insert_booking(user: User, target: Target, values: dict[str, Any], now: datetime) -> Booking:
+    """Write a new booking with one INSERT and return it as a persistent object, with no query.
+
+    The object holds every column and its person, offer and session, as if it had been loaded.
+    """
+    columns = {
+        "reference": new_reference(),
+        "user_id": user.id,
+        "offer_id": target.offer.id,
+        "session_id": target.session.id if target.session is not None else None,
+        "created_at": now,
+        "updated_at": now,
+        **values,
+    }
+    table = Booking.__table__
+    # values as parameters, not in the statement: its compiled form then comes from the cache
+    booking_id = db.session.execute(table.insert().returning(table.c.id), columns).scalar_one()
+    booking = Booking(id=booking_id, **columns, user=user, offer=target.offer, session=target.session)
+    make_transient_to_detached(booking)  # what was set counts as loaded from the database
+    db.session.add(booking)
+    return booking
+
+
+def _confirmed(bookings: list[Booking], kind: NotificationKind, *, new: bool = False) -> None:
+    """Plan the people's reminders and tell them their place is confirmed, in one INSERT.
+
+    ``new`` bookings (written in this transaction) cannot have reminders yet: no need to look.
+    """
+    rows = []
+    for booking in bookings:
+        rows += reminders.reminder_rows(booking, new=new)
+        if booking.user_id is not None:
+            rows.append(outbox.row(kind, booking.user_id, booking=booking))
+    outbox.add(rows)
 
 
 def waitlist_place(booking: Booking) -> int | None:
@@ -270,8 +365,7 @@ def promote(target: Target, unit: Offer | OfferSession) -> list[Booking]:
         unit.waitlist_count -= 1
         promoted.append(waiting)
     db.session.flush()
-    for booking in promoted:
-        _confirmed(booking, NotificationKind.BOOKING_PROMOTED)
+    _confirmed(promoted, NotificationKind.BOOKING_PROMOTED)
     return promoted
 
 
@@ -537,8 +631,6 @@ class DeskTarget:
 
 def desk_targets(limit: int = 200) -> list[DeskTarget]:
     """Upcoming courses and activity sessions, soonest first, for the desk's list."""
-    from sqlalchemy.orm import contains_eager
-
     from einstein.courses.models import OfferKind
     from einstein.i18n import format_when
 

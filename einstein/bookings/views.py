@@ -9,7 +9,6 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
 
 from einstein.auth import services as accounts
 from einstein.auth.access import role_required, signed_in
@@ -41,13 +40,18 @@ def _refused(target: services.Target, error: services.BookingError) -> ResponseR
     ), REFUSED
 
 
-def _book(target: services.Target) -> ResponseReturnValue:
+def _book(locked: services.Locked | None, kind_ok: bool) -> ResponseReturnValue:
+    """Book what ``lock_for_booking`` found and locked, if the person may see it and it is of the
+    kind the address says."""
+    if locked is None or not kind_ok or not catalogue.can_view(current_user, locked.target.offer):
+        abort(404)
+    target = locked.target
     form = BookForm()
     if not form.validate_on_submit():
         abort(400)
     waitlist = form.waitlist.data == "1"
     try:
-        booking = services.book(current_user, target, waitlist=waitlist)
+        booking = services.book_locked(current_user, locked, waitlist=waitlist)
         # Read what the message needs inside the transaction: after the commit it would be reloaded.
         confirmed, reference = booking.status == BookingStatus.CONFIRMED, booking.reference
         # A new place on the list is always the last one: the list's length, counted under the lock.
@@ -77,20 +81,16 @@ def _book(target: services.Target) -> ResponseReturnValue:
 @signed_in
 def book_course(offer_id: int) -> ResponseReturnValue:
     """Book a whole course."""
-    offer = db.get_or_404(Offer, offer_id)
-    if not catalogue.can_view(current_user, offer) or not offer.is_course:
-        abort(404)
-    return _book(services.Target(offer, None))
+    locked = services.lock_for_booking(current_user, Offer, offer_id)
+    return _book(locked, locked is not None and locked.target.offer.is_course)
 
 
 @bp.post("/sessions/<int:session_id>/book")
 @signed_in
 def book_session(session_id: int) -> ResponseReturnValue:
-    """Book one session of an activity."""
-    session = db.get_or_404(OfferSession, session_id, options=[joinedload(OfferSession.offer)])
-    if not catalogue.can_view(current_user, session.offer) or session.offer.is_course:
-        abort(404)
-    return _book(services.Target(session.offer, session))
+    """Book one session of an activity (a course is booked as a whole)."""
+    locked = services.lock_for_booking(current_user, OfferSession, session_id)
+    return _book(locked, locked is not None and not locked.target.offer.is_course)
 
 
 def _booking_for(reference: str) -> Booking:

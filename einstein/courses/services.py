@@ -511,8 +511,13 @@ def update_session(
         return False
     if moved:
         reminders.reschedule_session(session)
-    for booking in booked_on(session):
-        outbox.queue(NotificationKind.SESSION_CHANGED, booking.user, booking=booking, session=session, payload=old)
+    outbox.add(
+        [
+            outbox.row(NotificationKind.SESSION_CHANGED, b.user_id, booking=b, session=session, payload=old)
+            for b in booked_on(session)
+            if b.user_id is not None
+        ]
+    )
     return True
 
 
@@ -532,14 +537,15 @@ def cancel_session(session: OfferSession, message: str = "") -> int:
     if not session.offer.is_course:
         bookings.end_all(bookings.Target(session.offer, session), CancelReason.SESSION_CANCELLED)
     reminders.cancel_for_session(session)
-    for booking in affected:
-        outbox.queue(
-            NotificationKind.SESSION_CANCELLED,
-            booking.user,
-            booking=booking,
-            session=session,
-            payload={"message": message},
-        )
+    outbox.add(
+        [
+            outbox.row(
+                NotificationKind.SESSION_CANCELLED, b.user_id, booking=b, session=session, payload={"message": message}
+            )
+            for b in affected
+            if b.user_id is not None
+        ]
+    )
     db.session.flush()
     return len(affected)
 
@@ -572,13 +578,18 @@ def cancel_offer(offer: Offer, message: str = "") -> int:
                 targets.append(bookings.Target(offer, session))
     for target in targets:
         bookings.end_all(target, CancelReason.OFFER_CANCELLED)
-    told: set[int] = set()
+    first: dict[int, Booking] = {}  # each person is told once, about their first booking
     for booking in active:
-        if booking.user_id is not None and booking.user_id not in told and booking.user is not None:
-            told.add(booking.user_id)
-            outbox.queue(NotificationKind.OFFER_CANCELLED, booking.user, booking=booking, payload={"message": message})
+        if booking.user_id is not None:
+            first.setdefault(booking.user_id, booking)
+    outbox.add(
+        [
+            outbox.row(NotificationKind.OFFER_CANCELLED, user_id, booking=booking, payload={"message": message})
+            for user_id, booking in first.items()
+        ]
+    )
     db.session.flush()
-    return len(told)
+    return len(first)
 
 
 def _decide(offer: Offer, coordinator: User, status: OfferStatus, refusal: Any) -> None:

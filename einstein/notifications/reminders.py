@@ -16,6 +16,7 @@ from einstein.bookings.models import Booking, BookingStatus
 from einstein.courses.models import Offer, OfferSession, SessionStatus
 from einstein.db import db, utcnow
 from einstein.i18n import TIMEZONE
+from einstein.notifications import services as outbox
 from einstein.notifications.models import Notification, NotificationKind, NotificationStatus
 
 #: Offsets before the start of a session; "morning" is handled on its own (see ``due_time``).
@@ -35,11 +36,16 @@ def due_time(session: OfferSession, offset: str) -> datetime | None:
     return session.starts_at - delta if delta is not None else None
 
 
-def _plan(booking: Booking, sessions: list[OfferSession], existing: dict[tuple[int, str], Notification]) -> int:
+def _plan(booking: Booking, sessions: list[OfferSession], existing: dict[tuple[int, str], Notification]) -> list[dict]:
+    """The reminder rows ``booking`` still lacks for ``sessions``, for ``outbox.add``.
+
+    A cancelled reminder that is due again (booked again after cancelling) is brought back in
+    place: never a second row.
+    """
     if booking.user_id is None:
-        return 0
+        return []
     now = utcnow()
-    added = 0
+    rows = []
     for session in sessions:
         if session.status != SessionStatus.SCHEDULED or session.starts_at <= now:
             continue
@@ -49,24 +55,21 @@ def _plan(booking: Booking, sessions: list[OfferSession], existing: dict[tuple[i
                 continue
             row = existing.get((session.id, offset))
             if row is None:
-                db.session.add(
-                    Notification(
-                        kind=NotificationKind.REMINDER,
-                        user_id=booking.user_id,
-                        booking=booking,  # a new booking has no id until the next flush
-                        session_id=session.id,
+                rows.append(
+                    outbox.row(
+                        NotificationKind.REMINDER,
+                        booking.user_id,
+                        booking=booking,
+                        session=session,
                         reminder_offset=offset,
                         due_at=due,
                     )
                 )
-                added += 1
             elif row.status == NotificationStatus.CANCELLED:
-                # booked again after cancelling: the same reminder comes back (never a second one)
                 row.status = NotificationStatus.PENDING
                 row.due_at = due
                 row.queued_at = None
-                added += 1
-    return added
+    return rows
 
 
 def _existing(booking_ids: list[int]) -> dict[int, dict[tuple[int, str], Notification]]:
@@ -81,19 +84,26 @@ def _existing(booking_ids: list[int]) -> dict[int, dict[tuple[int, str], Notific
     return result
 
 
-def plan_for_booking(booking: Booking, *, new: bool = False) -> int:
-    """Plan the reminders of a confirmed booking; return how many were added or brought back.
+def reminder_rows(booking: Booking, *, new: bool = False) -> list[dict]:
+    """The reminder rows a confirmed booking still lacks, for ``outbox.add``.
 
-    The rows are added to the session, not flushed: the next flush or the commit writes them.
-    A ``new`` booking (inserted in this transaction) has no reminders yet to bring back.
+    Cancelled ones are brought back in place. A ``new`` booking (inserted in this transaction)
+    has none yet to look for. The booking must have been flushed: the rows need its id.
     """
     if booking.status != BookingStatus.CONFIRMED:
-        return 0
+        return []
     existing = {} if new else _existing([booking.id]).get(booking.id, {})
     return _plan(booking, booking.sessions, existing)
 
 
-def plan_for_session(session: OfferSession) -> int:
+def plan_for_booking(booking: Booking, *, new: bool = False) -> None:
+    """Plan the reminders of a confirmed booking, in the current transaction."""
+    if booking.id is None:
+        db.session.flush()
+    outbox.add(reminder_rows(booking, new=new))
+
+
+def plan_for_session(session: OfferSession) -> None:
     """Plan reminders for a session added to a course, for everyone booked on the course."""
     bookings = list(
         db.session.scalars(
@@ -105,9 +115,8 @@ def plan_for_session(session: OfferSession) -> int:
         )
     )
     existing = _existing([b.id for b in bookings])
-    added = sum(_plan(b, [session], existing.get(b.id, {})) for b in bookings)
+    outbox.add([row for b in bookings for row in _plan(b, [session], existing.get(b.id, {}))])
     db.session.flush()
-    return added
 
 
 def replan_offer(offer: Offer) -> None:
@@ -131,8 +140,7 @@ def replan_offer(offer: Offer) -> None:
         )
     )
     existing = _existing([b.id for b in bookings])
-    for booking in bookings:
-        _plan(booking, booking.sessions, existing.get(booking.id, {}))
+    outbox.add([row for b in bookings for row in _plan(b, b.sessions, existing.get(b.id, {}))])
     db.session.flush()
 
 

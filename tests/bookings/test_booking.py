@@ -373,15 +373,16 @@ def test_no_booking_e_mail_to_an_unconfirmed_address_or_when_switched_off(
 
 @pytest.mark.postgres
 def test_a_booking_makes_a_fixed_small_number_of_queries(app, client, participant, activity) -> None:
-    """The rush path: sign-in, the lock with the check, the insert, the e-mail and reminders in one flush."""
+    """The rush path: sign-in, the lock with the session and the check, the insert, and one
+    statement for the e-mail and all the reminders."""
     from tests.support.queries import count_queries
 
     client.sign_in(participant)
     with count_queries(app) as statements:
         assert book(client, activity).status_code == 303
-    # load the sign-in; the session with its offer; lock it and read any earlier booking in one;
-    # INSERT booking; UPDATE the counter; INSERT the confirmation and the reminders (one
-    # statement per row on SQLite, batched on PostgreSQL)
+    # load the sign-in; lock the session, with its offer and any earlier booking, in one;
+    # UPDATE the counter; INSERT the booking; INSERT the confirmation and the reminders together
+    assert len(statements) == 5, "\n".join(statements)
     inserts = [s for s in statements if s.lstrip().upper().startswith("INSERT INTO NOTIFICATIONS")]
-    assert len(statements) - len(inserts) <= 5, "\n".join(statements)
+    assert len(inserts) == 1, "\n".join(statements)
     assert not any("FROM notifications" in s for s in statements), "a new booking has no reminders to look up"
