@@ -16,9 +16,7 @@ under the same gunicorn settings."""
 from __future__ import annotations
 
 import argparse
-import base64
 import http.client
-import json
 import multiprocessing
 import statistics
 import sys
@@ -30,6 +28,7 @@ import sqlalchemy as sa
 
 from bench.common import database, make_app, production_env, redis, temp_folder
 from tests.support.http import Gunicorn, browser_for
+from tests.support.outbox import ids_in_mail_queue
 
 
 def _client(job: tuple[int, list[tuple[str, dict[str, str], str]], Any]) -> list[tuple[int, float]]:
@@ -78,20 +77,6 @@ def summary(label: str, seconds: float, answers: list[tuple[int, float]], ok: se
         flush=True,
     )
     return result
-
-
-def published_ids(redis_url: str) -> list[int]:
-    """The outbox ids in the mail queue's messages (no worker runs here, so none is taken)."""
-    import redis as redis_client
-
-    client = redis_client.Redis.from_url(redis_url)
-    ids = []
-    for raw in client.lrange("mail", 0, -1):
-        message = json.loads(raw)
-        args, _kwargs, _embed = json.loads(base64.b64decode(message["body"]))
-        ids += args[0]
-    client.close()
-    return ids
 
 
 def run(kind: str, args: argparse.Namespace) -> None:
@@ -189,7 +174,7 @@ def run(kind: str, args: argparse.Namespace) -> None:
             db.engine.dispose()
         overbooked = sum(max(0, count - args.places) for count in confirmed.values())
         drift = sum(1 for sid, count in counters.items() if count != confirmed.get(sid, 0))
-        published = published_ids(broker.url)
+        published = [i for message in ids_in_mail_queue(broker.url) for i in message]
         missing, doubled = len(due - set(published)), len(published) - len(set(published))
         print(
             f"  confirmed {sum(confirmed.values())}, waiting {waiting}, "

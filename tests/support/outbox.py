@@ -36,3 +36,21 @@ def queued(app: Flask, kind: NotificationKind | None = None, **filters: Any) -> 
         rows = list(db.session.scalars(query))
         db.session.expunge_all()
         return rows
+
+
+def ids_in_mail_queue(redis_url: str) -> list[list[int]]:
+    """The outbox ids of each message waiting in the broker's mail queue (Celery's message format)."""
+    import base64
+    import json
+
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    try:
+        messages = []
+        for raw in reversed(client.lrange("mail", 0, -1)):  # LPUSH: the oldest is last
+            args, _kwargs, _embed = json.loads(base64.b64decode(json.loads(raw)["body"]))
+            messages.append(list(args[0]))
+        return messages
+    finally:
+        client.close()
