@@ -218,7 +218,7 @@ def load_offer(offer_id: int) -> Offer | None:
 
 @dataclass
 class OfferSessions:
-    """The sessions an offer page lists."""
+    """The sessions an offer page lists: one page of the upcoming ones, soonest first."""
 
     upcoming: list[OfferSession]
     #: How many upcoming sessions there are beyond ``upcoming``.
@@ -226,24 +226,40 @@ class OfferSessions:
     past: int
     #: The latest sessions that took place, newest first (for attendance taken afterwards).
     recent: list[OfferSession]
+    #: The session this page continues after; None on the first page.
+    after: OfferSession | None = None
 
 
-def sessions_for_page(offer: Offer, limit: int = 60) -> OfferSessions:
-    """The next ``limit`` sessions (cancelled ones too, marked) and how many are past or further on."""
+#: Upcoming sessions on one page of an offer: enough for weeks of a weekly course, light on a phone.
+SESSIONS_PER_PAGE = 20
+
+
+def sessions_for_page(offer: Offer, after: int | None = None, limit: int = SESSIONS_PER_PAGE) -> OfferSessions:
+    """A page of upcoming sessions (cancelled ones too, marked), and how many are past or further on.
+
+    Pages follow each other by the last session shown (``after``, a keyset: the page is as fast
+    deep in a long course as at its start). An ``after`` that is not a session of this offer
+    (it may have been deleted since) gives the first page.
+    """
     now = utcnow()
+    cursor = db.session.get(OfferSession, after) if after is not None else None
+    if cursor is not None and cursor.offer_id != offer.id:
+        cursor = None
+    query = sa.select(OfferSession).where(OfferSession.offer_id == offer.id, OfferSession.ends_at > now)
+    if cursor is not None:
+        query = query.where(_later_than(cursor))
     upcoming = list(
         db.session.scalars(
-            sa.select(OfferSession)
-            .where(OfferSession.offer_id == offer.id, OfferSession.ends_at > now)
-            .options(selectinload(OfferSession.languages), joinedload(OfferSession.location))
+            query.options(selectinload(OfferSession.languages), joinedload(OfferSession.location))
             .order_by(OfferSession.starts_at, OfferSession.id)
             .limit(limit)
         )
     )
+    beyond = _later_than(upcoming[-1]) if upcoming else sa.false()
     counts = db.session.execute(
         sa.select(
             sa.func.count().filter(OfferSession.ends_at <= now),
-            sa.func.count().filter(OfferSession.ends_at > now),
+            sa.func.count().filter(OfferSession.ends_at > now, beyond),
         ).where(OfferSession.offer_id == offer.id)
     ).one()
     recent = list(
@@ -258,7 +274,15 @@ def sessions_for_page(offer: Offer, limit: int = 60) -> OfferSessions:
             .limit(8)
         )
     )
-    return OfferSessions(upcoming, max(int(counts[1]) - len(upcoming), 0), int(counts[0]), recent)
+    return OfferSessions(upcoming, int(counts[1]), int(counts[0]), recent, cursor)
+
+
+def _later_than(session: OfferSession) -> sa.ColumnElement[bool]:
+    """Sessions after ``session`` in the page's order (start, then id)."""
+    return sa.or_(
+        OfferSession.starts_at > session.starts_at,
+        sa.and_(OfferSession.starts_at == session.starts_at, OfferSession.id > session.id),
+    )
 
 
 # --- making and changing offers ------------------------------------------------------------------

@@ -116,7 +116,9 @@ def offer_detail(offer_id: int) -> ResponseReturnValue:
     from einstein.bookings.models import BookingStatus
 
     offer = _visible_offer(offer_id)
-    sessions = services.sessions_for_page(offer)
+    # a broken or stale "after" shows the first sessions, as the listing's cursor does
+    after = request.args.get("after", type=int)
+    sessions = services.sessions_for_page(offer, after if after is not None and 0 < after < 2**31 else None)
     mine = bookings.active_bookings_for_offer(current_user, offer)
     positions = bookings.waitlist_places([b for b in mine.values() if b.status == BookingStatus.WAITLISTED])
     return render_template(

@@ -152,6 +152,45 @@ def test_a_broken_page_cursor_starts_from_the_beginning(client, cursor) -> None:
     assert client.get(f"/?after={cursor}").status_code == 200
 
 
+def test_an_offers_sessions_come_a_page_at_a_time(app, client) -> None:
+    with app.app_context():
+        offer = factories.OfferFactory(title="Weekly Dutch")
+        base = utcnow() + timedelta(days=1)
+        for index in range(45):
+            factories.SessionFactory(offer=offer, starts_at=base + timedelta(days=index))
+        offer_id = offer.id
+    seen: list[str] = []
+    url = f"/offers/{offer_id}"
+    for _ in range(5):
+        seen.append(client.get(url, headers={"Accept-Language": "en"}).get_data(as_text=True))
+        if 'rel="next"' not in seen[-1]:
+            break
+        url = seen[-1].split('rel="next"')[0].rsplit('href="', 1)[1].split('"')[0]
+    assert [p.count('class="card"') for p in seen] == [20, 20, 5]
+    assert "And 25 more sessions later." in seen[0] and "Back to the start" not in seen[0]
+    assert "And 5 more sessions later." in seen[1] and "Back to the start" in seen[1]
+    headings = [h for p in seen for h in p.split("<h3>")[1:]]
+    assert len(set(headings)) == 45  # each session once, none skipped
+
+
+@pytest.mark.parametrize(
+    "cursor", ["garbage", "-1", "0", "99999999999999999999", "%3Cscript%3E", "%D9%A1%D9%A2", "other"]
+)
+def test_a_broken_or_foreign_session_cursor_shows_the_first_sessions(app, client, cursor) -> None:
+    with app.app_context():
+        offer, elsewhere = factories.OfferFactory(title="Weekly Dutch"), factories.OfferFactory(title="Other")
+        first = factories.SessionFactory(offer=offer)
+        foreign = factories.SessionFactory(offer=elsewhere)
+        offer_id, foreign_id, first_id = offer.id, foreign.id, first.id
+    if cursor == "other":
+        cursor = str(foreign_id)
+    response = client.get(f"/offers/{offer_id}?after={cursor}", headers={"Accept-Language": "en"})
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert page.count('class="card"') == 1 and f"/sessions/{first_id}.ics" in page
+    assert "Back to the start" not in page and "<script>" not in main(page)
+
+
 def test_an_empty_catalogue_helps(client) -> None:
     assert "Nothing planned yet" in _page(client)
     assert "Nothing matches these filters" in _page(client, "/?category=money")
