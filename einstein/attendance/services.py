@@ -248,14 +248,17 @@ def completion_of(booking: Booking) -> Completion | None:
     return completion_from(booking, marks)
 
 
-def attendance_of(user: User) -> dict[int, dict[int, AttendanceStatus]]:
-    """A person's attendance: booking id -> session id -> status (one query)."""
+def attendance_of(user: User, booking_ids: list[int] | None = None) -> dict[int, dict[int, AttendanceStatus]]:
+    """A person's attendance (only for ``booking_ids`` if given): booking id -> session id -> status."""
     result: dict[int, dict[int, AttendanceStatus]] = {}
-    rows = db.session.execute(
+    query = (
         sa.select(Attendance.booking_id, Attendance.session_id, Attendance.status)
         .join(Booking, Booking.id == Attendance.booking_id)
         .where(Booking.user_id == user.id)
     )
+    if booking_ids is not None:
+        query = query.where(Attendance.booking_id.in_(booking_ids))
+    rows = db.session.execute(query)
     for booking_id, session_id, status in rows:
         result.setdefault(booking_id, {})[session_id] = status
     return result

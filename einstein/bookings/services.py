@@ -472,39 +472,58 @@ class MyBookings:
     """A person's bookings, split into what is coming and what is over."""
 
     upcoming: list[Booking]
+    #: the latest of what is over or cancelled, newest first (all of it if asked)
     past: list[Booking]
     #: booking id -> place on the waiting list
     positions: dict[int, int]
+    #: how many are over or cancelled in all
+    past_total: int = 0
 
 
-def bookings_of(user: User) -> MyBookings:
-    """Every booking of a person with its sessions, in a fixed number of queries."""
+#: Past and cancelled bookings "my bookings" shows before "show all".
+PAST_SHOWN = 20
+
+
+def bookings_of(user: User, past_limit: int | None = PAST_SHOWN) -> MyBookings:
+    """A person's coming bookings, and the latest ``past_limit`` of the others (None: all of them).
+
+    A booking is coming while it is active and its last session (a course's last) has not
+    ended. A fixed number of queries, however long the person's history.
+    """
     from sqlalchemy.orm import joinedload, selectinload
 
-    rows = list(
-        db.session.scalars(
-            sa.select(Booking)
-            .where(Booking.user_id == user.id)
-            .options(
-                joinedload(Booking.offer).options(selectinload(Offer.translations), joinedload(Offer.location)),
-                joinedload(Booking.offer).selectinload(Offer.sessions).joinedload(OfferSession.location),
-                joinedload(Booking.session).joinedload(OfferSession.location),
-            )
-            .order_by(Booking.created_at.desc())
-        ).unique()
-    )
     now = utcnow()
-    upcoming, past = [], []
-    for booking in rows:
-        sessions = booking.sessions
-        ends = max((s.ends_at for s in sessions), default=booking.created_at)
-        if booking.is_active and ends > now:
-            upcoming.append(booking)
-        else:
-            past.append(booking)
+    session_end = sa.select(OfferSession.ends_at).where(OfferSession.id == Booking.session_id).scalar_subquery()
+    course_end = (
+        sa.select(sa.func.max(OfferSession.ends_at)).where(OfferSession.offer_id == Booking.offer_id).scalar_subquery()
+    )
+    last_end = sa.func.coalesce(
+        sa.case((Booking.session_id.is_not(None), session_end), else_=course_end), Booking.created_at
+    )
+    coming = sa.and_(Booking.status != BookingStatus.CANCELLED, last_end > now)
+    query = (
+        sa.select(Booking)
+        .where(Booking.user_id == user.id)
+        .options(
+            joinedload(Booking.offer).options(selectinload(Offer.translations), joinedload(Offer.location)),
+            joinedload(Booking.offer).selectinload(Offer.sessions).joinedload(OfferSession.location),
+            joinedload(Booking.session).joinedload(OfferSession.location),
+        )
+    )
+    upcoming = list(db.session.scalars(query.where(coming)).unique())
     upcoming.sort(key=lambda b: next_session_start(b) or now)
+    past: list[Booking] = []
+    total = 0
+    if past_limit != 0:
+        older = query.where(sa.not_(coming)).order_by(Booking.created_at.desc(), Booking.id.desc())
+        past = list(db.session.scalars(older if past_limit is None else older.limit(past_limit)).unique())
+        total = len(past)
+        if past_limit is not None and total == past_limit:
+            total = (
+                db.session.scalar(sa.select(sa.func.count()).where(Booking.user_id == user.id, sa.not_(coming))) or 0
+            )
     positions = waitlist_places([b for b in upcoming if b.status == BookingStatus.WAITLISTED])
-    return MyBookings(upcoming, past, positions)
+    return MyBookings(upcoming, past, positions, total)
 
 
 def next_session_start(booking: Booking) -> datetime | None:

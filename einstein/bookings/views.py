@@ -169,8 +169,9 @@ def mine() -> ResponseReturnValue:
     """A person's upcoming and past bookings, waiting-list places and calendar links."""
     from einstein.attendance import services as attendance
 
-    mine = services.bookings_of(current_user)
-    marks = attendance.attendance_of(current_user)
+    show_all = request.args.get("past") == "all"
+    mine = services.bookings_of(current_user, None if show_all else services.PAST_SHOWN)
+    marks = attendance.attendance_of(current_user, [b.id for b in mine.upcoming + mine.past])
     completions = {
         b.id: attendance.completion_from(b, marks.get(b.id, {}))
         for b in mine.upcoming + mine.past
@@ -286,7 +287,8 @@ def desk_person(user_id: int) -> ResponseReturnValue:
             db.session.commit()
             flash(_("Booked: %(ref)s. Print the card for them.", ref=booking.reference), "success")
             return redirect(url_for("bookings.desk_person", user_id=person.id))
-    return render_form("bookings/desk_person.html", form, person=person, mine=services.bookings_of(person))
+    mine = services.bookings_of(person, past_limit=0)  # the desk shows what is coming
+    return render_form("bookings/desk_person.html", form, person=person, mine=mine)
 
 
 @bp.get("/bookings/<reference>/card")

@@ -386,3 +386,50 @@ def test_a_booking_makes_a_fixed_small_number_of_queries(app, client, participan
     inserts = [s for s in statements if s.lstrip().upper().startswith("INSERT INTO NOTIFICATIONS")]
     assert len(inserts) == 1, "\n".join(statements)
     assert not any("FROM notifications" in s for s in statements), "a new booking has no reminders to look up"
+
+
+@pytest.mark.postgres
+def test_my_bookings_shows_the_latest_past_bookings_and_all_on_request(app, client, participant, course) -> None:
+    """A long history: the coming bookings, the latest 20 of the rest, and a link to all of them."""
+    from einstein.bookings.services import PAST_SHOWN
+    from tests import factories
+    from tests.support.queries import count_queries
+
+    client.sign_in(participant)
+    assert book(client, course).status_code == 303  # coming: the course's sessions are ahead
+    with app.app_context():
+        start = utcnow() - timedelta(days=400)
+        rows = []
+        for week in range(PAST_SHOWN + 5):  # a weekly activity over half a year, all over now
+            session = factories.SessionFactory(starts_at=start + timedelta(days=7 * week), offer__title=f"Week {week}")
+            rows.append(
+                Booking(
+                    reference=f"PAST-{week:04d}",
+                    user_id=participant.id,
+                    offer_id=session.offer_id,
+                    session_id=session.id,
+                    status=BookingStatus.CANCELLED if week % 5 == 0 else BookingStatus.CONFIRMED,
+                    created_at=start + timedelta(days=7 * week - 1),
+                    updated_at=start,
+                )
+            )
+        db.session.add_all(rows)
+        db.session.commit()
+    with count_queries(app) as few:
+        page = client.get("/my/bookings", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    past = page.split("Past and cancelled")[1]
+    assert f"({PAST_SHOWN + 5})" in past[:20]
+    shown = [f"PAST-{week:04d}" for week in range(PAST_SHOWN + 5) if f"PAST-{week:04d}" in past]
+    assert shown == [f"PAST-{week:04d}" for week in range(5, PAST_SHOWN + 5)]  # the latest 20
+    assert f"Show all {PAST_SHOWN + 5} past and cancelled bookings" in past
+    assert "Business English" in page.split("Past and cancelled")[0] and "Business English" not in past
+    everything = client.get("/my/bookings?past=all", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert all(f"PAST-{week:04d}" in everything for week in range(PAST_SHOWN + 5))
+    assert "Show all" not in everything and 'id="past" open' in everything
+    # hostile or odd values of "past" are just the usual page
+    for odd in ("ALL", "<script>", "%00", "1" * 500):
+        response = client.get(f"/my/bookings?past={odd}")
+        assert response.status_code == 200 and "Show all" in response.get_data(as_text=True)
+    with count_queries(app) as many:
+        client.get("/my/bookings?past=all")
+    assert len(few) <= len(many) + 1 and len(many) <= 12, [len(few), len(many)]
