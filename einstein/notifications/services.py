@@ -96,26 +96,15 @@ def add(rows: list[dict[str, Any]]) -> list[int]:
     return ids
 
 
-def queue(
-    kind: NotificationKind,
-    user: User,
-    *,
-    booking: Booking | None = None,
-    session: OfferSession | None = None,
-    due_at: datetime | None = None,
-    reminder_offset: str | None = None,
-    payload: dict[str, Any] | None = None,
-) -> int:
+def queue(kind: NotificationKind, user: User, *, booking: Booking | None = None, **details: Any) -> int:
     """Add one e-mail to the outbox in the current transaction; it is published after commit.
 
-    A ``booking`` added in this transaction is flushed first: the row needs its id.
+    ``details`` are ``row``'s other fields. A ``booking`` added in this transaction is flushed
+    first: the row needs its id.
     """
     if booking is not None and booking.id is None:
         db.session.flush()
-    values = row(
-        kind, user.id, booking=booking, session=session, due_at=due_at, reminder_offset=reminder_offset, payload=payload
-    )
-    return add([values])[0]
+    return add([row(kind, user.id, booking=booking, **details)])[0]
 
 
 def requeue(notification: Notification) -> bool:

@@ -126,21 +126,24 @@ def test_bad_filters_are_a_clear_400(client, query) -> None:
     assert "<script>" not in main(page)
 
 
+def _follow_pages(client, url: str, most: int = 5) -> list[str]:
+    """The pages reached from ``url`` by following each page's "Later" link."""
+    seen: list[str] = []
+    for _ in range(most):
+        seen.append(client.get(url, headers={"Accept-Language": "en"}).get_data(as_text=True))
+        if 'rel="next"' not in seen[-1]:
+            break
+        url = seen[-1].split('rel="next"')[0].rsplit('href="', 1)[1].split('"')[0].replace("&amp;", "&")
+    return seen
+
+
 def test_pages_follow_one_another(app, client) -> None:
     with app.app_context():
         offer = factories.OfferFactory(title="Long series")
         base = utcnow() + timedelta(days=1)
         for index in range(45):
             factories.SessionFactory(offer=offer, starts_at=base + timedelta(hours=index))
-    seen: list[str] = []
-    url = "/"
-    for _ in range(5):
-        response = client.get(url, headers={"Accept-Language": "en"})
-        page = response.get_data(as_text=True)
-        seen.append(page)
-        if 'rel="next"' not in page:
-            break
-        url = page.split('rel="next"')[0].rsplit('href="', 1)[1].split('"')[0].replace("&amp;", "&")
+    seen = _follow_pages(client, "/")
     assert len(seen) == 3
     cards = sum(p.count('class="card"') for p in seen)
     assert cards == 45
@@ -159,13 +162,7 @@ def test_an_offers_sessions_come_a_page_at_a_time(app, client) -> None:
         for index in range(45):
             factories.SessionFactory(offer=offer, starts_at=base + timedelta(days=index))
         offer_id = offer.id
-    seen: list[str] = []
-    url = f"/offers/{offer_id}"
-    for _ in range(5):
-        seen.append(client.get(url, headers={"Accept-Language": "en"}).get_data(as_text=True))
-        if 'rel="next"' not in seen[-1]:
-            break
-        url = seen[-1].split('rel="next"')[0].rsplit('href="', 1)[1].split('"')[0]
+    seen = _follow_pages(client, f"/offers/{offer_id}")
     assert [p.count('class="card"') for p in seen] == [20, 20, 5]
     assert "And 25 more sessions later." in seen[0] and "Back to the start" not in seen[0]
     assert "And 5 more sessions later." in seen[1] and "Back to the start" in seen[1]
