@@ -137,12 +137,18 @@ def _follow_pages(client, url: str, most: int = 5) -> list[str]:
     return seen
 
 
-def test_pages_follow_one_another(app, client) -> None:
+def _series(app, title: str, every: timedelta, count: int = 45) -> int:
+    """An offer with ``count`` sessions, one every ``every`` from tomorrow; return its id."""
     with app.app_context():
-        offer = factories.OfferFactory(title="Long series")
+        offer = factories.OfferFactory(title=title)
         base = utcnow() + timedelta(days=1)
-        for index in range(45):
-            factories.SessionFactory(offer=offer, starts_at=base + timedelta(hours=index))
+        for index in range(count):
+            factories.SessionFactory(offer=offer, starts_at=base + every * index)
+        return offer.id
+
+
+def test_pages_follow_one_another(app, client) -> None:
+    _series(app, "Long series", timedelta(hours=1))
     seen = _follow_pages(client, "/")
     assert len(seen) == 3
     cards = sum(p.count('class="card"') for p in seen)
@@ -156,12 +162,7 @@ def test_a_broken_page_cursor_starts_from_the_beginning(client, cursor) -> None:
 
 
 def test_an_offers_sessions_come_a_page_at_a_time(app, client) -> None:
-    with app.app_context():
-        offer = factories.OfferFactory(title="Weekly Dutch")
-        base = utcnow() + timedelta(days=1)
-        for index in range(45):
-            factories.SessionFactory(offer=offer, starts_at=base + timedelta(days=index))
-        offer_id = offer.id
+    offer_id = _series(app, "Daily Dutch", timedelta(days=1))
     seen = _follow_pages(client, f"/offers/{offer_id}")
     assert [p.count('class="card"') for p in seen] == [20, 20, 5]
     assert "And 25 more sessions later." in seen[0] and "Back to the start" not in seen[0]
