@@ -234,12 +234,15 @@ class OfferSessions:
 SESSIONS_PER_PAGE = 20
 
 
-def sessions_for_page(offer: Offer, after: int | None = None, limit: int = SESSIONS_PER_PAGE) -> OfferSessions:
+def sessions_for_page(
+    offer: Offer, after: int | None = None, limit: int = SESSIONS_PER_PAGE, *, recent: bool = True
+) -> OfferSessions:
     """A page of upcoming sessions (cancelled ones too, marked), and how many are past or further on.
 
     Pages follow each other by the last session shown (``after``, a keyset: the page is as fast
     deep in a long course as at its start). An ``after`` that is not a session of this offer
-    (it may have been deleted since) gives the first page.
+    (it may have been deleted since) gives the first page. The ``recent`` past sessions (for
+    taking attendance afterwards) are looked up only if asked.
     """
     now = utcnow()
     cursor = db.session.get(OfferSession, after) if after is not None else None
@@ -262,19 +265,23 @@ def sessions_for_page(offer: Offer, after: int | None = None, limit: int = SESSI
             sa.func.count().filter(OfferSession.ends_at > now, beyond),
         ).where(OfferSession.offer_id == offer.id)
     ).one()
-    recent = list(
-        db.session.scalars(
-            sa.select(OfferSession)
-            .where(
-                OfferSession.offer_id == offer.id,
-                OfferSession.ends_at <= now,
-                OfferSession.status == SessionStatus.SCHEDULED,
+    latest = (
+        list(
+            db.session.scalars(
+                sa.select(OfferSession)
+                .where(
+                    OfferSession.offer_id == offer.id,
+                    OfferSession.ends_at <= now,
+                    OfferSession.status == SessionStatus.SCHEDULED,
+                )
+                .order_by(OfferSession.starts_at.desc())
+                .limit(8)
             )
-            .order_by(OfferSession.starts_at.desc())
-            .limit(8)
         )
+        if recent
+        else []
     )
-    return OfferSessions(upcoming, int(counts[1]), int(counts[0]), recent, cursor)
+    return OfferSessions(upcoming, int(counts[1]), int(counts[0]), latest, cursor)
 
 
 def _later_than(session: OfferSession) -> sa.ColumnElement[bool]:
