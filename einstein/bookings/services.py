@@ -488,7 +488,8 @@ def bookings_of(user: User, past_limit: int | None = PAST_SHOWN) -> MyBookings:
     """A person's coming bookings, and the latest ``past_limit`` of the others (None: all of them).
 
     A booking is coming while it is active and its last session (a course's last) has not
-    ended. A fixed number of queries, however long the person's history.
+    ended. One query loads what is shown, with its offers and sessions; a second counts the
+    past bookings, only when there are more than are shown.
     """
     from sqlalchemy.orm import joinedload, selectinload
 
@@ -501,27 +502,26 @@ def bookings_of(user: User, past_limit: int | None = PAST_SHOWN) -> MyBookings:
         sa.case((Booking.session_id.is_not(None), session_end), else_=course_end), Booking.created_at
     )
     coming = sa.and_(Booking.status != BookingStatus.CANCELLED, last_end > now)
-    query = (
-        sa.select(Booking)
-        .where(Booking.user_id == user.id)
+    mine = Booking.user_id == user.id
+    older = sa.select(Booking.id).where(mine, sa.not_(coming)).order_by(Booking.created_at.desc(), Booking.id.desc())
+    shown = sa.or_(coming, Booking.id.in_(older if past_limit is None else older.limit(past_limit)))
+    rows = db.session.execute(
+        sa.select(Booking, coming)
+        .where(mine, shown)
         .options(
             joinedload(Booking.offer).options(selectinload(Offer.translations), joinedload(Offer.location)),
             joinedload(Booking.offer).selectinload(Offer.sessions).joinedload(OfferSession.location),
             joinedload(Booking.session).joinedload(OfferSession.location),
         )
-    )
-    upcoming = list(db.session.scalars(query.where(coming)).unique())
+        .order_by(Booking.created_at.desc(), Booking.id.desc())
+    ).unique()
+    upcoming, past = [], []
+    for booking, is_coming in rows:
+        (upcoming if is_coming else past).append(booking)
     upcoming.sort(key=lambda b: next_session_start(b) or now)
-    past: list[Booking] = []
-    total = 0
-    if past_limit != 0:
-        older = query.where(sa.not_(coming)).order_by(Booking.created_at.desc(), Booking.id.desc())
-        past = list(db.session.scalars(older if past_limit is None else older.limit(past_limit)).unique())
-        total = len(past)
-        if past_limit is not None and total == past_limit:
-            total = (
-                db.session.scalar(sa.select(sa.func.count()).where(Booking.user_id == user.id, sa.not_(coming))) or 0
-            )
+    total = len(past)
+    if past_limit is not None and total >= past_limit:  # there may be more: count them
+        total = db.session.scalar(sa.select(sa.func.count()).where(mine, sa.not_(coming))) or 0
     positions = waitlist_places([b for b in upcoming if b.status == BookingStatus.WAITLISTED])
     return MyBookings(upcoming, past, positions, total)
 
