@@ -143,21 +143,11 @@ def find_booking(user: User, target: Target) -> Booking | None:
     return db.session.scalar(sa.select(Booking).where(Booking.user_id == user.id, target.booking_filter()))
 
 
-def lock_places_and_find_booking(user: User, target: Target) -> tuple[Offer | OfferSession, Booking | None]:
-    """``lock_places`` and ``find_booking`` in one statement: the lock is on the places only."""
-    query = sa.select(type(target.unit), Booking).outerjoin(
-        Booking, sa.and_(Booking.user_id == user.id, target.booking_filter())
-    )
-    unit, booking = db.session.execute(_locking_places(query, target)).one()
-    return unit, booking
-
-
 def lock_for_booking(user: User, model: type[Offer] | type[OfferSession], unit_id: int) -> Locked | None:
     """Load a course or a session, lock its places and find the person's booking, in one statement.
 
-    For a booking form: what ``target_for`` and ``lock_places_and_find_booking`` do in three
-    round trips. None if there is no such course or session. A course's Target has no session
-    (check ``offer.is_course`` before booking a session).
+    None if there is no such course or session. A course's Target has no session (a booking
+    form checks ``offer.is_course`` before booking a session).
     """
     query = _lock_for_booking_query(model, current_app.config.get("BOOKING_LOCKS", True))
     row = db.session.execute(query, {"user_id": user.id, "unit_id": unit_id}).one_or_none()
@@ -208,8 +198,10 @@ def book(
     Counting and inserting happen under the lock on the places, so this holds with any number
     of web workers and machines.
     """
-    _, booking = lock_places_and_find_booking(user, target)
-    return book_locked(user, Locked(target, booking), source=source, booked_by=booked_by, waitlist=waitlist)
+    locked = lock_for_booking(user, type(target.unit), target.unit.id)
+    if locked is None:  # deleted since the caller loaded it
+        raise BookingError("not_public")
+    return book_locked(user, Locked(target, locked.booking), source=source, booked_by=booked_by, waitlist=waitlist)
 
 
 def book_locked(

@@ -241,11 +241,11 @@ def sessions_for_page(
 
     Pages follow each other by the last session shown (``after``, a keyset: the page is as fast
     deep in a long course as at its start). An ``after`` that is not a session of this offer
-    (it may have been deleted since) gives the first page. The ``recent`` past sessions (for
+    (it may have been deleted since, or is no id at all) gives the first page. The ``recent`` past sessions (for
     taking attendance afterwards) are looked up only if asked.
     """
     now = utcnow()
-    cursor = db.session.get(OfferSession, after) if after is not None else None
+    cursor = db.session.get(OfferSession, after) if after is not None and 0 < after < 2**31 else None
     if cursor is not None and cursor.offer_id != offer.id:
         cursor = None
     query = sa.select(OfferSession).where(OfferSession.offer_id == offer.id, OfferSession.ends_at > now)

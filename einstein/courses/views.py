@@ -119,9 +119,7 @@ def offer_detail(offer_id: int) -> ResponseReturnValue:
     # a broken or stale "after" shows the first sessions, as the listing's cursor does
     after = request.args.get("after", type=int)
     can_manage = services.can_manage(current_user, offer)
-    sessions = services.sessions_for_page(
-        offer, after if after is not None and 0 < after < 2**31 else None, recent=can_manage
-    )
+    sessions = services.sessions_for_page(offer, after, recent=can_manage)
     mine = bookings.active_bookings_for_offer(current_user, offer)
     positions = bookings.waitlist_places([b for b in mine.values() if b.status == BookingStatus.WAITLISTED])
     return render_template(

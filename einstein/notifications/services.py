@@ -91,9 +91,13 @@ def add(rows: list[dict[str, Any]]) -> list[int]:
         ids.append(id_)
         if due_at <= now:
             due.append(id_)
-    if due:
-        db.session.info.setdefault(_AFTER_COMMIT, []).extend(due)
+    _publish_after_commit_of(due)
     return ids
+
+
+def _publish_after_commit_of(ids: list[int]) -> None:
+    if ids:
+        db.session.info.setdefault(_AFTER_COMMIT, []).extend(ids)
 
 
 def queue(kind: NotificationKind, user: User, *, booking: Booking | None = None, **details: Any) -> int:
@@ -116,7 +120,7 @@ def requeue(notification: Notification) -> bool:
     notification.queued_at = None
     notification.last_error = None
     notification.attempts = 0
-    db.session.info.setdefault(_AFTER_COMMIT, []).append(notification.id)
+    _publish_after_commit_of([notification.id])
     return True
 
 
