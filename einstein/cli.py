@@ -14,13 +14,15 @@ from einstein.db import db
 
 @click.command("seed-demo")
 @with_appcontext
-@click.option("--force", is_flag=True, help="Load demo accounts even in production mode.")
-def seed_demo_command(force: bool) -> None:
-    """Fill the database with a demo catalogue and one account per role (safe to run twice)."""
+def seed_demo_command() -> None:
+    """Fill the database with a demo catalogue and one account per role (safe to run twice).
+
+    Never in production: the demo accounts, an admin among them, have a published password.
+    """
     from einstein.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, seed_demo
 
-    if current_app.config["ENV"] == "production" and not force:
-        raise click.ClickException("demo accounts have a published password: not in production (use --force)")
+    if current_app.config["ENV"] == "production":
+        raise click.ClickException("demo accounts have a published password: never in a production database")
     report = seed_demo()
     db.session.commit()
     click.echo(

@@ -10,7 +10,7 @@ into the Celery settings), for example ``EINSTEIN_ENV=production``.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +23,24 @@ ARGON2_MEMORY_COST_KIB = 65536
 ARGON2_PARALLELISM = 4
 
 
+#: The modes einstein knows; anything else is refused rather than guessed.
+ENVIRONMENTS = ("development", "testing", "production")
+
+
 class ConfigurationError(RuntimeError):
     """The configuration is unsafe or incomplete for the chosen mode."""
+
+
+def normalise_env(value: object) -> str:
+    """Return the mode named by ``value`` (any case, spaces around allowed), or refuse it.
+
+    ``Production``, ``PRODUCTION`` and ``"production "`` all mean production: a mode that is
+    merely spelled differently must never fall back to the development defaults.
+    """
+    mode = str(value).strip().lower() if value is not None else ""
+    if mode not in ENVIRONMENTS:
+        raise ConfigurationError(f"EINSTEIN_ENV must be one of {', '.join(ENVIRONMENTS)}, not {value!r}")
+    return mode
 
 
 def _database_url(environ: Mapping[str, str], instance_path: Path) -> str:
@@ -56,7 +72,7 @@ def _truthy(value: str | None, default: bool = False) -> bool:
 def default_config(instance_path: Path, environ: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Build the configuration from the environment, with safe embedded defaults."""
     env = os.environ if environ is None else environ
-    mode = env.get("EINSTEIN_ENV", "development").strip().lower()
+    mode = normalise_env(env.get("EINSTEIN_ENV") or "development")
     production = mode == "production"
     redis_url = env.get("REDIS_URL") or None
     smtp_host = env.get("SMTP_HOST") or None
@@ -100,11 +116,18 @@ def default_config(instance_path: Path, environ: Mapping[str, str] | None = None
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": production,
+        "SESSION_COOKIE_NAME": "session",
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": production,
+        "REMEMBER_COOKIE_NAME": "remember_token",
         "REMEMBER_COOKIE_DURATION": 60 * 60 * 24 * 30,
         "LOGIN_SESSION_DAYS": 30,
+        #: A sign-in unused this long ends (a shared phone left signed in); "remember me" lasts longer.
+        "LOGIN_IDLE_SECONDS": 2 * 60 * 60,
+        "REMEMBER_IDLE_SECONDS": 14 * 24 * 60 * 60,
+        #: A sign-in in use is marked as seen at most this often (one small write, not one per page).
+        "LOGIN_SEEN_EVERY_SECONDS": 5 * 60,
         "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
         "MAX_FORM_MEMORY_SIZE": 256 * 1024,
         # Password hashing (argon2id)
@@ -142,12 +165,19 @@ def default_config(instance_path: Path, environ: Mapping[str, str] | None = None
         "COMPRESS_LEVEL": 6,
         "COMPRESS_MIN_SIZE": 500,
         "COMPRESS_ALGORITHM": ["br", "gzip"],
-        #: Wrong passwords per account, and per address (IP), before sign-in waits.
-        "LOGIN_RATE_LIMIT_ACCOUNT": "5 per 15 minutes",
+        #: Wrong passwords for one account from one address (IP) before sign-in from there waits;
+        #: for one account from anywhere (wider, so one stranger cannot lock the owner out); and
+        #: from one address for any account.
+        "LOGIN_RATE_LIMIT_ACCOUNT_ADDRESS": "5 per 15 minutes",
+        "LOGIN_RATE_LIMIT_ACCOUNT": "25 per 15 minutes",
         "LOGIN_RATE_LIMIT_ADDRESS": "50 per 15 minutes",
         "RESET_RATE_LIMIT_ACCOUNT": "3 per hour",
         "RESET_RATE_LIMIT_ADDRESS": "20 per hour",
         "SIGNUP_RATE_LIMIT": "20 per hour",
+        #: Profile saves per account (each may send e-mails, or probe whether a number is taken).
+        "PROFILE_RATE_LIMIT": "20 per hour",
+        #: People added at the door per person taking attendance (each may try a phone number).
+        "WALK_IN_RATE_LIMIT": "60 per hour",
         # Mail: SMTP when SMTP_HOST is set, otherwise .eml files a developer can open.
         "MAIL_BACKEND": "smtp" if smtp_host else "file",
         "MAIL_FILE_DIR": str(instance_path / "mail"),
@@ -198,13 +228,38 @@ def default_config(instance_path: Path, environ: Mapping[str, str] | None = None
     }
 
 
-def check_config(config: Mapping[str, Any]) -> None:
-    """Refuse settings that would be unsafe in production."""
-    if config.get("ENV") != "production":
+def check_config(config: MutableMapping[str, Any]) -> None:
+    """Normalise the mode once, and refuse settings that would be unsafe in it.
+
+    The published development key signs reset, confirmation and cancel links: anyone could forge
+    them, so it is refused in every mode but development. Production also needs a long random key
+    and a shared store for the rate limits (each process counting on its own is no limit).
+    """
+    mode = config["ENV"] = normalise_env(config.get("ENV") or "development")
+    if mode == "production":
+        # Secure cookies whose name the browser ties to this host over https: a sibling
+        # subdomain or a plain-http page cannot plant or overwrite them.
+        config["SESSION_COOKIE_SECURE"] = config["REMEMBER_COOKIE_SECURE"] = True
+        for key, name in (("SESSION_COOKIE_NAME", "session"), ("REMEMBER_COOKIE_NAME", "remember_token")):
+            name = str(config.get(key) or name)
+            config[key] = name if name.startswith("__Host-") else "__Host-" + name
+        config["SESSION_COOKIE_PATH"] = config["REMEMBER_COOKIE_PATH"] = "/"
+        config["SESSION_COOKIE_DOMAIN"] = config["REMEMBER_COOKIE_DOMAIN"] = None
+    if mode == "development":
         return
     secret = config.get("SECRET_KEY") or ""
-    if secret == DEFAULT_SECRET_KEY or len(secret) < 32:
+    if secret == DEFAULT_SECRET_KEY:
+        raise ConfigurationError(
+            f"EINSTEIN_ENV={mode} refuses the published development SECRET_KEY: set SECRET_KEY to a random value"
+        )
+    if mode != "production":
+        return
+    if len(secret) < 32:
         raise ConfigurationError(
             "EINSTEIN_ENV=production needs SECRET_KEY set to a random value of at least 32 "
             "characters, for example: python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+        )
+    if str(config.get("RATELIMIT_STORAGE_URI", "memory://")).startswith("memory://"):
+        raise ConfigurationError(
+            "EINSTEIN_ENV=production needs REDIS_URL: the sign-in limits must be shared by every web process"
         )

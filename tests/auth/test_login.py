@@ -174,16 +174,18 @@ def test_session_cookies_are_safe(app, client, participant) -> None:
     assert "HttpOnly" in remember_cookie and "SameSite=Lax" in remember_cookie
 
 
-def test_production_cookies_are_secure(make_app, database, monkeypatch) -> None:
+def test_production_cookies_are_secure(make_app, database, monkeypatch, redis_server) -> None:
     # as deployed: production mode from the environment, the cookie settings from einstein's defaults
     monkeypatch.setenv("EINSTEIN_ENV", "production")
-    production = make_app(database, ENV="production")
+    production = make_app(database, ENV="production", RATELIMIT_STORAGE_URI=redis_server.url)
     assert production.config["SESSION_COOKIE_SECURE"] is True
     assert production.config["REMEMBER_COOKIE_SECURE"] is True
     response = production.test_client().get("/login", base_url="https://einstein.test")
     assert "Strict-Transport-Security" in response.headers
-    session_cookie = next(c for c in response.headers.getlist("Set-Cookie") if c.startswith("session="))
-    assert "Secure" in session_cookie and "HttpOnly" in session_cookie
+    # a name only this host, over https, may set: no sibling subdomain or plain-http page can plant it
+    session_cookie = next(c for c in response.headers.getlist("Set-Cookie") if c.startswith("__Host-session="))
+    assert "Secure" in session_cookie and "HttpOnly" in session_cookie and "Path=/" in session_cookie
+    assert "Domain=" not in session_cookie
 
 
 def test_passwords_are_hashed_with_argon2id_at_owasp_strength(app, participant) -> None:

@@ -42,12 +42,15 @@ def test_production_parts_come_from_the_environment(tmp_path: Path) -> None:
     assert config["SESSION_COOKIE_SECURE"] is True
 
 
+REDIS = {"RATELIMIT_STORAGE_URI": "redis://cache.internal:6379/0"}
+
+
 def test_production_refuses_the_default_secret_key() -> None:
     with pytest.raises(ConfigurationError, match="SECRET_KEY"):
-        check_config({"ENV": "production", "SECRET_KEY": DEFAULT_SECRET_KEY})
+        check_config({"ENV": "production", "SECRET_KEY": DEFAULT_SECRET_KEY, **REDIS})
     with pytest.raises(ConfigurationError):
-        check_config({"ENV": "production", "SECRET_KEY": "short"})
-    check_config({"ENV": "production", "SECRET_KEY": "x" * 48})
+        check_config({"ENV": "production", "SECRET_KEY": "short", **REDIS})
+    check_config({"ENV": "production", "SECRET_KEY": "x" * 48, **REDIS})
     check_config({"ENV": "development", "SECRET_KEY": DEFAULT_SECRET_KEY})
 
 

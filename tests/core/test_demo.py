@@ -65,7 +65,7 @@ def test_seed_demo_refuses_production(app) -> None:
     app.config["ENV"] = "production"
     result = app.test_cli_runner().invoke(args=["seed-demo"])
     assert result.exit_code != 0
-    assert "not in production" in result.output
+    assert "never in a production database" in result.output
 
 
 def test_home_page_lists_demo_sessions(app, client) -> None:
