@@ -31,5 +31,7 @@ max_requests_jitter = 10_000
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 #: Set GUNICORN_ACCESS_LOG to an empty value to switch the access log off (benchmarks do).
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None
+#: The access log masks the tokens in reset, confirmation, cancel and calendar links.
+logger_class = "einstein.accesslog.MaskingLogger"
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")

@@ -112,7 +112,7 @@ def init_app() -> None:
 
 
 #: The WSGI environ key through which a marked view tells the middleware its page may be kept.
-_CACHEABLE = "einstein.page.cacheable"
+CACHEABLE = "einstein.page.cacheable"
 #: Response headers never stored with a page: they belong to one request.
 _NOT_STORED = frozenset({"set-cookie", "date", "server"})
 
@@ -162,9 +162,11 @@ class VisitorPages:
         language = self._visitor_language(environ)
         if language is None:
             return None
+        # the scheme and host too: a page made for http:// or another host name links there
+        origin = f"{environ.get('wsgi.url_scheme', 'http')}://{environ.get('HTTP_HOST', '')}"
         where = f"{environ.get('SCRIPT_NAME', '')}{environ.get('PATH_INFO', '')}?{environ.get('QUERY_STRING', '')}"
         encodings = environ.get("HTTP_ACCEPT_ENCODING", "").replace(" ", "")
-        return f"page:{language}:{int(time.time() // 60)}:{encodings}:{where}"
+        return f"page:{language}:{int(time.time() // 60)}:{encodings}:{origin}{where}"
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         key = self._key(environ)
@@ -193,7 +195,7 @@ class VisitorPages:
         answer: list[Any] = []
 
         def hold(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-            if exc_info is not None or not environ.get(_CACHEABLE) or not status.startswith("200 "):
+            if exc_info is not None or not environ.get(CACHEABLE) or not status.startswith("200 "):
                 return start_response(status, headers, exc_info)
             answer[:] = [status, headers]
             return lambda _data: None  # pragma: no cover - werkzeug never uses write()
@@ -222,7 +224,7 @@ def for_visitors(view: Callable[..., Any]) -> Callable[..., Any]:
 
     @wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
-        request.environ[_CACHEABLE] = True
+        request.environ[CACHEABLE] = True
         return view(*args, **kwargs)
 
     return wrapped

@@ -99,8 +99,6 @@ def configure_engine(app: Any) -> None:
     longer both read "one place left". Safe requests (GET, HEAD) never write and begin deferred,
     so readers do not queue behind writers (WAL mode lets them read alongside).
     """
-    from flask import has_request_context, request
-
     engine = db.engine
     if engine.dialect.name != "sqlite":
         return
@@ -115,6 +113,8 @@ def configure_engine(app: Any) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA busy_timeout=30000")
+        # deleted rows (an erased person, a revoked sign-in) are overwritten, not left in free pages
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
 
     if not locks:
@@ -122,5 +122,26 @@ def configure_engine(app: Any) -> None:
 
     @sa.event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        reading = has_request_context() and request.method in {"GET", "HEAD", "OPTIONS"}
-        connection.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
+        connection.exec_driver_sql("BEGIN" if reading_request() else "BEGIN IMMEDIATE")
+
+
+def reading_request() -> bool:
+    """Whether this is a request that only reads (GET, HEAD, OPTIONS): it never commits."""
+    from flask import has_request_context, request
+
+    return has_request_context() and request.method in {"GET", "HEAD", "OPTIONS"}
+
+
+def write_aside(statement: sa.Executable, params: dict[str, Any] | None = None) -> None:
+    """Run one small write that must be kept even though the request only reads.
+
+    A reading request never commits, so the write gets a short transaction of its own (on
+    SQLite such a request holds no write lock that it could wait for). Anywhere else it joins
+    the caller's transaction in a savepoint, and is committed with it.
+    """
+    if reading_request():
+        with db.engine.begin() as connection:
+            connection.execute(statement, params or {})
+    else:
+        with db.session.begin_nested():
+            db.session.execute(statement, params or {})

@@ -139,3 +139,7 @@ class MultiCheckboxField(SelectMultipleField):
 
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
+
+
+class ButtonForm(BaseForm):
+    """A button that changes something: nothing but its CSRF token."""

@@ -124,6 +124,11 @@ def language_name(code: str) -> str:
         return code
 
 
+def format_month(value: date | datetime) -> str:
+    """A month as people name it, e.g. 'November 2026'."""
+    return format_date(value, "LLLL y")
+
+
 def format_date_short(value: date | datetime) -> str:
     """A short date for table headings, e.g. '24 Nov'."""
     return format_date(value, "d MMM")
@@ -146,6 +151,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["when"] = format_when
     app.jinja_env.filters["day"] = format_day
     app.jinja_env.filters["format_date_short"] = format_date_short
+    app.jinja_env.filters["month"] = format_month
     app.jinja_env.filters["language_name"] = language_name
     app.jinja_env.globals["LANGUAGES"] = LANGUAGES
     app.jinja_env.globals["current_language"] = current_language

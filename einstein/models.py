@@ -1,6 +1,7 @@
 """Import every model so that Alembic and ``db.create_all`` see the whole schema."""
 
-from einstein.attendance.models import Attendance, AttendanceStatus
+from einstein.attendance.models import Attendance, AttendanceStatus, MixSnapshot
+from einstein.audit.models import AuditEvent
 from einstein.auth.models import Audience, LoginSession, Role, User
 from einstein.bookings.models import Booking, BookingSource, BookingStatus, CancelReason
 from einstein.courses.models import (
@@ -9,10 +10,12 @@ from einstein.courses.models import (
     Location,
     Offer,
     OfferKind,
+    OfferRevision,
     OfferSession,
     OfferStatus,
     OfferTranslation,
     Organisation,
+    RevisionStatus,
     SessionLanguage,
     SessionStatus,
 )
@@ -22,6 +25,7 @@ __all__ = [
     "Attendance",
     "AttendanceStatus",
     "Audience",
+    "AuditEvent",
     "Booking",
     "BookingSource",
     "BookingStatus",
@@ -30,15 +34,18 @@ __all__ = [
     "DutchLevel",
     "Location",
     "LoginSession",
+    "MixSnapshot",
     "Notification",
     "NotificationKind",
     "NotificationStatus",
     "Offer",
     "OfferKind",
+    "OfferRevision",
     "OfferSession",
     "OfferStatus",
     "OfferTranslation",
     "Organisation",
+    "RevisionStatus",
     "Role",
     "SessionLanguage",
     "SessionStatus",

@@ -7,9 +7,12 @@ from functools import cache
 from pathlib import Path
 
 from flask import Flask, Response, current_app, request, url_for
+from flask_login import current_user
 
+from einstein.auth.access import can_act_for_privacy, can_end_sign_ins
 from einstein.auth.models import AUDIENCE_LABELS
 from einstein.auth.phones import display_phone
+from einstein.caching import CACHEABLE
 from einstein.db import utcnow
 
 
@@ -44,17 +47,27 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["asset_url"] = asset_url
     app.jinja_env.globals["now"] = utcnow
     app.jinja_env.globals["audience_label"] = lambda audience: str(AUDIENCE_LABELS[audience])
+    app.jinja_env.globals["can_end_sign_ins"] = can_end_sign_ins
+    app.jinja_env.globals["can_act_for_privacy"] = can_act_for_privacy
     app.jinja_env.filters["phone"] = display_phone
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
-    app.after_request(_cache_static)
+    app.after_request(_cache_headers)
 
 
-def _cache_static(response: Response) -> Response:
-    """Let browsers keep versioned static files for a year; the URL changes when they do."""
-    if request.endpoint == "static" and response.status_code == 200:
-        if request.args.get("v"):
-            response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
-        else:
-            response.headers["Cache-Control"] = "public, max-age=3600"
+def _cache_headers(response: Response) -> Response:
+    """Let browsers keep versioned static files for a year (the URL changes when they do), and
+    keep nothing a signed-in person saw: on a shared phone the next person must not find a list
+    of names, a booking card or someone's bookings in the browser's cache or history."""
+    if request.endpoint == "static":
+        if response.status_code == 200:
+            if request.args.get("v"):
+                response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+            else:
+                response.headers["Cache-Control"] = "public, max-age=3600"
+        return response
+    if current_user.is_authenticated or (
+        "Cache-Control" not in response.headers and not request.environ.get(CACHEABLE)
+    ):
+        response.headers["Cache-Control"] = "no-store"
     return response

@@ -264,6 +264,14 @@ def volunteer(make_user: Any) -> Any:
 
 
 @pytest.fixture
+def trusted_volunteer(make_user: Any) -> Any:
+    """A volunteer a coordinator trusts: their activities and changes go online without review."""
+    from einstein.models import Role
+
+    return make_user(role=Role.VOLUNTEER, name="Lina Trusted", trusted=True)
+
+
+@pytest.fixture
 def other_volunteer(make_user: Any) -> Any:
     from einstein.models import Role
 

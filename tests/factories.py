@@ -65,6 +65,8 @@ class LocationFactory(Base):
     postcode = "3531 CL"
     city = "Utrecht"
     step_free = True
+    #: places in the catalogue were published by someone who may publish
+    approved_at = factory.LazyFunction(utcnow)
 
 
 class OrganisationFactory(Base):

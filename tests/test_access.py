@@ -20,6 +20,7 @@ EVERYONE = frozenset(ROLES)
 SIGNED_IN = EVERYONE - {"anonymous"}
 VOLUNTEERS = frozenset({"volunteer", "other_volunteer", "coordinator", "admin"})
 COORDINATORS = frozenset({"coordinator", "admin"})
+ADMINS = frozenset({"admin"})
 #: The organiser of the world's offers is "volunteer"; coordinators and admins may change any offer.
 ORGANISER = frozenset({"volunteer", "coordinator", "admin"})
 #: The world's booking belongs to "participant"; coordinators and admins may handle any booking.
@@ -70,7 +71,15 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("auth.download_data", "GET"): Rule(SIGNED_IN, fixed("/account/data.json")),
     ("auth.delete_account", "GET"): Rule(SIGNED_IN, fixed("/account/delete")),
     ("auth.delete_account", "POST"): Rule(SIGNED_IN, fixed("/account/delete")),
+    ("auth.devices", "GET"): Rule(SIGNED_IN, fixed("/account/devices")),
+    ("auth.end_device", "POST"): Rule(SIGNED_IN, lambda w: f"/account/devices/{w['target_session_id']}/end"),
+    ("auth.end_other_devices", "POST"): Rule(SIGNED_IN, fixed("/account/devices/end-others")),
     ("auth.people", "GET"): Rule(COORDINATORS, fixed("/people")),
+    ("auth.end_sign_ins", "POST"): Rule(ADMINS, lambda w: f"/people/{w['target'].id}/sign-out"),
+    ("auth.export_for", "GET"): Rule(COORDINATORS, lambda w: f"/people/{w['desk_person'].id}/data"),
+    ("auth.export_for", "POST"): Rule(COORDINATORS, lambda w: f"/people/{w['desk_person'].id}/data"),
+    ("auth.erase_for", "GET"): Rule(COORDINATORS, lambda w: f"/people/{w['desk_person'].id}/erase"),
+    ("auth.erase_for", "POST"): Rule(COORDINATORS, lambda w: f"/people/{w['desk_person'].id}/erase"),
     ("auth.set_role", "POST"): Rule(
         COORDINATORS, lambda w: f"/people/{w['target'].id}/role", lambda w: {"role": "volunteer"}
     ),
@@ -101,6 +110,8 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("courses.review", "GET"): Rule(COORDINATORS, fixed("/review")),
     ("courses.approve", "POST"): Rule(COORDINATORS, lambda w: f"/offers/{w['pending'].id}/approve"),
     ("courses.reject", "POST"): Rule(COORDINATORS, lambda w: f"/offers/{w['pending'].id}/reject"),
+    ("courses.approve_revision", "POST"): Rule(COORDINATORS, lambda w: f"/revisions/{w['revision_id']}/approve"),
+    ("courses.reject_revision", "POST"): Rule(COORDINATORS, lambda w: f"/revisions/{w['revision_id']}/reject"),
     # bookings
     ("bookings.book_course", "POST"): Rule(SIGNED_IN, lambda w: f"/offers/{w['course'].id}/book"),
     ("bookings.book_session", "POST"): Rule(SIGNED_IN, lambda w: f"/sessions/{w['session'].id}/book"),
@@ -178,12 +189,19 @@ def world(
         "admin": admin,
     }
     target = make_user(role=Role.PARTICIPANT, email_verified_at=None)
+    desk_person = make_user(role=Role.PARTICIPANT, password_hash=None, email=None, phone="+31687654321")
     with app.app_context():
+        from einstein.auth.services import start_login_session
+
         target_row = db.session.get(User, target.id)
+        start_login_session(target_row)
+        db.session.commit()
         world = {
             "people": people,
             "target": target,
-            "verify_token": make_verify_token(target_row),
+            "desk_person": desk_person,
+            "target_session_id": target_row.login_sessions[0].id,
+            "verify_token": make_verify_token(target_row, target_row.email),
             "reset_token": make_reset_token(target_row),
         }
     world.update(extra_world(app, people))
@@ -205,6 +223,7 @@ def extra_world(app: Flask, people: dict[str, Any]) -> dict[str, Any]:
         NotificationKind,
         NotificationStatus,
         OfferKind,
+        OfferRevision,
         OfferStatus,
     )
     from tests import factories
@@ -234,6 +253,8 @@ def extra_world(app: Flask, people: dict[str, Any]) -> dict[str, Any]:
             last_error="550 no such mailbox",
         )
         db.session.add(failed)
+        revision = OfferRevision(offer=session.offer, author=organiser, changes={"title": "A new title"})
+        db.session.add(revision)
         db.session.commit()
         world = {
             "offer": session.offer,
@@ -247,6 +268,7 @@ def extra_world(app: Flask, people: dict[str, Any]) -> dict[str, Any]:
             db.session.refresh(value)
         world["cancel_token"] = bookings.cancel_token(booking)
         world["failed_id"] = failed.id
+        world["revision_id"] = revision.id
         world["feed_token"] = participant.calendar_token
         db.session.expunge_all()
     return world

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -50,3 +50,28 @@ class Attendance(db.Model):
 
     def __repr__(self) -> str:
         return f"<Attendance session={self.session_id} booking={self.booking_id} {self.status.value}>"
+
+
+class MixSnapshot(db.Model):
+    """The newcomer / neighbour mix of one closed calendar month, counted once and never again.
+
+    Figures about people's self-description are only ever shown per whole month that is over,
+    from this frozen count: nobody can compare two periods that differ by one session, or the
+    same month before and after someone booked or changed their answer, to learn one person's
+    answer. ``category`` is "" for all categories together.
+    """
+
+    __tablename__ = "mix_snapshots"
+    __table_args__ = (sa.UniqueConstraint("month", "category"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The first day of the month (Amsterdam time).
+    month: Mapped[date]
+    category: Mapped[str] = mapped_column(sa.String(20), default="")
+    newcomer: Mapped[int] = mapped_column(default=0)
+    neighbour: Mapped[int] = mapped_column(default=0)
+    unsaid: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<MixSnapshot {self.month:%Y-%m} {self.category or 'all'}>"

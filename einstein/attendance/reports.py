@@ -1,11 +1,12 @@
 """Figures for coordinators: bookings, attendance, fill and no-show rates, and the mix.
 
 Every figure is an aggregate computed in the database, in a fixed number of queries whatever
-the number of bookings. Counts of people below ``SMALL`` are never shown as numbers.
+the number of bookings. The newcomer / neighbour mix has rules of its own (see below).
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -14,16 +15,16 @@ import sqlalchemy as sa
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import FunctionElement
 
-from einstein.attendance.models import Attendance, AttendanceStatus
+from einstein.attendance.models import Attendance, AttendanceStatus, MixSnapshot
 from einstein.auth.models import Audience, User
 from einstein.bookings.models import Booking, BookingStatus
 from einstein.courses.models import Category, Offer, OfferKind, OfferSession, OfferStatus, SessionStatus
 from einstein.courses.services import places_column
-from einstein.db import db
+from einstein.db import db, write_aside
 from einstein.i18n import TIMEZONE, local_today
 
-#: Counts of people below this are shown as "fewer than 5", never as a number.
-SMALL = 5
+log = logging.getLogger(__name__)
+
 #: The programme aims for at least this share (%) of the places to go to neighbours.
 NEIGHBOUR_AIM = 20
 #: People absent without notice this often in the period are on the follow-up list.
@@ -171,13 +172,12 @@ class OfferFigures:
     title: str
     kind: OfferKind
     figures: Figures
-    mix: Mix | None = None
 
 
 def by_offer(
     period: Period, category: Category | None, page: int, per_page: int = 20
 ) -> tuple[list[OfferFigures], bool]:
-    """Figures per offer, a page at a time, with each offer's mix; returns (rows, has_more)."""
+    """Figures per offer, a page at a time; returns (rows, has_more). (No mix per offer: see below.)"""
     rows = db.session.execute(
         sa.select(Offer.id, Offer.title, Offer.kind, *_sums())
         .select_from(OfferSession)
@@ -189,9 +189,6 @@ def by_offer(
         .limit(per_page + 1)
     ).all()
     offers = [OfferFigures(row[0], row[1], row[2], Figures.from_row(row[3:])) for row in rows[:per_page]]
-    mixes = mix_per_offer(period, [o.offer_id for o in offers])
-    for offer in offers:
-        offer.mix = mixes.get(offer.offer_id, Mix({}))
     return offers, len(rows) > per_page
 
 
@@ -236,46 +233,140 @@ def sessions(
 
 
 # --- the newcomer / neighbour mix --------------------------------------------------------------------
+#
+# People's answer to "about you" is private: the privacy page promises that nobody sees it. The
+# mix is therefore never computed for a period a coordinator chooses (two periods that differ by
+# one session would give that session's answers) and never for a month still under way (looking
+# before and after one booking would give that person's answer). It is counted once per closed
+# calendar month and category, frozen in MixSnapshot, shown only for months with at least
+# MIX_MIN_PLACES places, and every number shown is rounded to a multiple of MIX_ROUNDING, so that
+# adding or subtracting published numbers (all categories against one, months against their
+# sum) never gives a count exactly.
+
+#: A month's mix is shown only when at least this many places were taken in it.
+MIX_MIN_PLACES = 10
+#: Every count of the mix that is shown is rounded to a multiple of this.
+MIX_ROUNDING = 5
+
+
+def rounded(count: int) -> int:
+    """``count`` to the nearest multiple of MIX_ROUNDING (halves up)."""
+    return int((count + MIX_ROUNDING // 2) // MIX_ROUNDING * MIX_ROUNDING)
 
 
 @dataclass
 class Mix:
-    """How many places were taken by newcomers, neighbours and people who did not say.
+    """How many places newcomers, neighbours and people who did not say took, as may be shown.
 
-    ``shown`` holds what may be displayed: a number, or None for "fewer than 5". When exactly one
-    count is small, the next smallest is hidden too, so that it cannot be worked out from the rest.
+    ``shown`` holds rounded counts, or is None when there were too few places to show any.
     """
 
     counts: dict[Audience, int]
-    shown: dict[Audience, int | None] = field(init=False)
+    shown: dict[Audience, int] | None = field(init=False)
 
     def __post_init__(self) -> None:
         counts = {audience: self.counts.get(audience, 0) for audience in Audience}
-        hidden = {audience for audience, count in counts.items() if count < SMALL}
-        if len(hidden) == 1:
-            visible = sorted((count, audience) for audience, count in counts.items() if audience not in hidden)
-            hidden.add(visible[0][1])
-        self.shown = {audience: None if audience in hidden else count for audience, count in counts.items()}
+        enough = sum(counts.values()) >= MIX_MIN_PLACES
+        self.shown = {audience: rounded(count) for audience, count in counts.items()} if enough else None
 
     @property
     def total(self) -> int:
-        return sum(self.counts.values())
-
-    @property
-    def any_hidden(self) -> bool:
-        return any(value is None for value in self.shown.values())
+        """The rounded total (what the shares are of)."""
+        return sum(self.shown.values()) if self.shown else 0
 
     def share(self, audience: Audience) -> int | None:
-        """A percentage, only when nothing in the mix is hidden (else it would give it away)."""
-        if self.any_hidden or not self.total:
+        """A percentage of the rounded counts; None when nothing may be shown."""
+        if not self.shown or not self.total:
             return None
-        return round(100 * self.counts.get(audience, 0) / self.total)
+        return round(100 * self.shown[audience] / self.total)
 
     @property
     def neighbour_aim_met(self) -> bool | None:
         """Whether neighbours took at least NEIGHBOUR_AIM % of the places (None: cannot be shown)."""
         share = self.share(Audience.NEIGHBOUR)
         return None if share is None else share >= NEIGHBOUR_AIM
+
+
+@dataclass
+class MonthMix:
+    """The mix of one closed month."""
+
+    month: date
+    mix: Mix
+
+
+def month_start(day: date) -> date:
+    return day.replace(day=1)
+
+
+def next_month(month: date) -> date:
+    return (month.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def closed_months(period: Period) -> list[date]:
+    """The calendar months that overlap ``period`` and are over (in Utrecht), oldest first."""
+    this_month = month_start(local_today())
+    months, month = [], month_start(period.start)
+    while month <= period.end and month < this_month:
+        months.append(month)
+        month = next_month(month)
+    return months
+
+
+def _count_month(month: date, category: Category | None) -> dict[Audience, int]:
+    """The exact mix of a month: confirmed places in its sessions (a course once per month)."""
+    counts: dict[Audience, int] = {}
+    period = Period(month, next_month(month) - timedelta(days=1))
+    for select in _confirmed_in_period(period, category, Booking.audience, sa.func.count()):
+        for audience, count in db.session.execute(select.group_by(Booking.audience)):
+            counts[audience] = counts.get(audience, 0) + count
+    return counts
+
+
+def _snapshot(month: date, category: Category | None) -> MixSnapshot:
+    """The frozen count of a closed month, made the first time anyone asks for it."""
+    key = category.value if category is not None else ""
+    found = db.session.scalar(sa.select(MixSnapshot).where(MixSnapshot.month == month, MixSnapshot.category == key))
+    if found is not None:
+        return found
+    counts = _count_month(month, category)
+    values = {
+        "month": month,
+        "category": key,
+        "newcomer": counts.get(Audience.NEWCOMER, 0),
+        "neighbour": counts.get(Audience.NEIGHBOUR, 0),
+        "unsaid": counts.get(Audience.UNSAID, 0),
+    }
+    try:
+        write_aside(sa.insert(MixSnapshot).values(**values))
+    except sa.exc.IntegrityError:
+        # another request froze the same month a moment ago, from the same closed month's rows
+        log.info("the mix of %s was frozen by another request", month)
+    return MixSnapshot(**values)
+
+
+def mix_by_month(period: Period, category: Category | None = None) -> list[MonthMix]:
+    """The mix of every closed month of ``period``, as it may be shown."""
+    result = []
+    for month in closed_months(period):
+        snapshot = _snapshot(month, category)
+        counts = {
+            Audience.NEWCOMER: snapshot.newcomer,
+            Audience.NEIGHBOUR: snapshot.neighbour,
+            Audience.UNSAID: snapshot.unsaid,
+        }
+        result.append(MonthMix(month, Mix(counts)))
+    return result
+
+
+def mix_overall(months: list[MonthMix]) -> Mix | None:
+    """The mix over several months, added up from what each month shows (never from exact counts)."""
+    shown = [m.mix.shown for m in months if m.mix.shown]
+    if not shown:
+        return None
+    total = Mix({})
+    total.shown = {audience: sum(s[audience] for s in shown) for audience in Audience}
+    return total
 
 
 def _confirmed_in_period(period: Period, category: Category | None, *columns: Any) -> list[sa.Select[Any]]:
@@ -303,29 +394,6 @@ def _confirmed_in_period(period: Period, category: Category | None, *columns: An
         )
     )
     return [sessions, courses]
-
-
-def mix(period: Period, category: Category | None = None) -> Mix:
-    """The mix over everything in the period."""
-    counts: dict[Audience, int] = {}
-    for select in _confirmed_in_period(period, category, Booking.audience, sa.func.count()):
-        for audience, count in db.session.execute(select.group_by(Booking.audience)):
-            counts[audience] = counts.get(audience, 0) + count
-    return Mix(counts)
-
-
-def mix_per_offer(period: Period, offer_ids: list[int]) -> dict[int, Mix]:
-    """The mix of each of these offers, in two queries."""
-    if not offer_ids:
-        return {}
-    counts: dict[int, dict[Audience, int]] = {}
-    for select in _confirmed_in_period(period, None, Booking.offer_id, Booking.audience, sa.func.count()):
-        rows = db.session.execute(
-            select.where(Booking.offer_id.in_(offer_ids)).group_by(Booking.offer_id, Booking.audience)
-        )
-        for offer_id, audience, count in rows:
-            counts.setdefault(offer_id, {})[audience] = counts.get(offer_id, {}).get(audience, 0) + count
-    return {offer_id: Mix(values) for offer_id, values in counts.items()}
 
 
 # --- follow-up ---------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from sqlalchemy.orm import joinedload
 
 from einstein.attendance.models import Attendance, AttendanceStatus
 from einstein.auth.models import Audience, User
+from einstein.auth.phones import normalise_phone
 from einstein.bookings import services as bookings
 from einstein.bookings.models import Booking, BookingSource, BookingStatus
 from einstein.courses import services as catalogue
@@ -32,6 +33,9 @@ ERRORS = {
     "cancelled": _l("This session is cancelled."),
     "not_booked": _l("This person has no place in this session."),
     "unknown_reference": _l("No booking with this reference for this session. Check the card and try again."),
+    "phone_elsewhere": _l(
+        "This phone number cannot be used here. Add the person without it, or ask a coordinator at the desk."
+    ),
 }
 
 
@@ -103,13 +107,28 @@ def mark_by_reference(session: OfferSession, reference: str, by: User) -> Bookin
     return booking
 
 
-def walk_in_person(by: User, *, name: str, phone: str | None, locale: str) -> User:
-    """The person who walked in: found by their phone number, or registered now (consent by ``by``)."""
+def walk_in_person(by: User, session: OfferSession, *, name: str, phone: str | None, locale: str) -> User:
+    """The person who walked in: someone booked on this offer with this phone number, or a new
+    person registered now (consent recorded by ``by``).
+
+    A number is matched only against people booked here, whom the person taking attendance sees
+    on the list anyway: the form must never tell a volunteer who owns some other number.
+    A number that belongs to someone else is sent to a coordinator at the desk.
+    """
     from einstein.auth import services as accounts
 
-    person = accounts.find_by_identifier(phone) if phone else None
-    if person is not None:
-        return person
+    phone = normalise_phone(phone) if phone else None
+    if phone:
+        booked = db.session.scalar(
+            sa.select(User)
+            .join(Booking, Booking.user_id == User.id)
+            .where(User.phone == phone, Booking.offer_id == session.offer_id, Booking.status != BookingStatus.CANCELLED)
+            .limit(1)
+        )
+        if booked is not None:
+            return booked
+        if accounts.contact_taken(None, phone):
+            raise AttendanceError("phone_elsewhere")
     return bookings.register_at_desk(by, name=name, phone=phone, email=None, locale=locale, audience=Audience.UNSAID)
 
 

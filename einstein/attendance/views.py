@@ -6,6 +6,7 @@ from flask import (
     Blueprint,
     Response,
     abort,
+    current_app,
     flash,
     jsonify,
     redirect,
@@ -31,6 +32,7 @@ from einstein.courses import services as catalogue
 from einstein.courses.models import Category, Offer, OfferSession
 from einstein.db import db
 from einstein.errors import wants_json
+from einstein.extensions import limiter
 from einstein.i18n import current_language
 
 bp = Blueprint("attendance", __name__)
@@ -119,6 +121,7 @@ def by_reference(session_id: int) -> ResponseReturnValue:
 
 @bp.post("/sessions/<int:session_id>/attendance/walk-in")
 @role_required(Role.VOLUNTEER)
+@limiter.limit(lambda: current_app.config["WALK_IN_RATE_LIMIT"], key_func=lambda: f"walk-in:{current_user.id}")
 def walk_in(session_id: int) -> ResponseReturnValue:
     """Add someone who turned up: book them if there is a place, and mark them present."""
     session = _session_to_take(session_id)
@@ -130,7 +133,7 @@ def walk_in(session_id: int) -> ResponseReturnValue:
         return _back(session, "#walk-in")
     try:
         person = services.walk_in_person(
-            current_user, name=form.name.data, phone=form.phone.data or None, locale=form.locale.data
+            current_user, session, name=form.name.data, phone=form.phone.data or None, locale=form.locale.data
         )
         booking = services.walk_in(session, person, current_user)
     except (services.AttendanceError, bookings.BookingError) as error:
@@ -201,6 +204,7 @@ def dashboard() -> ResponseReturnValue:
     def figures() -> str:
         offers, more_offers = reports.by_offer(period, category, page)
         session_rows, more_sessions = reports.sessions(period, category, spage)
+        mix_months = reports.mix_by_month(period, category)
         return render_template(
             "attendance/_figures.html",
             form=form,
@@ -214,7 +218,10 @@ def dashboard() -> ResponseReturnValue:
             sessions=session_rows,
             more_sessions=more_sessions,
             spage=spage,
-            mix=reports.mix(period, category),
+            mix_months=mix_months,
+            mix=reports.mix_overall(mix_months),
+            mix_min=reports.MIX_MIN_PLACES,
+            mix_rounding=reports.MIX_ROUNDING,
             follow_up=reports.follow_up(period),
             audiences=list(Audience),
             repeated=reports.REPEATED_NO_SHOWS,

@@ -47,3 +47,23 @@ def can_set_role(actor: Any, target: Any, new_role: Role) -> bool:
         allowed = {Role.PARTICIPANT, Role.VOLUNTEER}
         return target.role in allowed and new_role in allowed
     return False
+
+
+def can_end_sign_ins(actor: Any, target: Any) -> bool:
+    """Admins can sign anyone else out everywhere (a lost phone, a person who left)."""
+    return bool(actor.is_authenticated and actor.has_role(Role.ADMIN) and actor.id != target.id)
+
+
+def can_act_for_privacy(actor: Any, person: Any) -> bool:
+    """A coordinator may export or erase the data of a participant who cannot sign in to do it.
+
+    Those are people registered at the desk without a password: without a coordinator they
+    could never use their rights to a copy of their data or to erasure.
+    """
+    return bool(
+        actor.is_authenticated
+        and actor.has_role(Role.COORDINATOR)
+        and actor.id != person.id
+        and person.role == Role.PARTICIPANT
+        and person.password_hash is None
+    )

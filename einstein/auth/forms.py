@@ -211,6 +211,12 @@ class ProfileForm(ContactMixin, BaseForm):
         _l("Send me e-mails about my bookings and reminders"),
         description=_l("We only send e-mails to an address you have confirmed."),
     )
+    current_password = PasswordField(
+        _l("Current password"),
+        validators=[Optional(), Length(max=MAX_PASSWORD_LENGTH)],
+        description=_l("Needed only to change your e-mail address or phone number."),
+        render_kw={"autocomplete": "current-password"},
+    )
 
 
 class DeleteAccountForm(BaseForm):
@@ -248,4 +254,13 @@ class PeopleSearchForm(BaseForm):
         _l("Role"),
         choices=lambda: choices([("", _l("Everyone")), *((r.value, r.label) for r in Role)]),
         validators=[Optional()],
+    )
+
+
+class ActForPersonForm(BaseForm):
+    """A coordinator confirms that the person asked for this (a copy of their data, or erasure)."""
+
+    confirm = BooleanField(
+        _l("The person asked for this themselves"),
+        validators=[DataRequired(message=_l("Please tick the box to confirm."))],
     )

@@ -7,6 +7,7 @@ never hold them. ``audience`` is the only self-description, optional and shown i
 from __future__ import annotations
 
 import enum
+import secrets
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -76,6 +77,12 @@ class User(UserMixin, db.Model):
     audience: Mapped[Audience] = mapped_column(enum_column(Audience), default=Audience.UNSAID)
     #: Set when the person followed the signed link; reminders go only to verified addresses.
     email_verified_at: Mapped[datetime | None]
+    #: A new address the person asked for, kept apart until its link is followed: until then
+    #: e-mails (and password resets) go to the confirmed address above.
+    pending_email: Mapped[str | None] = mapped_column(sa.String(254))
+    #: Random, renewed when the password, e-mail address or phone number changes: links signed
+    #: with it (password reset) stop working then. Accounts without a password each have their own.
+    security_stamp: Mapped[str] = mapped_column(sa.String(32), default=lambda: secrets.token_hex(16))
     #: The person's own switch for reminders and other e-mails.
     email_notifications: Mapped[bool] = mapped_column(default=True)
     #: A volunteer whose activities are published without waiting for approval.
@@ -141,6 +148,10 @@ class LoginSession(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
+    #: Last request seen, to within a few minutes: a sign-in idle for too long ends.
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: What the device said it is, shortened ("Firefox on Android"), for the list of sign-ins.
+    device: Mapped[str] = mapped_column(sa.String(80), default="", server_default="")
 
     user: Mapped[User] = relationship(back_populates="login_sessions")
 

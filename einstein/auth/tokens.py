@@ -31,8 +31,9 @@ def _serializer(salt: str) -> URLSafeTimedSerializer:
 
 
 def _password_fingerprint(user: User) -> str:
-    # Changes whenever the password does, so a reset link works once.
-    return hashlib.sha256((user.password_hash or "no-password").encode()).hexdigest()[:16]
+    # Changes whenever the password (or the stamp: a new address or phone) does, so a reset link
+    # works once; the stamp is random per account, so password-less accounts never share one.
+    return hashlib.sha256(f"{user.security_stamp}:{user.password_hash or ''}".encode()).hexdigest()[:16]
 
 
 def _load(token: str, salt: str, max_age: int) -> dict[str, Any]:
@@ -49,18 +50,30 @@ def _load(token: str, salt: str, max_age: int) -> dict[str, Any]:
     return data
 
 
-def make_verify_token(user: User) -> str:
-    """Sign "this person owns this address" for a confirmation link."""
-    return _serializer(VERIFY_SALT).dumps({"u": user.id, "e": user.email})
+def address_to_confirm(user: User) -> str | None:
+    """The address a confirmation link is for: the new one asked for, else an unconfirmed one."""
+    if user.pending_email:
+        return user.pending_email
+    return user.email if user.email and user.email_verified_at is None else None
 
 
-def read_verify_token(token: str) -> User:
-    """Return the person whose current address the link confirms, or raise TokenError."""
+def make_verify_token(user: User, email: str) -> str:
+    """Sign "this person asked for this address" for a confirmation link."""
+    return _serializer(VERIFY_SALT).dumps({"u": user.id, "e": email})
+
+
+def read_verify_token(token: str) -> tuple[User, str]:
+    """Return the person and the address the link confirms, or raise TokenError.
+
+    A link is good only for the address the person is confirming now: after another change it
+    is dead.
+    """
     data = _load(token, VERIFY_SALT, VERIFY_MAX_AGE)
     user = db.session.get(User, data.get("u")) if isinstance(data.get("u"), int) else None
-    if user is None or user.email is None or user.email != data.get("e"):
+    email = data.get("e")
+    if user is None or not isinstance(email, str) or email != address_to_confirm(user):
         raise TokenError()
-    return user
+    return user, email
 
 
 def make_reset_token(user: User) -> str:

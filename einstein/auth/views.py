@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_user, logout_user
 
+from einstein.audit import services as audit
 from einstein.auth import services
-from einstein.auth.access import can_set_role, role_required, signed_in
+from einstein.auth.access import can_act_for_privacy, can_end_sign_ins, can_set_role, role_required, signed_in
+from einstein.auth.devices import describe_device
 from einstein.auth.forms import (
+    ActForPersonForm,
     ChangePasswordForm,
     DeleteAccountForm,
     LoginForm,
@@ -23,21 +27,35 @@ from einstein.auth.forms import (
     SignupForm,
 )
 from einstein.auth.models import Audience, Role, User
-from einstein.auth.tokens import TokenError, read_reset_token, read_verify_token
+from einstein.auth.tokens import TokenError, make_reset_token, read_reset_token, read_verify_token
 from einstein.db import db
 from einstein.extensions import limiter
+from einstein.forms import ButtonForm
 from einstein.urls import safe_next
 from einstein.views import FORM_INVALID, render_form
 
 bp = Blueprint("auth", __name__)
 
 
-def _login_identifier_key() -> str:
-    return "login:" + (request.form.get("identifier") or "").strip().lower()[:254]
+def _login_account() -> str:
+    """The account a sign-in is for, by id: every way of writing its address or number is one
+    account; all identifiers that match no account share one key."""
+    if "login_account" not in g:
+        user = services.find_by_identifier(request.form.get("identifier") or "")
+        g.login_account = str(user.id) if user is not None else "unknown"
+    return str(g.login_account)
+
+
+def _login_account_key() -> str:
+    return "login-account:" + _login_account()
+
+
+def _login_account_address_key() -> str:
+    return f"login-account-address:{_login_account()}:{get_remote_address()}"
 
 
 def _reset_email_key() -> str:
-    return "reset:" + (request.form.get("email") or "").strip().lower()[:254]
+    return "reset:" + (services.normalise_email(request.form.get("email")) or "")[:254]
 
 
 def _failed(response: object) -> bool:
@@ -50,45 +68,41 @@ def _sign_in(user: User, remember: bool) -> None:
     session.clear()
     if lang:
         session["lang"] = lang
-    services.start_login_session(user, remember=remember)
+    services.start_login_session(user, remember=remember, device=describe_device(request.user_agent.string))
     login_user(user, remember=remember)
 
 
 @bp.route("/signup", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["SIGNUP_RATE_LIMIT"], methods=["POST"])
 def signup() -> ResponseReturnValue:
-    """Make a participant account."""
+    """Make a participant account: with an e-mail address, finished by its link; with a phone, at once."""
     if current_user.is_authenticated:
         return redirect(url_for("courses.index"))
     form = SignupForm()
     if request.method == "GET":
         form.locale.data = str(request.args.get("lang") or _current_locale())
     if form.validate_on_submit():
+        email = services.normalise_email(form.email.data)
         try:
             user = services.sign_up(
                 form.name.data,
-                email=form.email.data or None,
+                email=email,
                 phone=form.phone.data or None,
                 password=form.password.data,
                 locale=form.locale.data,
                 audience=Audience(form.audience.data),
             )
-        except services.AccountExistsError as error:
-            getattr(form, error.field).errors.append(
-                _("There is already an account with this e-mail address. Sign in, or reset your password.")
-                if error.field == "email"
-                else _("There is already an account with this phone number. Sign in instead.")
-            )
+        except services.AccountExistsError:
+            form.phone.errors.append(_("There is already an account with this phone number. Sign in instead."))
         else:
+            if email:
+                # the same page whether the address was new or had an account (whose owner is told)
+                db.session.commit()
+                return render_template("auth/signup_sent.html", email=email)
+            assert user is not None  # noqa: S101 - without an address nothing can be taken
             _sign_in(user, remember=False)
             db.session.commit()
-            if user.email:
-                flash(
-                    _("Welcome, %(name)s! We sent you an e-mail: please confirm your address.", name=user.name),
-                    "success",
-                )
-            else:
-                flash(_("Welcome, %(name)s! Your account is ready.", name=user.name), "success")
+            flash(_("Welcome, %(name)s! Your account is ready.", name=user.name), "success")
             return redirect(url_for("courses.index"))
     return render_form("auth/signup.html", form)
 
@@ -102,7 +116,13 @@ def _current_locale() -> str:
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(
     lambda: current_app.config["LOGIN_RATE_LIMIT_ACCOUNT"],
-    key_func=_login_identifier_key,
+    key_func=_login_account_key,
+    methods=["POST"],
+    deduct_when=_failed,
+)
+@limiter.limit(
+    lambda: current_app.config["LOGIN_RATE_LIMIT_ACCOUNT_ADDRESS"],
+    key_func=_login_account_address_key,
     methods=["POST"],
     deduct_when=_failed,
 )
@@ -141,25 +161,27 @@ def logout() -> ResponseReturnValue:
 def verify_email(token: str) -> ResponseReturnValue:
     """Show the button that confirms an address (mail scanners follow links; people press buttons)."""
     try:
-        user = read_verify_token(token)
+        user, email = read_verify_token(token)
     except TokenError as error:
         return render_template("auth/link_problem.html", expired=error.expired, kind="verify"), 400
-    return render_template("auth/verify.html", user=user, token=token)
+    return render_template("auth/verify.html", user=user, email=email, token=token)
 
 
 @bp.post("/verify/<token>")
 def confirm_email(token: str) -> ResponseReturnValue:
-    """Confirm the address the link was sent to."""
+    """Confirm the address the link was sent to; an account without a password chooses one next."""
     try:
-        user = read_verify_token(token)
+        user, email = read_verify_token(token)
     except TokenError as error:
         return render_template("auth/link_problem.html", expired=error.expired, kind="verify"), 400
-    if services.confirm_email(user):
-        db.session.commit()
-        flash(_("Thank you, your e-mail address is confirmed."), "success")
-    else:
-        flash(_("Your e-mail address was already confirmed."), "info")
-    return redirect(url_for("auth.profile") if current_user.is_authenticated else url_for("auth.login"))
+    if not services.confirm_email(user, email):
+        db.session.rollback()
+        return render_template("auth/link_problem.html", expired=False, kind="verify"), 400
+    db.session.commit()
+    flash(_("Thank you, your e-mail address is confirmed."), "success")
+    if user.password_hash is None:  # made at the desk: the link just proved the mailbox is theirs
+        return redirect(url_for("auth.reset_password", token=make_reset_token(user)), 303)
+    return redirect(url_for("auth.profile") if current_user.is_authenticated else url_for("auth.login"), 303)
 
 
 @bp.post("/account/verify")
@@ -167,8 +189,7 @@ def confirm_email(token: str) -> ResponseReturnValue:
 @limiter.limit("5 per hour", key_func=lambda: f"verify:{current_user.id}")
 def resend_verification() -> ResponseReturnValue:
     """Send the confirmation link again."""
-    if current_user.email and current_user.email_verified_at is None:
-        services.request_verification(current_user)
+    if services.request_verification(current_user):
         db.session.commit()
         flash(_("We sent the link again. Please check your inbox (and the spam folder)."), "success")
     return redirect(url_for("auth.profile"))
@@ -200,7 +221,6 @@ def reset_password(token: str) -> ResponseReturnValue:
     form.personal = (user.name, user.email or "")
     if form.validate_on_submit():
         services.set_password(user, form.password.data)
-        services.confirm_email(user)  # the link came to this address
         _sign_in(user, remember=False)
         db.session.commit()
         flash(_("Your password is changed and you are signed in. Other devices are signed out."), "success")
@@ -210,33 +230,88 @@ def reset_password(token: str) -> ResponseReturnValue:
 
 @bp.route("/account", methods=["GET", "POST"])
 @signed_in
+@limiter.limit(
+    lambda: current_app.config["PROFILE_RATE_LIMIT"], key_func=lambda: f"profile:{current_user.id}", methods=["POST"]
+)
 def profile() -> ResponseReturnValue:
-    """Show and change name, contact, language, 'about you' and e-mail preferences."""
+    """Show and change name, contact, language, 'about you' and e-mail preferences.
+
+    A new e-mail address or phone number needs the current password: on a shared or borrowed
+    phone, an open session alone must not be enough to take the account over.
+    """
     user: User = current_user._get_current_object()  # type: ignore[attr-defined]
     form = ProfileForm(obj=user if request.method == "GET" else None)
     if request.method == "GET":
         form.audience.data = user.audience.value
     if form.validate_on_submit():
-        try:
-            needs_confirming = services.update_profile(
-                user,
-                name=form.name.data,
-                email=form.email.data or None,
-                phone=form.phone.data or None,
-                locale=form.locale.data,
-                audience=Audience(form.audience.data),
-                email_notifications=form.email_notifications.data,
+        email, phone = services.normalise_email(form.email.data), form.phone.data or None
+        new_contact = email != user.email or phone != user.phone
+        change = None
+        if new_contact and not services.check_password(user, form.current_password.data or ""):
+            form.current_password.errors.append(
+                _("Please type your current password to change your e-mail address or phone number.")
             )
-        except services.AccountExistsError as error:
-            getattr(form, error.field).errors.append(_("Another account uses this already."))
         else:
-            db.session.commit()
-            session["lang"] = user.locale
-            flash(_("Your profile is saved."), "success")
-            if needs_confirming:
-                flash(_("We sent a link to your new address. Please confirm it to get e-mails."), "info")
-            return redirect(url_for("auth.profile"))
+            try:
+                change = services.change_contact(user, email=email, phone=phone) if new_contact else None
+            except services.AccountExistsError:
+                form.phone.errors.append(_("This phone number cannot be used. Please check it, or ask at the desk."))
+            else:
+                services.update_profile(
+                    user,
+                    name=form.name.data,
+                    locale=form.locale.data,
+                    audience=Audience(form.audience.data),
+                    email_notifications=form.email_notifications.data,
+                )
+                db.session.commit()
+                session["lang"] = user.locale
+                flash(_("Your profile is saved."), "success")
+                if change is not None and change.email_sent:
+                    flash(
+                        _(
+                            "We sent a link to %(email)s. Your new address is used once you follow it; "
+                            "until then we keep writing to the old one.",
+                            email=email,
+                        ),
+                        "info",
+                    )
+                return redirect(url_for("auth.profile"))
+        db.session.rollback()
     return render_form("auth/profile.html", form, user=user)
+
+
+@bp.route("/account/devices", methods=["GET"])
+@signed_in
+def devices() -> ResponseReturnValue:
+    """The devices signed in to this account, with a button to sign each one out."""
+    user: User = current_user._get_current_object()  # type: ignore[attr-defined]
+    sessions = services.live_login_sessions(user)
+    current = next((s.id for s in sessions if services.is_current(s, user.get_id())), None)
+    return render_template("auth/devices.html", sessions=sessions, current=current, form=ButtonForm())
+
+
+@bp.post("/account/devices/<int:session_id>/end")
+@signed_in
+def end_device(session_id: int) -> ResponseReturnValue:
+    """Sign one device out."""
+    form = ButtonForm()
+    if form.validate_on_submit() and services.end_login_session_by_id(current_user, session_id):
+        db.session.commit()
+        flash(_("That device is signed out."), "success")
+    return redirect(url_for("auth.devices"), 303)
+
+
+@bp.post("/account/devices/end-others")
+@signed_in
+def end_other_devices() -> ResponseReturnValue:
+    """Sign out every device but this one."""
+    form = ButtonForm()
+    if form.validate_on_submit():
+        count = services.end_all_login_sessions(current_user, keep=current_user.get_id())
+        db.session.commit()
+        flash(_("%(num)d other device(s) signed out.", num=count), "success")
+    return redirect(url_for("auth.devices"), 303)
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
@@ -258,16 +333,20 @@ def change_password() -> ResponseReturnValue:
     return render_form("auth/change_password.html", form)
 
 
+def _data_file(person: User, filename: str) -> ResponseReturnValue:
+    body = json.dumps(services.export_data(person), ensure_ascii=False, indent=2)
+    return current_app.response_class(
+        body,
+        mimetype="application/json",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"},
+    )
+
+
 @bp.get("/account/data.json")
 @signed_in
 def download_data() -> ResponseReturnValue:
     """Give the person a JSON file of everything einstein holds about them."""
-    body = json.dumps(services.export_data(current_user), ensure_ascii=False, indent=2)
-    return current_app.response_class(
-        body,
-        mimetype="application/json",
-        headers={"Content-Disposition": 'attachment; filename="einstein-my-data.json"', "Cache-Control": "no-store"},
-    )
+    return _data_file(current_user, "einstein-my-data.json")
 
 
 @bp.route("/account/delete", methods=["GET", "POST"])
@@ -340,3 +419,55 @@ def set_trusted(user_id: int) -> ResponseReturnValue:
     else:
         flash(_("%(name)s's activities will wait for approval again.", name=target.name), "success")
     return redirect(safe_next(request.form.get("next"), url_for("auth.people")))
+
+
+@bp.post("/people/<int:user_id>/sign-out")
+@role_required(Role.ADMIN)
+def end_sign_ins(user_id: int) -> ResponseReturnValue:
+    """Sign a person out on every device (admins)."""
+    target = db.get_or_404(User, user_id)
+    form = ButtonForm()
+    if not form.validate_on_submit() or not can_end_sign_ins(current_user, target):
+        abort(403)
+    count = services.end_all_login_sessions(target)
+    audit.record("person.signed_out", actor_id=current_user.id, subject_id=target.id, sessions=count)
+    db.session.commit()
+    flash(_("%(name)s is signed out on %(num)d device(s).", name=target.name, num=count), "success")
+    return redirect(safe_next(request.form.get("next"), url_for("auth.people")), 303)
+
+
+def _person_to_act_for(user_id: int) -> User:
+    person = db.get_or_404(User, user_id)
+    if not can_act_for_privacy(current_user, person):
+        abort(403)
+    return person
+
+
+@bp.route("/people/<int:user_id>/data", methods=["GET", "POST"])
+@role_required(Role.COORDINATOR)
+def export_for(user_id: int) -> ResponseReturnValue:
+    """Give a person registered at the desk a copy of their data, once a coordinator confirms."""
+    person = _person_to_act_for(user_id)
+    form = ActForPersonForm()
+    if form.validate_on_submit():
+        audit.record("person.exported", actor_id=current_user.id, subject_id=person.id)
+        db.session.commit()
+        return _data_file(person, f"einstein-data-{person.id}.json")
+    return render_form("auth/act_for.html", form, person=person, action="export")
+
+
+@bp.route("/people/<int:user_id>/erase", methods=["GET", "POST"])
+@role_required(Role.COORDINATOR)
+def erase_for(user_id: int) -> ResponseReturnValue:
+    """Erase a person registered at the desk who withdrew their consent, once a coordinator confirms."""
+    person = _person_to_act_for(user_id)
+    form = ActForPersonForm()
+    if form.validate_on_submit():
+        name = person.name
+        # the person's id becomes NULL with them; the trail keeps who erased someone, and when
+        audit.record("person.erased", actor_id=current_user.id, subject_id=person.id, person_id=person.id)
+        services.delete_account(person)
+        db.session.commit()
+        flash(_("%(name)s and their personal data are deleted.", name=name), "success")
+        return redirect(url_for("bookings.desk"), 303)
+    return render_form("auth/act_for.html", form, person=person, action="erase")

@@ -9,6 +9,7 @@ changed under the same lock, so two people can never both get the last place.
 from __future__ import annotations
 
 import functools
+import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,6 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy.orm import contains_eager, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -605,25 +607,32 @@ def feed_sessions(user: User) -> list[OfferSession]:
 CANCEL_SALT = "einstein.cancel-booking"
 
 
+def _state(booking: Booking) -> str:
+    """A short digest that changes whenever the booking does (confirmed, promoted, cancelled,
+    booked again): a link made for one state of the booking dies with it."""
+    moments = (booking.created_at, booking.confirmed_at, booking.cancelled_at)
+    text = booking.status.value + "|" + "|".join(m.isoformat() if m else "" for m in moments)
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
 def cancel_token(booking: Booking) -> str:
     """A signed token that lets the person cancel this booking from an e-mail without signing in."""
-    from itsdangerous import URLSafeSerializer
-
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=CANCEL_SALT).dumps([booking.id, booking.user_id])
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=CANCEL_SALT).dumps(
+        [booking.id, booking.user_id, _state(booking)]
+    )
 
 
 def read_cancel_token(token: str) -> Booking | None:
-    """Return the booking a cancel link is for, if the link is genuine and still about that person."""
-    from itsdangerous import BadSignature, URLSafeSerializer
-
+    """Return the booking a cancel link is for, if the link is genuine and the booking is as it
+    was when the link was made (same person, same state)."""
     if not token or len(token) > 256:
         return None
     try:
-        booking_id, user_id = URLSafeSerializer(current_app.config["SECRET_KEY"], salt=CANCEL_SALT).loads(token)
+        booking_id, user_id, state = URLSafeSerializer(current_app.config["SECRET_KEY"], salt=CANCEL_SALT).loads(token)
     except (BadSignature, ValueError, TypeError):
         return None
-    booking = db.session.get(Booking, booking_id) if isinstance(booking_id, int) else None
-    if booking is None or booking.user_id is None or booking.user_id != user_id:
+    booking = db.session.get(Booking, booking_id) if isinstance(booking_id, int) and 0 < booking_id < 2**31 else None
+    if booking is None or booking.user_id is None or booking.user_id != user_id or state != _state(booking):
         return None
     return booking
 
@@ -700,7 +709,7 @@ def register_at_desk(
     """Make an account for someone at the desk, recording who took their consent and when."""
     from einstein.auth import services as accounts
 
-    person = accounts.sign_up(name, email=email, phone=phone, password=None, locale=locale, audience=audience)
+    person = accounts.register(name, email=email, phone=phone, password=None, locale=locale, audience=audience)
     person.consent_recorded_by_id = coordinator.id
     person.consent_recorded_at = utcnow()
     return person

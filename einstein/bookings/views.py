@@ -146,6 +146,8 @@ def cancel_by_link(token: str) -> ResponseReturnValue:
     booking = services.read_cancel_token(token)
     if booking is None:
         return render_template("auth/link_problem.html", expired=False, kind="cancel"), 400
+    if services.has_started(services.target_of(booking)):  # the link ends when the session begins
+        return render_template("auth/link_problem.html", expired=True, kind="cancel"), 400
     form = CancelForm()
     if form.validate_on_submit():
         if booking.is_active:

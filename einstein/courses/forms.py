@@ -221,6 +221,12 @@ class ConfirmForm(BaseForm):
     message = TextAreaField(_l("Message to the people booked (optional)"), validators=[Optional(), Length(max=1000)])
 
 
+class RejectForm(BaseForm):
+    """A coordinator's decision on a change, with a reason for the volunteer when it is a no."""
+
+    reason = TextAreaField(_l("Why not (the volunteer sees this)"), validators=[Optional(), Length(max=1000)])
+
+
 class FilterForm(BaseForm):
     """The catalogue's filters, read from the query string."""
 

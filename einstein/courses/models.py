@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import Any
 from urllib.parse import urlencode
 
 import sqlalchemy as sa
@@ -149,10 +150,17 @@ class Location(db.Model):
     city: Mapped[str] = mapped_column(sa.String(80), default="Utrecht")
     #: Reachable without steps (wheelchair, pram).
     step_free: Mapped[bool] = mapped_column(default=False)
+    #: When a coordinator (or a trusted organiser) first published something here. A place
+    #: typed in by a volunteer who is not trusted reaches participants only after approval.
+    approved_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     def __repr__(self) -> str:
         return f"<Location {self.id} {self.name!r}>"
+
+    @property
+    def is_approved(self) -> bool:
+        return self.approved_at is not None
 
     @property
     def one_line(self) -> str:
@@ -336,3 +344,51 @@ class SessionLanguage(db.Model):
 
     def __repr__(self) -> str:
         return f"<SessionLanguage {self.session_id} {self.language}>"
+
+
+class RevisionStatus(enum.StrEnum):
+    """A proposed change waits for a coordinator, who approves or rejects it."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class OfferRevision(db.Model):
+    """Changes to the words or the place of a public offer, held until a coordinator has seen them.
+
+    A volunteer who is not trusted may not put words in front of participants on their own: while
+    a revision waits, the approved version stays online. An offer has at most one revision
+    waiting; a second edit adds to it.
+    """
+
+    __tablename__ = "offer_revisions"
+    __table_args__ = (
+        sa.Index(
+            "uq_offer_revisions_pending",
+            "offer_id",
+            unique=True,
+            sqlite_where=sa.text("status = 'pending'"),
+            postgresql_where=sa.text("status = 'pending'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    offer_id: Mapped[int] = mapped_column(sa.ForeignKey("offers.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    status: Mapped[RevisionStatus] = mapped_column(enum_column(RevisionStatus), default=RevisionStatus.PENDING)
+    #: The proposed values: "title", "description", "language", "contact", "location_id", and
+    #: "translations" as {locale: {"title", "description"} or None to remove it}.
+    changes: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    decided_at: Mapped[datetime | None]
+    #: Why a coordinator did not approve it, for the volunteer.
+    reason: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    offer: Mapped[Offer] = relationship()
+    author: Mapped[User | None] = relationship(foreign_keys=[author_id])
+
+    def __repr__(self) -> str:
+        return f"<OfferRevision {self.id} offer={self.offer_id} {self.status.value}>"

@@ -18,15 +18,17 @@ from einstein.courses.models import (
     Location,
     Offer,
     OfferKind,
+    OfferRevision,
     OfferSession,
     OfferStatus,
     OfferTranslation,
     Organisation,
+    RevisionStatus,
     SessionLanguage,
     SessionStatus,
 )
 from einstein.db import db, utcnow
-from einstein.i18n import TIMEZONE
+from einstein.i18n import TIMEZONE, language_name
 
 if TYPE_CHECKING:
     from einstein.auth.models import User
@@ -340,7 +342,10 @@ class Schedule:
 def find_or_add_place(
     location_id: str | None, name: str | None, address: str | None, postcode: str | None, step_free: bool
 ) -> Location:
-    """Return the chosen place, or the new place described (reusing one with the same name and street)."""
+    """Return the chosen place, or the new place described (reusing one with the same name and street).
+
+    A new place is not approved: it reaches participants once someone who may publish uses it.
+    """
     if name and address:
         place = db.session.scalar(sa.select(Location).where(Location.name == name, Location.address == address))
         if place is None:
@@ -381,19 +386,71 @@ def refresh_search_text(offer: Offer) -> None:
     offer.search_text = " ".join(part for part in parts if part).lower()
 
 
-def _apply(offer: Offer, data: OfferData) -> None:
-    offer.title = data.title
-    offer.description = data.description
-    offer.language = data.language
+# --- who may put words in front of participants ----------------------------------------------------
+
+#: The parts of an offer that are words or a place: a volunteer who is not trusted cannot change
+#: them on a public offer without a coordinator seeing the change first.
+REVIEWED_FIELDS = ("title", "description", "language", "contact", "location_id")
+#: Offers that participants can read.
+PUBLIC = frozenset({OfferStatus.PUBLISHED, OfferStatus.CANCELLED})
+#: How the review page names each reviewed part.
+FIELD_LABELS = {
+    "title": _l("Title"),
+    "description": _l("Description"),
+    "language": _l("Written in"),
+    "contact": _l("Contact"),
+    "location_id": _l("Place"),
+}
+
+
+def publishes_directly(user: User) -> bool:
+    """Coordinators and trusted volunteers publish; what others write waits for a coordinator."""
+    return bool(user.is_coordinator or user.trusted)
+
+
+def held_for_review(offer: Offer, editor: User) -> bool:
+    """Whether ``editor``'s new words for ``offer`` must wait for a coordinator."""
+    return offer.status in PUBLIC and not publishes_directly(editor)
+
+
+def approve_place(place: Location | None) -> None:
+    """Someone who may publish uses this place: it may now reach participants."""
+    if place is not None and place.approved_at is None:
+        place.approved_at = utcnow()
+
+
+def _words(data: OfferData) -> dict[str, Any]:
+    return {
+        "title": data.title,
+        "description": data.description,
+        "language": data.language,
+        "contact": data.contact,
+        "location_id": data.location.id,
+    }
+
+
+def _apply_words(offer: Offer, words: dict[str, Any]) -> None:
+    for name, value in words.items():
+        if name == "location_id":
+            offer.location = db.session.get(Location, value)
+            approve_place(offer.location)
+        elif name in REVIEWED_FIELDS:
+            setattr(offer, name, value)
+    refresh_search_text(offer)
+
+
+def _apply_settings(offer: Offer, data: OfferData) -> None:
     offer.category = data.category
     offer.dutch_level = data.dutch_level
-    offer.location = data.location
     offer.organisation = data.organisation
-    offer.contact = data.contact
     offer.waitlist_enabled = data.waitlist_enabled
     offer.reminder_offsets = list(data.reminder_offsets)
     offer.completion_threshold = data.completion_threshold
-    refresh_search_text(offer)
+
+
+def _apply(offer: Offer, data: OfferData) -> None:
+    _apply_settings(offer, data)
+    _apply_words(offer, _words(data))
 
 
 def _new_sessions(offer: Offer, schedule: Schedule, languages: list[str]) -> list[OfferSession]:
@@ -421,23 +478,38 @@ def create_offer(creator: User, kind: OfferKind, data: OfferData, schedule: Sche
         organiser=creator,
         capacity=data.capacity,
     )
-    _apply(offer, data)
+    _apply_settings(offer, data)
+    offer.title, offer.description, offer.language = data.title, data.description, data.language
+    offer.contact, offer.location = data.contact, data.location
+    refresh_search_text(offer)
     if publish:
         offer.approved_by_id = creator.id
         offer.approved_at = utcnow()
+        approve_place(offer.location)
     _new_sessions(offer, schedule, data.languages)
     db.session.add(offer)
     db.session.flush()
     return offer
 
 
-def update_offer(offer: Offer, data: OfferData) -> None:
-    """Change what an offer says; new places go to the waiting list, fewer than booked are refused."""
+def update_offer(offer: Offer, data: OfferData, editor: User) -> bool:
+    """Change an offer; return True when its new words wait for a coordinator.
+
+    Places, the waiting list, reminders and languages change at once (new places go to the
+    waiting list, fewer than booked are refused). The words and the place change at once only
+    for those who may publish: for others the approved version stays online and the change
+    waits as a revision.
+    """
     from einstein.bookings import services as bookings
     from einstein.notifications import reminders
 
     offsets_before = list(offer.reminder_offsets or [])
-    _apply(offer, data)
+    _apply_settings(offer, data)
+    held = held_for_review(offer, editor)
+    if held:
+        held = propose(offer, editor, _words(data))
+    else:
+        _apply_words(offer, _words(data))
     now = utcnow()
     future = [s for s in offer.sessions if s.starts_at > now and s.status == SessionStatus.SCHEDULED]
     for session in future:
@@ -455,6 +527,120 @@ def update_offer(offer: Offer, data: OfferData) -> None:
     db.session.flush()
     if list(offer.reminder_offsets) != offsets_before:
         reminders.replan_offer(offer)
+    return held
+
+
+# --- revisions held for review -----------------------------------------------------------------------
+
+
+def pending_revision(offer: Offer) -> OfferRevision | None:
+    """The change to ``offer`` that waits for a coordinator, if any."""
+    return db.session.scalar(
+        sa.select(OfferRevision).where(
+            OfferRevision.offer_id == offer.id, OfferRevision.status == RevisionStatus.PENDING
+        )
+    )
+
+
+def propose(
+    offer: Offer, author: User, words: dict[str, Any] | None = None, translations: dict[str, Any] | None = None
+) -> bool:
+    """Hold new words (and translations) for ``offer`` until a coordinator decides; return whether
+    anything differs from what is online. A second edit adds to the waiting revision."""
+    revision = pending_revision(offer)
+    changes = dict(revision.changes) if revision is not None else {}
+    for name, value in (words or {}).items():
+        live = offer.location_id if name == "location_id" else getattr(offer, name)
+        if value == live:
+            changes.pop(name, None)
+        else:
+            changes[name] = value
+    if translations:
+        held = dict(changes.get("translations") or {})
+        held.update(translations)
+        changes["translations"] = held
+    if not changes:
+        if revision is not None:
+            db.session.delete(revision)
+        return False
+    if revision is None:
+        revision = OfferRevision(offer=offer, author=author)
+        db.session.add(revision)
+    revision.author = author
+    revision.changes = changes
+    return True
+
+
+@dataclass
+class Difference:
+    """One part of an offer as it is online and as the revision would make it."""
+
+    label: str
+    before: str
+    after: str
+    #: the language of the text, for reading it (a translation)
+    lang: str | None = None
+
+
+def differences(revision: OfferRevision) -> list[Difference]:
+    """What the revision changes, side by side, for the coordinator who decides."""
+    offer, result = revision.offer, []
+    for name in REVIEWED_FIELDS:
+        if name not in revision.changes:
+            continue
+        after = revision.changes[name]
+        if name == "location_id":
+            place = db.session.get(Location, after)
+            before = offer.location.one_line if offer.location else ""
+            result.append(Difference(str(FIELD_LABELS[name]), before, place.one_line if place else ""))
+        elif name == "language":
+            result.append(Difference(str(FIELD_LABELS[name]), language_name(offer.language), language_name(after)))
+        else:
+            label, before = str(FIELD_LABELS[name]), str(getattr(offer, name) or "")
+            result.append(Difference(label, before, str(after or ""), offer.language))
+    for locale, text in sorted((revision.changes.get("translations") or {}).items()):
+        live = next((t for t in offer.translations if t.locale == locale), None)
+        label = str(_l("Translation: %(language)s", language=language_name(locale)))
+        before = f"{live.title}\n\n{live.description}".strip() if live else ""
+        after = f"{text['title']}\n\n{text['description']}".strip() if text else ""
+        result.append(Difference(label, before, after, locale))
+    return result
+
+
+def approve_revision(revision: OfferRevision, coordinator: User) -> None:
+    """Put the held words online."""
+    if revision.status != RevisionStatus.PENDING:
+        raise CatalogueError(str(_l("This change was already decided.")))
+    offer = revision.offer
+    _apply_words(offer, {k: v for k, v in revision.changes.items() if k in REVIEWED_FIELDS})
+    for locale, text in (revision.changes.get("translations") or {}).items():
+        if text is None:
+            _remove_translation(offer, locale)
+        else:
+            _set_translation(offer, locale, text["title"], text["description"])
+    revision.status = RevisionStatus.APPROVED
+    revision.decided_by_id, revision.decided_at = coordinator.id, utcnow()
+
+
+def reject_revision(revision: OfferRevision, coordinator: User, reason: str = "") -> None:
+    """Keep the approved words online; the volunteer sees why."""
+    if revision.status != RevisionStatus.PENDING:
+        raise CatalogueError(str(_l("This change was already decided.")))
+    revision.status = RevisionStatus.REJECTED
+    revision.decided_by_id, revision.decided_at = coordinator.id, utcnow()
+    revision.reason = reason
+
+
+def revisions_waiting() -> list[OfferRevision]:
+    """Changes waiting for a coordinator, oldest first."""
+    return list(
+        db.session.scalars(
+            sa.select(OfferRevision)
+            .where(OfferRevision.status == RevisionStatus.PENDING)
+            .options(joinedload(OfferRevision.offer).selectinload(Offer.translations), joinedload(OfferRevision.author))
+            .order_by(OfferRevision.created_at)
+        )
+    )
 
 
 def add_sessions(offer: Offer, schedule: Schedule) -> list[OfferSession]:
@@ -510,10 +696,16 @@ def update_session(
     location: Location,
     capacity: int | None,
     languages: list[str],
+    editor: User,
 ) -> bool:
     """Move a session, change its place, places or languages; tell the people booked.
 
     Returns True when the people booked were told about a new time or place.
+
+    A new time takes effect at once, from anyone who manages the offer: it is no text that could
+    mislead, and people booked must hear of it now, not after a review. A place is words (a name
+    and an address): someone whose words wait for review may only move a session of a public
+    offer to a place a coordinator has already let through.
     """
     from einstein.bookings import services as bookings
     from einstein.notifications import reminders
@@ -522,6 +714,11 @@ def update_session(
 
     if session.is_cancelled:
         raise CatalogueError(str(_l("This session is cancelled and cannot be changed.")))
+    if location.id != session.location_id and not location.is_approved:
+        if held_for_review(session.offer, editor):
+            message = _l("A new place needs a coordinator's approval first. Choose a place from the list, or ask one.")
+            raise CatalogueError(str(message), field="location_id")
+        approve_place(location)
     old = {
         "starts_at": session.starts_at.isoformat(),
         "ends_at": session.ends_at.isoformat(),
@@ -632,8 +829,11 @@ def _decide(offer: Offer, coordinator: User, status: OfferStatus, refusal: Any) 
 
 
 def approve(offer: Offer, coordinator: User) -> None:
-    """Publish a volunteer's activity."""
+    """Publish a volunteer's activity, and the places it uses."""
     _decide(offer, coordinator, OfferStatus.PUBLISHED, _l("Only activities waiting for approval can be approved."))
+    approve_place(offer.location)
+    for session in offer.sessions:
+        approve_place(session.location)
 
 
 def reject(offer: Offer, coordinator: User) -> None:
@@ -641,8 +841,23 @@ def reject(offer: Offer, coordinator: User) -> None:
     _decide(offer, coordinator, OfferStatus.REJECTED, _l("Only activities waiting for approval can be declined."))
 
 
-def set_translation(offer: Offer, locale: str, title: str, description: str) -> None:
-    """Add or change the offer's text in another language."""
+def set_translation(offer: Offer, locale: str, title: str, description: str, editor: User) -> bool:
+    """Add or change the offer's text in another language; return True when it waits for review."""
+    if held_for_review(offer, editor):
+        return propose(offer, editor, translations={locale: {"title": title, "description": description}})
+    _set_translation(offer, locale, title, description)
+    return False
+
+
+def remove_translation(offer: Offer, locale: str, editor: User) -> bool:
+    """Remove the offer's text in one language; return True when that waits for review."""
+    if held_for_review(offer, editor):
+        return propose(offer, editor, translations={locale: None})
+    _remove_translation(offer, locale)
+    return False
+
+
+def _set_translation(offer: Offer, locale: str, title: str, description: str) -> None:
     translation = next((t for t in offer.translations if t.locale == locale), None)
     if translation is None:
         translation = OfferTranslation(locale=locale, title=title, description=description)
@@ -651,8 +866,7 @@ def set_translation(offer: Offer, locale: str, title: str, description: str) -> 
     refresh_search_text(offer)
 
 
-def remove_translation(offer: Offer, locale: str) -> None:
-    """Remove the offer's text in one language."""
+def _remove_translation(offer: Offer, locale: str) -> None:
     offer.translations = [t for t in offer.translations if t.locale != locale]
     refresh_search_text(offer)
 

@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from einstein import caching
+from einstein.audit import services as audit
 from einstein.auth.access import role_required
 from einstein.auth.models import Role
 from einstein.courses import services
@@ -24,6 +25,7 @@ from einstein.courses.forms import (
     FilterForm,
     NewOfferForm,
     OfferForm,
+    RejectForm,
     SessionForm,
     TranslationForm,
 )
@@ -34,6 +36,7 @@ from einstein.courses.models import (
     Location,
     Offer,
     OfferKind,
+    OfferRevision,
     OfferSession,
     Organisation,
 )
@@ -163,8 +166,14 @@ def session_ics(session_id: int) -> ResponseReturnValue:
 # --- making and changing offers ------------------------------------------------------------------
 
 
-def _place_choices(form: OfferForm | SessionForm) -> None:
-    places = db.session.scalars(sa.select(Location).order_by(Location.name))
+def _place_choices(form: OfferForm | SessionForm, *current: Location | None) -> None:
+    """The places to choose from: those approved, and the ones already chosen here."""
+    known = [place.id for place in current if place is not None]
+    places = db.session.scalars(
+        sa.select(Location)
+        .where(sa.or_(Location.approved_at.is_not(None), Location.id.in_(known)))
+        .order_by(Location.name)
+    )
     form.location_id.choices = choices([("", _("Choose a place")), *((p.id, p.one_line) for p in places)])
 
 
@@ -256,30 +265,47 @@ def new_offer(kind: str) -> ResponseReturnValue:
 @bp.route("/offers/<int:offer_id>/edit", methods=["GET", "POST"])
 @role_required(Role.VOLUNTEER)
 def edit_offer(offer_id: int) -> ResponseReturnValue:
-    """Change what an offer says, its place or its places."""
+    """Change what an offer says, its place or its places (words from some wait for review)."""
     offer = _managed_offer(offer_id)
+    revision = services.pending_revision(offer)
+    proposed = revision.changes if revision is not None else {}
     form = OfferForm(obj=offer if request.method == "GET" else None)
-    _place_choices(form)
+    _place_choices(
+        form, offer.location, db.session.get(Location, proposed["location_id"]) if "location_id" in proposed else None
+    )
     _organisation_choices(form)
     if request.method == "GET":
+        # the organiser goes on from the words they proposed, not from what is online
+        for name in ("title", "description", "language", "contact"):
+            if name in proposed:
+                getattr(form, name).data = proposed[name]
         form.category.data = offer.category.value
         form.dutch_level.data = offer.dutch_level.value
-        form.location_id.data = str(offer.location_id or "")
+        form.location_id.data = str(proposed.get("location_id", offer.location_id) or "")
         form.organisation_id.data = str(offer.organisation_id or "")
         upcoming = next((s for s in offer.sessions if s.languages), None)
         form.languages.data = upcoming.language_codes if upcoming else []
     if form.validate_on_submit():
         try:
-            services.update_offer(offer, _offer_data(form, offer))
+            held = services.update_offer(offer, _offer_data(form, offer), current_user)
         except services.CatalogueError as error:
             db.session.rollback()
             offer = _managed_offer(offer_id)
             _field_error(form, error)
         else:
             db.session.commit()
-            flash(_("Your changes are saved."), "success")
+            if held:
+                flash(
+                    _(
+                        "Thank you! A coordinator looks at new words and places before participants see them. "
+                        "Until then the approved version stays online; the rest of your changes are saved."
+                    ),
+                    "success",
+                )
+            else:
+                flash(_("Your changes are saved."), "success")
             return redirect(url_for("courses.offer_detail", offer_id=offer.id))
-    return render_form("courses/offer_form.html", form, kind=offer.kind, offer=offer)
+    return render_form("courses/offer_form.html", form, kind=offer.kind, offer=offer, revision=revision)
 
 
 @bp.route("/offers/<int:offer_id>/sessions/new", methods=["GET", "POST"])
@@ -305,7 +331,7 @@ def edit_session(session_id: int) -> ResponseReturnValue:
     """Change one session's time, place, places or languages; the people booked are told."""
     session = _managed_session(session_id)
     form = SessionForm()
-    _place_choices(form)
+    _place_choices(form, session.location)
     if request.method == "GET":
         local_start, local_end = session.starts_at.astimezone(TIMEZONE), session.ends_at.astimezone(TIMEZONE)
         form.day.data, form.start_time.data, form.end_time.data = (
@@ -325,6 +351,7 @@ def edit_session(session_id: int) -> ResponseReturnValue:
                 location=_place(form),
                 capacity=form.capacity.data,
                 languages=list(form.languages.data),
+                editor=current_user,
             )
         except services.CatalogueError as error:
             db.session.rollback()
@@ -396,12 +423,16 @@ def translation(offer_id: int, locale: str) -> ResponseReturnValue:
         text.render_kw = {"lang": locale, "dir": LANGUAGES[locale].direction}
     if form.validate_on_submit():
         if request.form.get("remove") and existing is not None:
-            services.remove_translation(offer, locale)
-            flash(_("The translation is removed."), "success")
+            held = services.remove_translation(offer, locale, current_user)
+            done = _("The translation is removed.")
         else:
-            services.set_translation(offer, locale, form.title.data, form.description.data or "")
-            flash(_("The translation is saved."), "success")
+            held = services.set_translation(offer, locale, form.title.data, form.description.data or "", current_user)
+            done = _("The translation is saved.")
         db.session.commit()
+        if held:
+            flash(_("Thank you! The translation is online once a coordinator has looked at it."), "success")
+        else:
+            flash(done, "success")
         return redirect(url_for("courses.edit_offer", offer_id=offer.id))
     return render_form(
         "courses/translation_form.html", form, offer=offer, locale=locale, language=LANGUAGES[locale], existing=existing
@@ -421,8 +452,53 @@ def my_offers() -> ResponseReturnValue:
 @bp.get("/review")
 @role_required(Role.COORDINATOR)
 def review() -> ResponseReturnValue:
-    """Volunteers' activities waiting for approval."""
-    return render_template("courses/review.html", offers=services.waiting_for_approval())
+    """Volunteers' activities waiting for approval, and changes to public ones, side by side."""
+    revisions = [(revision, services.differences(revision)) for revision in services.revisions_waiting()]
+    return render_template(
+        "courses/review.html", offers=services.waiting_for_approval(), revisions=revisions, form=RejectForm()
+    )
+
+
+def _decide_revision(revision_id: int, approve: bool) -> ResponseReturnValue:
+    revision = db.get_or_404(OfferRevision, revision_id)
+    form = RejectForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        if approve:
+            services.approve_revision(revision, current_user)
+        else:
+            services.reject_revision(revision, current_user, form.reason.data or "")
+    except services.CatalogueError as error:
+        flash(error.message, "error")
+        return redirect(url_for("courses.review"), 303)
+    audit.record(
+        "revision.approved" if approve else "revision.rejected",
+        actor_id=current_user.id,
+        subject_id=revision.author_id,
+        offer_id=revision.offer_id,
+    )
+    db.session.commit()
+    title = revision.offer.title
+    if approve:
+        flash(_("The changes to “%(title)s” are online.", title=title), "success")
+    else:
+        flash(_("The changes to “%(title)s” are not published.", title=title), "info")
+    return redirect(url_for("courses.review"), 303)
+
+
+@bp.post("/revisions/<int:revision_id>/approve")
+@role_required(Role.COORDINATOR)
+def approve_revision(revision_id: int) -> ResponseReturnValue:
+    """Put a volunteer's changes online."""
+    return _decide_revision(revision_id, approve=True)
+
+
+@bp.post("/revisions/<int:revision_id>/reject")
+@role_required(Role.COORDINATOR)
+def reject_revision(revision_id: int) -> ResponseReturnValue:
+    """Keep the approved words online, and tell the volunteer why."""
+    return _decide_revision(revision_id, approve=False)
 
 
 def _decide(offer_id: int, decide: Callable[[Offer, Any], None], done: Callable[[str], str], category: str) -> Any:
@@ -432,6 +508,8 @@ def _decide(offer_id: int, decide: Callable[[Offer, Any], None], done: Callable[
     except services.CatalogueError as error:
         flash(error.message, "error")
         return redirect(url_for("courses.review")), 303
+    action = "offer.approved" if offer.is_public else "offer.rejected"
+    audit.record(action, actor_id=current_user.id, subject_id=offer.organiser_id, offer_id=offer.id)
     db.session.commit()
     flash(done(offer.title), category)
     return redirect(url_for("courses.review"))

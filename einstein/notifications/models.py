@@ -25,6 +25,10 @@ class NotificationKind(enum.StrEnum):
 
     VERIFY_EMAIL = "verify_email"
     PASSWORD_RESET = "password_reset"  # noqa: S105  (a kind of e-mail, not a password)
+    #: To an address someone tried to sign up with, or to add to another account.
+    ACCOUNT_EXISTS = "account_exists"
+    #: To the old address, when the account's address or phone number changed.
+    CONTACT_CHANGED = "contact_changed"
     BOOKING_CONFIRMED = "booking_confirmed"
     BOOKING_WAITLISTED = "booking_waitlisted"
     BOOKING_PROMOTED = "booking_promoted"
@@ -43,6 +47,8 @@ class NotificationKind(enum.StrEnum):
 KIND_LABELS = {
     NotificationKind.VERIFY_EMAIL: _l("Confirm your e-mail address"),
     NotificationKind.PASSWORD_RESET: _l("Password reset"),
+    NotificationKind.ACCOUNT_EXISTS: _l("Someone used your address"),
+    NotificationKind.CONTACT_CHANGED: _l("Your contact details changed"),
     NotificationKind.BOOKING_CONFIRMED: _l("Booking confirmed"),
     NotificationKind.BOOKING_WAITLISTED: _l("On the waiting list"),
     NotificationKind.BOOKING_PROMOTED: _l("Place from the waiting list"),

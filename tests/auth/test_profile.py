@@ -78,15 +78,6 @@ def test_hostile_profile_input_changes_nothing(app, client, participant, name) -
         assert db.session.get(User, participant.id).name == participant.name
 
 
-def test_an_address_of_someone_else_is_refused(app, client, participant, other_participant) -> None:
-    client.sign_in(participant)
-    response = client.post(
-        "/account", data=_profile(participant, email=other_participant.email), headers={"Accept-Language": "en"}
-    )
-    assert response.status_code == 422
-    assert "Another account uses this already." in response.get_data(as_text=True)
-
-
 def test_download_my_data(app, client, participant, other_participant) -> None:
     with app.app_context():
         session = factories.SessionFactory(offer__title="Cooking evening")

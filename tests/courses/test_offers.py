@@ -168,7 +168,8 @@ def test_only_the_organiser_and_coordinators_change_an_offer(
         assert client.get(f"/offers/{offer_id}/edit").status_code == status
 
 
-def test_editing_an_offer(app, client, volunteer, offer_form) -> None:
+def test_editing_an_offer(app, client, trusted_volunteer, offer_form) -> None:
+    volunteer = trusted_volunteer  # a trusted volunteer's changes go online at once
     with app.app_context():
         session = factories.SessionFactory(offer__organiser=db.session.get(User, volunteer.id))
         offer_id, location_id = session.offer_id, session.location_id
@@ -237,7 +238,8 @@ def test_a_declined_activity_stays_with_its_volunteer(app, client, coordinator, 
     assert client.get(f"/offers/{pending_id}").status_code == 404
 
 
-def test_translations_are_shown_in_the_readers_language(app, client, volunteer) -> None:
+def test_translations_are_shown_in_the_readers_language(app, client, trusted_volunteer) -> None:
+    volunteer = trusted_volunteer  # a trusted volunteer's translations go online at once
     with app.app_context():
         session = factories.SessionFactory(
             offer__organiser=db.session.get(User, volunteer.id), offer__title="Samen koken", offer__language="nl"

@@ -78,6 +78,7 @@ def test_a_moved_session_moves_its_reminders(app, participant) -> None:
             location=session.location,
             capacity=None,
             languages=["nl"],
+            editor=session.offer.organiser,
         )
         db.session.commit()
         rows = {r.reminder_offset: r for r in _reminders(booking.id)}

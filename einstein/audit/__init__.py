@@ -1,0 +1,1 @@
+"""The audit trail: who changed other people's data, when, and what."""
