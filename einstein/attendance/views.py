@@ -27,6 +27,7 @@ from einstein.auth.access import role_required, signed_in
 from einstein.auth.models import Audience, Role
 from einstein.bookings import services as bookings
 from einstein.bookings.models import Booking
+from einstein.bounds import page_arg
 from einstein.courses import services as catalogue
 from einstein.courses.models import Category, Offer, OfferSession
 from einstein.db import db
@@ -195,8 +196,7 @@ def dashboard() -> ResponseReturnValue:
     """Bookings, attendance, fill and no-show rates, over time and by category; the mix; follow-up."""
     form = PeriodForm(request.args)
     period, category, valid = _period(form)
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
-    spage = max(request.args.get("spage", 1, type=int) or 1, 1)
+    page, spage = page_arg("page"), page_arg("spage")
 
     def figures() -> str:
         offers, more_offers = reports.by_offer(period, category, page)

@@ -1,0 +1,204 @@
+"""Out-of-range input, as a stranger, a participant or a coordinator would send it: a 4xx, never a 500.
+
+Dates far in the past or future, ids beyond what the database holds (PostgreSQL's ``integer``
+ends at 2**31-1), crafted cursors and page numbers are refused where they enter, with a clear
+message.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import pytest
+
+from tests import factories
+from tests.courses.conftest import local_date
+from tests.support.html import main
+
+pytestmark = pytest.mark.postgres
+
+EN = {"Accept-Language": "en"}
+DATE_MESSAGE = "Please choose a date between"
+PAGE_MESSAGE = "There is no page with that number."
+#: Just past PostgreSQL's ``integer``, past ``bigint``, and past anything.
+HUGE_IDS = [2**31, 2**63, 10**30]
+
+
+def _text(response: Any) -> str:
+    return response.get_data(as_text=True)
+
+
+def _cursor(micros: int | str, session_id: int | str) -> str:
+    """A listing cursor as a stranger would craft it (the format is plain base64 of "micros.id")."""
+    return base64.urlsafe_b64encode(f"{micros}.{session_id}".encode()).decode().rstrip("=")
+
+
+@pytest.fixture
+def listed(app) -> dict[str, int]:
+    """One published session next week, so "the first page" has something on it."""
+    with app.app_context():
+        session = factories.SessionFactory(offer__title="Samen wandelen")
+        return {"offer_id": session.offer_id, "session_id": session.id}
+
+
+# --- the catalogue, as anyone ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "date_to=9999-12-31",
+        "date_from=0001-01-01",
+        "date_from=9999-12-31",
+        "date_to=0001-01-01",
+        "date_from=0001-01-01&date_to=9999-12-31",
+    ],
+)
+def test_a_visitor_asking_for_dates_out_of_range_gets_a_clear_400(client, listed, query) -> None:
+    response = client.get("/?" + query, headers=EN)
+    assert response.status_code == 400
+    page = _text(response)
+    assert DATE_MESSAGE in page and "field-errors" in page
+    assert "Samen wandelen" in page  # the listing still shows, without the refused date
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        _cursor(0, 2**31),
+        _cursor(0, 2**63),
+        _cursor(0, 10**30),
+        _cursor(253402300799000000, 1),  # 9999-12-31 23:59:59
+        _cursor(-62135596800000000, 1),  # 0001-01-01
+        _cursor(10**17, 1),
+        _cursor("1", "-9223372036854775809"),
+    ],
+)
+def test_a_crafted_listing_cursor_gives_the_first_page(client, listed, cursor) -> None:
+    response = client.get(f"/?after={cursor}", headers=EN)
+    assert response.status_code == 200
+    assert "Samen wandelen" in _text(response)
+
+
+@pytest.mark.parametrize("offer_id", [*HUGE_IDS, 2**31 - 1, 0])
+def test_an_offer_id_beyond_the_database_is_a_404(client, offer_id) -> None:
+    for url in (f"/offers/{offer_id}", f"/offers/{offer_id}.ics", f"/sessions/{offer_id}.ics"):
+        response = client.get(url, headers=EN)
+        assert response.status_code == 404, url
+        assert "Page not found" in _text(response)
+
+
+@pytest.mark.parametrize("after", [str(n) for n in HUGE_IDS])
+def test_a_huge_session_cursor_on_an_offer_page_shows_the_first_sessions(client, listed, after) -> None:
+    response = client.get(f"/offers/{listed['offer_id']}?after={after}", headers=EN)
+    assert response.status_code == 200
+    assert f"/sessions/{listed['session_id']}.ics" in _text(response)
+
+
+# --- ids a signed-in person sends ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("huge", HUGE_IDS)
+def test_huge_ids_in_a_coordinators_addresses_are_404(client, coordinator, huge) -> None:
+    client.sign_in(coordinator)
+    for url in (
+        f"/offers/{huge}/edit",
+        f"/offers/{huge}/people",
+        f"/offers/{huge}/completion",
+        f"/sessions/{huge}/edit",
+        f"/sessions/{huge}/attendance",
+        f"/desk/people/{huge}",
+    ):
+        assert client.get(url).status_code == 404, url
+    assert client.post(f"/offers/{huge}/approve").status_code == 404
+    assert client.post(f"/outbox/{huge}/retry").status_code == 404
+
+
+@pytest.mark.parametrize("huge", HUGE_IDS)
+def test_a_huge_id_in_a_desk_booking_is_refused(app, client, coordinator, participant, huge) -> None:
+    client.sign_in(coordinator)
+    for key in (f"session-{huge}", f"offer-{huge}", "session-²", "session-١٢"):
+        response = client.post(f"/desk/people/{participant.id}", data={"target": key}, headers=EN)
+        assert response.status_code == 422, key
+        assert "Not a valid choice." in _text(response)
+    with app.app_context():
+        from einstein.bookings.services import target_from_key
+        from einstein.courses.services import CatalogueError, find_or_add_organisation, find_or_add_place
+
+        assert target_from_key(f"session-{huge}") is None and target_from_key("session-²") is None
+        with pytest.raises(CatalogueError):
+            find_or_add_place(str(huge), None, None, None, False)
+        with pytest.raises(CatalogueError):
+            find_or_add_organisation(str(huge), None)
+
+
+# --- dates and page numbers a coordinator sends ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["start=9999-12-01&end=9999-12-31", "start=0001-01-01&end=0001-01-31", "start=2024-01-01&end=9999-12-31"],
+)
+def test_a_dashboard_period_out_of_range_is_a_clear_400(client, coordinator, query) -> None:
+    client.sign_in(coordinator)
+    for url in ("/dashboard?", "/exports?"):
+        response = client.get(url + query, headers=EN)
+        assert response.status_code == 400, url
+        assert DATE_MESSAGE in _text(response)
+    assert client.get("/exports/bookings.csv?" + query).status_code == 400
+    assert client.get("/exports/sessions.xlsx?" + query).status_code == 400
+
+
+@pytest.mark.parametrize("page", ["100000000000000000000", "10001", str(2**63), "-5", "0"])
+def test_a_page_number_out_of_range_is_a_clear_400(client, coordinator, page) -> None:
+    client.sign_in(coordinator)
+    for url in (
+        f"/dashboard?page={page}",
+        f"/dashboard?spage={page}",
+        f"/people?page={page}",
+        f"/my/offers?page={page}",
+        f"/my/offers?all=1&page={page}",
+    ):
+        response = client.get(url, headers=EN)
+        assert response.status_code == 400, url
+        assert PAGE_MESSAGE in main(_text(response))
+
+
+def test_the_last_page_number_allowed_is_just_an_empty_page(client, coordinator) -> None:
+    client.sign_in(coordinator)
+    for url in ("/dashboard?page=10000&spage=10000", "/people?page=10000", "/my/offers?page=10000"):
+        assert client.get(url).status_code == 200, url
+
+
+# --- schedules a volunteer sends ----------------------------------------------------------------------
+
+
+def test_adding_sessions_past_the_window_is_refused(app, client, volunteer, activity) -> None:
+    client.sign_in(volunteer)
+    url = f"/offers/{activity['offer_id']}/sessions/new"
+    schedule = {"start_time": "10:00", "end_time": "12:00", "repeat": "weekly", "count": "8"}
+    response = client.post(url, data={**schedule, "first_date": "9999-12-30"}, headers=EN)
+    assert response.status_code == 422 and DATE_MESSAGE in _text(response)
+    response = client.post(url, data={**schedule, "first_date": "2100-12-20"}, headers=EN)
+    assert response.status_code == 422 and "The last session would be after" in _text(response)
+    assert client.post(url, data={**schedule, "first_date": local_date(7).isoformat()}).status_code == 302
+
+
+def test_moving_a_session_to_the_year_9999_is_refused(app, client, volunteer, activity) -> None:
+    client.sign_in(volunteer)
+    with app.app_context():
+        location_id = factories.LocationFactory().id
+    response = client.post(
+        f"/sessions/{activity['session_id']}/edit",
+        data={
+            "day": "9999-12-31",
+            "start_time": "23:00",
+            "end_time": "23:30",
+            "location_id": str(location_id),
+            "languages": ["nl"],
+        },
+        headers=EN,
+    )
+    assert response.status_code == 422
+    assert DATE_MESSAGE in _text(response)
