@@ -2,16 +2,19 @@
 
 Dates far in the past or future, ids beyond what the database holds (PostgreSQL's ``integer``
 ends at 2**31-1), crafted cursors and page numbers are refused where they enter, with a clear
-message.
+message. An export is written whole before it is sent, so it never stops half-way.
 """
 
 from __future__ import annotations
 
 import base64
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
+from einstein.attendance import exports
+from einstein.db import utcnow
 from tests import factories
 from tests.courses.conftest import local_date
 from tests.support.html import main
@@ -202,3 +205,37 @@ def test_moving_a_session_to_the_year_9999_is_refused(app, client, volunteer, ac
     )
     assert response.status_code == 422
     assert DATE_MESSAGE in _text(response)
+
+
+# --- the export never stops half-way ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("app_config", [{"PROPAGATE_EXCEPTIONS": False}])
+def test_an_export_that_fails_half_way_sends_an_error_not_half_a_file(
+    app, client, coordinator, monkeypatch, app_config
+) -> None:
+    with app.app_context():
+        for day in range(3):
+            factories.SessionFactory(starts_at=utcnow() + timedelta(days=day + 1))
+
+    def breaks_after_one_row(self: Any, period: Any) -> Any:
+        yield ["first", "row"]
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(exports.SessionsExport, "rows", breaks_after_one_row)
+    client.sign_in(coordinator)
+    response = client.get("/exports/sessions.csv", headers=EN)
+    assert response.status_code == 500
+    assert "text/csv" not in response.headers["Content-Type"]
+    assert "first" not in _text(response)
+
+
+def test_an_export_says_how_long_it_is(app, client, coordinator) -> None:
+    with app.app_context():
+        factories.SessionFactory(offer__title="Fietsles")
+    client.sign_in(coordinator)
+    response = client.get("/exports/sessions.csv", headers=EN)
+    assert response.status_code == 200
+    body = response.get_data()
+    assert "Fietsles" in body.decode("utf-8-sig")
+    assert int(response.headers["Content-Length"]) == len(body)

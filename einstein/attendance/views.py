@@ -11,7 +11,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    stream_with_context,
     url_for,
 )
 from flask.typing import ResponseReturnValue
@@ -253,4 +252,7 @@ def export(name: str, fmt: str) -> ResponseReturnValue:
     if fmt == "xlsx":
         mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
         return Response(exports.xlsx_bytes(chosen, period), mimetype=mimetype, headers=headers)
-    return Response(stream_with_context(exports.csv_lines(chosen, period)), mimetype="text/csv", headers=headers)
+    # written whole before the answer starts: a failure is an error page, never half a file
+    body, size = exports.csv_file(chosen, period)
+    headers["Content-Length"] = str(size)
+    return Response(body, mimetype="text/csv", headers=headers)
