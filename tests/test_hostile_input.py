@@ -2,22 +2,29 @@
 
 Dates far in the past or future, ids beyond what the database holds (PostgreSQL's ``integer``
 ends at 2**31-1), crafted cursors and page numbers are refused where they enter, with a clear
-message. An export is written whole before it is sent, so it never stops half-way.
+message. An export is written whole before it is sent, so it never stops half-way. Then a sweep
+sends hostile values to every route, every query argument the app reads and every form field.
 """
 
 from __future__ import annotations
 
 import base64
+import re
 from datetime import timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
+from werkzeug.datastructures import ImmutableMultiDict
+from wtforms.fields.core import UnboundField
 
 from einstein.attendance import exports
-from einstein.db import utcnow
+from einstein.db import db, utcnow
+from einstein.forms import BaseForm
+from einstein.models import Role, User
 from tests import factories
 from tests.courses.conftest import local_date
 from tests.support.html import main
+from tests.test_access import TABLE, extra_world
 
 pytestmark = pytest.mark.postgres
 
@@ -239,3 +246,181 @@ def test_an_export_says_how_long_it_is(app, client, coordinator) -> None:
     body = response.get_data()
     assert "Fietsles" in body.decode("utf-8-sig")
     assert int(response.headers["Content-Length"]) == len(body)
+
+
+# --- the sweep: every route, hostile values everywhere -------------------------------------------------
+
+#: Values for ids and other parts of a path: the first two on every route, the others in turn.
+HOSTILE_PATH = [
+    str(2**31),
+    str(2**63),
+    "0",
+    "-1",
+    str(10**30),
+    "abc",
+    "%00",
+    "%D9%A1%D9%A2",  # Arabic-Indic digits
+    "%C2%B2",  # a superscript two: a "digit" that int() refuses
+    "%E2%80%AE" + "%D8%A3" * 300,  # an RTL override and long Arabic
+    "%3Cscript%3Ealert(1)%3C%2Fscript%3E",
+    "'%20OR%201=1--",
+]
+
+#: Query-string arguments the app reads (grep request.args); the sweep finds the others itself.
+QUERY_NAMES = [
+    "date_from",
+    "date_to",
+    "start",
+    "end",
+    "after",
+    "page",
+    "spage",
+    "q",
+    "kind",
+    "category",
+    "language",
+    "free",
+    "past",
+    "next",
+    "lang",
+    "all",
+    "name",
+    "role",
+]
+QUERY_VALUES = [
+    "9999-12-31",
+    "0001-01-01",
+    "2024-02-30",
+    str(10**20),
+    str(2**31),
+    "-5",
+    "0",
+    "x" * 5000,
+    "\u200f\u202e\x00",
+    "²",
+    "١٢",
+    "<script>alert(1)</script>' OR 1=1--",
+    "//evil.example/%2e%2e",
+]
+
+
+class _Recording(ImmutableMultiDict):
+    """Query-string arguments that note every name a view asks for, there or not."""
+
+    asked: ClassVar[set[str]] = set()
+
+    def __getitem__(self, key: Any) -> Any:
+        self.asked.add(key)
+        return super().__getitem__(key)
+
+    def __contains__(self, key: object) -> bool:
+        self.asked.add(str(key))
+        return super().__contains__(key)
+
+    def getlist(self, key: Any, type: Any = None) -> Any:
+        self.asked.add(key)
+        return super().getlist(key, type)
+
+
+def _fill(rule: Any, values: dict[str, str]) -> str:
+    """The path of ``rule`` with each of its variables replaced by text, as typed in an address bar."""
+    return re.sub(r"<(?:[^>:]+:)?([^>]+)>", lambda m: values[m.group(1)], rule.rule)
+
+
+def _sample(values: list[Any], always: int, turn: int, count: int) -> list[Any]:
+    """The first ``always`` values, then ``count`` of the others, starting further on each ``turn``."""
+    others = values[always:]
+    return values[:always] + [others[(turn * count + k) % len(others)] for k in range(count)]
+
+
+def _hostile_queries(names: list[str]) -> list[dict[str, str]]:
+    """Every name with every hostile value, all names at once, the values turning round."""
+    return [
+        {name: QUERY_VALUES[(i + shift) % len(QUERY_VALUES)] for i, name in enumerate(names)}
+        for shift in range(len(QUERY_VALUES))
+    ]
+
+
+def _form_field_names() -> list[str]:
+    """The name of every field of every form in einstein."""
+    names: set[str] = set()
+    pending = [BaseForm]
+    while pending:
+        form = pending.pop()
+        pending.extend(form.__subclasses__())
+        for cls in form.__mro__:
+            names.update(name for name, value in vars(cls).items() if isinstance(value, UnboundField))
+    return sorted(names)
+
+
+@pytest.fixture
+def sweep(app, make_user, participant, volunteer, coordinator) -> dict[str, Any]:
+    """The world of tests/test_access.py, a browser signed in as a coordinator and one signed in as no one."""
+    from einstein.auth.tokens import make_reset_token, make_verify_token
+
+    app.config.update(RATELIMIT_ENABLED=False, PROPAGATE_EXCEPTIONS=False)
+    app.request_class = type("RecordingRequest", (app.request_class,), {"parameter_storage_class": _Recording})
+    target = make_user(role=Role.PARTICIPANT, email_verified_at=None)
+    world = extra_world(app, {"participant": participant, "volunteer": volunteer})
+    with app.app_context():
+        row = db.session.get(User, target.id)
+        world.update(target=target, verify_token=make_verify_token(row), reset_token=make_reset_token(row))
+    clients = {"anonymous": app.test_client(), "coordinator": app.test_client()}
+    clients["coordinator"].sign_in(coordinator)
+    adapter = app.url_map.bind("einstein.test")
+    routes = []
+    for (endpoint, method), rule in sorted(TABLE.items()):
+        url = rule.url(world)
+        werkzeug_rule, values = adapter.match(url.partition("?")[0], method=method, return_rule=True)
+        assert werkzeug_rule.endpoint == endpoint
+        routes.append((method, werkzeug_rule, url, {k: str(v) for k, v in values.items()}, rule.data(world)))
+    return {"clients": clients, "routes": routes}
+
+
+def _problems(responses: list[tuple[str, str, int]]) -> list[str]:
+    return [f"{who}: {what} -> {status}" for who, what, status in responses if status >= 500]
+
+
+def test_no_hostile_address_or_query_string_gets_a_5xx(app, sweep) -> None:
+    answers: list[tuple[str, str, int]] = []
+    asked_anywhere: set[str] = set()
+
+    def get(who: str, url: str, query: dict[str, str] | None = None) -> None:
+        response = sweep["clients"][who].get(url, query_string=query)
+        answers.append((who, f"{url[:120]} {sorted(query.items()) if query else ''}"[:300], response.status_code))
+        response.close()
+
+    for turn, (method, rule, url, valid, _data) in enumerate(sweep["routes"]):
+        if method != "GET":
+            continue
+        for who in sweep["clients"]:
+            for name in rule.arguments:
+                for value in _sample(HOSTILE_PATH, 2, turn, 3):
+                    get(who, _fill(rule, {**valid, name: value}))
+            # the names this route reads, asked for by the view whether they are there or not
+            _Recording.asked.clear()
+            get(who, url)
+            asked = sorted(_Recording.asked)
+            asked_anywhere.update(asked)
+            for query in _hostile_queries(asked or QUERY_NAMES)[: None if asked else 1]:
+                get(who, url.partition("?")[0], query)
+    assert not _problems(answers), "\n".join(_problems(answers))
+    # the sweep saw the arguments the app reads (if not, the recording no longer works)
+    assert asked_anywhere >= {"date_from", "date_to", "start", "end", "after", "page", "spage", "q", "past", "next"}
+
+
+def test_no_hostile_form_gets_a_5xx(app, sweep) -> None:
+    names = _form_field_names()
+    answers: list[tuple[str, str, int]] = []
+    for turn, (method, rule, _url, valid, data) in enumerate(sweep["routes"]):
+        if method != "POST" or rule.endpoint == "auth.logout":
+            continue
+        path = _fill(rule, valid)
+        for shift in _sample(list(range(len(QUERY_VALUES))), 0, turn, 2):
+            form = {name: QUERY_VALUES[(i + shift) % len(QUERY_VALUES)] for i, name in enumerate(names)}
+            for who, client in sweep["clients"].items():
+                response = client.post(path, data={**data, **form, "csrf_token": client.csrf_token()})
+                answers.append((who, f"POST {path} ({shift})", response.status_code))
+                response.close()
+    assert not _problems(answers), "\n".join(_problems(answers))
+    assert sweep["clients"]["coordinator"].get("/dashboard").status_code == 200  # signed in all along
