@@ -93,14 +93,16 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    """Attach each area's routes."""
+    """Attach each area's routes; every ``<int:...>`` in them is an id in the range a table holds."""
     from einstein.attendance.views import bp as attendance_bp
     from einstein.auth.views import bp as auth_bp
     from einstein.bookings.views import bp as bookings_bp
+    from einstein.bounds import IdConverter
     from einstein.core.views import bp as core_bp
     from einstein.courses.views import bp as courses_bp
     from einstein.notifications.views import bp as notifications_bp
 
+    app.url_map.converters["int"] = IdConverter
     app.register_blueprint(core_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(courses_bp)

@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from einstein.bounds import OutOfRange
 from einstein.db import db
 
 log = logging.getLogger(__name__)
@@ -51,7 +52,7 @@ def handle_http_exception(error: HTTPException) -> tuple[Response | str, int] | 
     if error.code is None or error.code < 400:
         return error
     db.session.rollback()
-    response = render_error(error.code)
+    response = render_error(error.code, message=error.description if isinstance(error, OutOfRange) else None)
     return response
 
 

@@ -2,7 +2,9 @@
 
 Every text field is NFC-normalised and trimmed. Control characters, bidirectional overrides and
 invisible characters that can disguise text ("Trojan source" tricks, zero-width spaces) are
-refused with a clear message. Joiners (ZWNJ, ZWJ) stay allowed: Persian needs them.
+refused with a clear message. Joiners (ZWNJ, ZWJ) stay allowed: Persian needs them. Every date
+field refuses days outside the years einstein works with (``einstein.bounds``), which would
+overflow as soon as a day or a time zone is added to them.
 """
 
 from __future__ import annotations
@@ -10,12 +12,23 @@ from __future__ import annotations
 import unicodedata
 from typing import Any
 
-from flask_babel import get_translations
+from flask_babel import format_date, get_translations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import Field, Form, PasswordField, SelectChoice, SelectMultipleField, StringField, TextAreaField
-from wtforms.validators import ValidationError
+from wtforms import (
+    DateField,
+    Field,
+    Form,
+    PasswordField,
+    SelectChoice,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import StopValidation, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
+
+from einstein.bounds import FIRST_DAY, LAST_DAY, in_window
 
 #: Never allowed in any text: direction overrides and isolates, invisible spaces, BOM.
 _HOSTILE = {
@@ -90,6 +103,9 @@ class BaseForm(FlaskForm):
                 multiline = issubclass(field_class, TextAreaField)
                 filters = [tidy if multiline else tidy_line, *unbound_field.kwargs.get("filters", ())]
                 return unbound_field.bind(form=form, filters=filters, **options)
+            if issubclass(field_class, DateField):
+                validators = [*(unbound_field.kwargs.get("validators") or ()), in_date_window]
+                return unbound_field.bind(form=form, validators=validators, **options)
             return unbound_field.bind(form=form, **options)
 
     def validate(self, extra_validators: Any = None) -> bool:
@@ -108,6 +124,23 @@ HOSTILE_MESSAGE = _l(
     "Please remove invisible or special control characters (such as direction marks or "
     "zero-width spaces) and type the text again."
 )
+
+
+def date_window_message() -> str:
+    """Say which days a date field accepts, in the reader's language."""
+    return str(
+        _l(
+            "Please choose a date between %(first)s and %(last)s.",
+            first=format_date(FIRST_DAY, "long"),
+            last=format_date(LAST_DAY, "long"),
+        )
+    )
+
+
+def in_date_window(form: Form, field: Field) -> None:
+    """Refuse a day outside ``FIRST_DAY``..``LAST_DAY``; later checks of the field never see it."""
+    if field.data is not None and not in_window(field.data):
+        raise StopValidation(date_window_message())
 
 
 class PlainName:

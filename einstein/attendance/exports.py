@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import csv
 import io
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
 
 import sqlalchemy as sa
 import xlsxwriter
@@ -27,6 +28,8 @@ from einstein.db import db
 from einstein.i18n import TIMEZONE
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
+#: A CSV export larger than this is written to a temporary file rather than kept in memory.
+CSV_IN_MEMORY = 8 * 1024 * 1024
 
 
 def neutralise(value: Any) -> Any:
@@ -200,23 +203,42 @@ EXPORTS: dict[str, Export] = {
 }
 
 
-def csv_lines(export: Export, period: Period) -> Iterator[str]:
-    """The export as CSV, line by line (streamed: large periods never sit in memory)."""
+def csv_file(export: Export, period: Period) -> tuple[Iterator[bytes], int]:
+    """The export as CSV: its bytes, a piece at a time, and its size; written whole before a byte is sent.
+
+    A query that fails half-way is then an error page, never a download that looks complete but
+    stops half-way. The file stays in memory up to ``CSV_IN_MEMORY`` bytes, then moves to disk.
+    """
+    output = tempfile.SpooledTemporaryFile(max_size=CSV_IN_MEMORY)  # noqa: SIM115 (_pieces closes it)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
 
-    def flush() -> str:
-        value = buffer.getvalue()
+    def flush() -> None:
+        output.write(buffer.getvalue().encode())
         buffer.seek(0)
         buffer.truncate()
-        return value
 
-    yield "\ufeff"  # so that spreadsheet programs read the file as UTF-8
+    buffer.write("\ufeff")  # so that spreadsheet programs read the file as UTF-8
     writer.writerow([neutralise(str(column)) for column in export.columns])
-    yield flush()
-    for row in export.rows(period):
-        writer.writerow([neutralise(value) for value in row])
-        yield flush()
+    try:
+        for row in export.rows(period):
+            writer.writerow([neutralise(value) for value in row])
+            if buffer.tell() > 64 * 1024:
+                flush()
+        flush()
+    except BaseException:
+        output.close()
+        raise
+    size = output.tell()
+    output.seek(0)
+    return _pieces(output), size
+
+
+def _pieces(file: IO[bytes]) -> Iterator[bytes]:
+    """Read a file out in pieces and close it, also when the download is broken off."""
+    with file:
+        while piece := file.read(64 * 1024):
+            yield piece
 
 
 def xlsx_bytes(export: Export, period: Period) -> bytes:

@@ -12,7 +12,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    stream_with_context,
     url_for,
 )
 from flask.typing import ResponseReturnValue
@@ -28,6 +27,7 @@ from einstein.auth.access import role_required, signed_in
 from einstein.auth.models import Audience, Role
 from einstein.bookings import services as bookings
 from einstein.bookings.models import Booking
+from einstein.bounds import page_arg
 from einstein.courses import services as catalogue
 from einstein.courses.models import Category, Offer, OfferSession
 from einstein.db import db
@@ -198,8 +198,7 @@ def dashboard() -> ResponseReturnValue:
     """Bookings, attendance, fill and no-show rates, over time and by category; the mix; follow-up."""
     form = PeriodForm(request.args)
     period, category, valid = _period(form)
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
-    spage = max(request.args.get("spage", 1, type=int) or 1, 1)
+    page, spage = page_arg("page"), page_arg("spage")
 
     def figures() -> str:
         offers, more_offers = reports.by_offer(period, category, page)
@@ -260,4 +259,7 @@ def export(name: str, fmt: str) -> ResponseReturnValue:
     if fmt == "xlsx":
         mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
         return Response(exports.xlsx_bytes(chosen, period), mimetype=mimetype, headers=headers)
-    return Response(stream_with_context(exports.csv_lines(chosen, period)), mimetype="text/csv", headers=headers)
+    # written whole before the answer starts: a failure is an error page, never half a file
+    body, size = exports.csv_file(chosen, period)
+    headers["Content-Length"] = str(size)
+    return Response(body, mimetype="text/csv", headers=headers)

@@ -28,6 +28,7 @@ from einstein.auth.forms import (
 )
 from einstein.auth.models import Audience, Role, User
 from einstein.auth.tokens import TokenError, make_reset_token, read_reset_token, read_verify_token
+from einstein.bounds import page_arg
 from einstein.db import db
 from einstein.extensions import limiter
 from einstein.forms import ButtonForm
@@ -377,8 +378,7 @@ def people() -> ResponseReturnValue:
     if form.validate():
         query = form.q.data or None
         role = Role(form.role.data) if form.role.data else None
-    page = request.args.get("page", 1, type=int) or 1
-    pagination = db.paginate(services.search_people(query, role), page=max(page, 1), per_page=25, error_out=False)
+    pagination = db.paginate(services.search_people(query, role), page=page_arg(), per_page=25, error_out=False)
     # the roles the current person may give each person listed
     assignable = {
         person.id: [role for role in Role if role != person.role and can_set_role(current_user, person, role)]

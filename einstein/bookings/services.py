@@ -25,6 +25,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from einstein import caching
 from einstein.auth.models import Audience, User
 from einstein.bookings.models import Booking, BookingSource, BookingStatus, CancelReason
+from einstein.bounds import as_id
 from einstein.courses.models import Offer, OfferSession, OfferStatus, SessionStatus
 from einstein.db import db, utcnow
 from einstein.notifications import reminders
@@ -692,13 +693,14 @@ def desk_targets(limit: int = 200) -> list[DeskTarget]:
 def target_from_key(key: str) -> Target | None:
     """Turn a desk list key ("offer-12", "session-34") back into what it books."""
     kind, _, raw_id = (key or "").partition("-")
-    if not raw_id.isdigit():
+    target_id = as_id(raw_id)
+    if target_id is None:
         return None
     if kind == "offer":
-        offer = db.session.get(Offer, int(raw_id))
+        offer = db.session.get(Offer, target_id)
         return Target(offer, None) if offer is not None and offer.is_course else None
     if kind == "session":
-        session = db.session.get(OfferSession, int(raw_id))
+        session = db.session.get(OfferSession, target_id)
         return Target(session.offer, session) if session is not None and not session.offer.is_course else None
     return None
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
+from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
@@ -17,6 +19,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
+from einstein.bounds import LAST_DAY, in_window
 from einstein.courses.models import Category, DutchLevel, OfferKind
 from einstein.forms import BaseForm, MultiCheckboxField, choices
 from einstein.i18n import LANGUAGES, SPOKEN_LANGUAGES, local_today
@@ -125,6 +128,22 @@ class ScheduleFields(TimeFields):
 
     def validate_first_date(self, field: Any) -> None:
         _not_past(field)
+
+    def validate_count(self, field: Any) -> None:
+        """The whole series, not only its first session, must fall inside the days einstein plans."""
+        first_date, repeat = self.first_date, self.repeat  # type: ignore[attr-defined]
+        if field.errors or first_date.errors or repeat.errors or not first_date.data:
+            return
+        last = first_date.data + timedelta(weeks=(self.session_count - 1) * self.every_weeks)
+        if not in_window(last):
+            raise ValidationError(
+                str(
+                    _l(
+                        "The last session would be after %(last)s. Please choose an earlier date or fewer sessions.",
+                        last=format_date(LAST_DAY, "long"),
+                    )
+                )
+            )
 
     @property
     def every_weeks(self) -> int:

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
+from einstein.bounds import FIRST_DAY, LAST_DAY, as_id, in_window
 from einstein.courses.models import (
     Category,
     DutchLevel,
@@ -52,15 +53,18 @@ class Cursor:
 
     @classmethod
     def decode(cls, token: str | None) -> Cursor | None:
-        """Read a cursor from a URL; anything malformed means "from the start"."""
+        """Read a cursor from a URL; anything malformed or out of range means "from the start"."""
         if not token or len(token) > 64:
             return None
         try:
             raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
-            micros, session_id = raw.split(".")
-            return cls(EPOCH + timedelta(microseconds=int(micros)), int(session_id))
+            micros, raw_id = raw.split(".")
+            starts_at, session_id = EPOCH + timedelta(microseconds=int(micros)), as_id(raw_id)
         except (ValueError, binascii.Error, UnicodeDecodeError, OverflowError):
             return None
+        if session_id is None or not in_window(starts_at.date()):
+            return None
+        return cls(starts_at, session_id)
 
 
 @dataclass(frozen=True)
@@ -101,7 +105,9 @@ class SessionPage:
     next_cursor: Cursor | None
 
 
-def _local_midnight(day: date) -> datetime:
+def _local_midnight(day: date, days_later: int = 0) -> datetime:
+    """Midnight in Utrecht, ``days_later`` after ``day``, in UTC; days beyond einstein's window never overflow."""
+    day = min(max(day, FIRST_DAY), LAST_DAY) + timedelta(days=days_later)
     return datetime.combine(day, time(0, 0), tzinfo=TIMEZONE).astimezone(UTC)
 
 
@@ -145,7 +151,7 @@ def upcoming_sessions(
         .limit(limit + 1)
     )
     if filters.date_to is not None:
-        query = query.where(OfferSession.starts_at < _local_midnight(filters.date_to + timedelta(days=1)))
+        query = query.where(OfferSession.starts_at < _local_midnight(filters.date_to, days_later=1))
     if filters.kind is not None:
         query = query.where(Offer.kind == filters.kind)
     if filters.category is not None:
@@ -247,7 +253,8 @@ def sessions_for_page(
     taking attendance afterwards) are looked up only if asked.
     """
     now = utcnow()
-    cursor = db.session.get(OfferSession, after) if after is not None and 0 < after < 2**31 else None
+    cursor_id = as_id(after)
+    cursor = db.session.get(OfferSession, cursor_id) if cursor_id is not None else None
     if cursor is not None and cursor.offer_id != offer.id:
         cursor = None
     query = sa.select(OfferSession).where(OfferSession.offer_id == offer.id, OfferSession.ends_at > now)
@@ -353,7 +360,8 @@ def find_or_add_place(
             db.session.add(place)
             db.session.flush()
         return place
-    place = db.session.get(Location, int(location_id)) if location_id and location_id.isdigit() else None
+    place_id = as_id(location_id)
+    place = db.session.get(Location, place_id) if place_id is not None else None
     if place is None:
         raise CatalogueError(str(_l("Please choose a place, or fill in a new one.")), field="location_id")
     return place
@@ -368,8 +376,9 @@ def find_or_add_organisation(organisation_id: str | None, new_name: str | None) 
             db.session.add(organisation)
             db.session.flush()
         return organisation
-    if organisation_id and organisation_id.isdigit():
-        organisation = db.session.get(Organisation, int(organisation_id))
+    if organisation_id:
+        chosen = as_id(organisation_id)
+        organisation = db.session.get(Organisation, chosen) if chosen is not None else None
         if organisation is None:
             raise CatalogueError(
                 str(_l("Please choose a partner organisation from the list.")), field="organisation_id"

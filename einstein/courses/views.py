@@ -17,6 +17,7 @@ from einstein import caching
 from einstein.audit import services as audit
 from einstein.auth.access import role_required
 from einstein.auth.models import Role
+from einstein.bounds import page_arg
 from einstein.courses import services
 from einstein.courses.calendar import calendar_bytes
 from einstein.courses.forms import (
@@ -444,8 +445,7 @@ def translation(offer_id: int, locale: str) -> ResponseReturnValue:
 def my_offers() -> ResponseReturnValue:
     """The offers a person organises; coordinators can see every offer."""
     everyone = current_user.is_coordinator and request.args.get("all") == "1"
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
-    pagination = db.paginate(services.offers_of(current_user, everyone), page=page, per_page=25, error_out=False)
+    pagination = db.paginate(services.offers_of(current_user, everyone), page=page_arg(), per_page=25, error_out=False)
     return render_template("courses/my_offers.html", pagination=pagination, everyone=everyone)
 
 

@@ -121,6 +121,33 @@ def test_bad_offers_are_refused_with_a_clear_message(app, client, coordinator, o
     assert _offers(app) == []
 
 
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"first_date": "9999-12-30", "repeat": "weekly", "count": "8"}, "Please choose a date between"),
+        ({"first_date": "9999-12-31"}, "Please choose a date between"),
+        ({"first_date": "0001-01-01"}, "Please choose a date between"),
+        ({"first_date": "2100-12-01", "repeat": "fortnightly", "count": "52"}, "The last session would be after"),
+        ({"first_date": "2100-12-31", "repeat": "weekly", "count": "2"}, "The last session would be after"),
+        ({"first_date": "2100-12-31", "repeat": "weekly", "count": "100000000000000000000"}, "Between 1 and 52"),
+    ],
+)
+def test_a_schedule_running_into_the_year_9999_is_refused(app, client, volunteer, offer_form, change, message) -> None:
+    client.sign_in(volunteer)
+    response = client.post("/offers/new/activity", data=offer_form(**change), headers={"Accept-Language": "en"})
+    assert response.status_code == 422
+    assert message in response.get_data(as_text=True)
+    assert _offers(app) == []
+
+
+def test_a_schedule_may_end_on_the_last_day_of_the_window(app, client, volunteer, offer_form) -> None:
+    client.sign_in(volunteer)
+    data = offer_form(first_date="2100-12-17", repeat="weekly", count="3")
+    assert client.post("/offers/new/activity", data=data).status_code == 302
+    [offer] = _offers(app)
+    assert offer.sessions[-1].starts_at.astimezone(TIMEZONE).date().isoformat() == "2100-12-31"
+
+
 @pytest.mark.parametrize("text", list(HOSTILE_TEXT.values()), ids=list(HOSTILE_TEXT))
 def test_hostile_text_renders_as_text(app, client, coordinator, offer_form, text) -> None:
     client.sign_in(coordinator)
