@@ -361,10 +361,21 @@ def sweep(app, make_user, participant, volunteer, coordinator) -> dict[str, Any]
     app.config.update(RATELIMIT_ENABLED=False, PROPAGATE_EXCEPTIONS=False)
     app.request_class = type("RecordingRequest", (app.request_class,), {"parameter_storage_class": _Recording})
     target = make_user(role=Role.PARTICIPANT, email_verified_at=None)
+    desk_person = make_user(role=Role.PARTICIPANT, password_hash=None, email=None, phone="+31687654321")
     world = extra_world(app, {"participant": participant, "volunteer": volunteer})
     with app.app_context():
+        from einstein.auth.services import start_login_session
+
         row = db.session.get(User, target.id)
-        world.update(target=target, verify_token=make_verify_token(row), reset_token=make_reset_token(row))
+        start_login_session(row)
+        db.session.commit()
+        world.update(
+            target=target,
+            desk_person=desk_person,
+            target_session_id=row.login_sessions[0].id,
+            verify_token=make_verify_token(row, row.email),
+            reset_token=make_reset_token(row),
+        )
     clients = {"anonymous": app.test_client(), "coordinator": app.test_client()}
     clients["coordinator"].sign_in(coordinator)
     adapter = app.url_map.bind("einstein.test")
