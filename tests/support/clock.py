@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import os
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from datetime import time as clock_time
 from pathlib import Path
 
 import time_machine
 
-from einstein.i18n import TIMEZONE
+from einstein.i18n import TIMEZONE, local_today
 
 #: The folder whose sitecustomize puts a Python process on the run's clock.
 SITE = Path(__file__).resolve().parent / "clock_site"
@@ -84,3 +85,11 @@ def describe() -> str:
         return f"clock: real, {now:%Y-%m-%d %H:%M %Z}"
     return f"clock: shifted by {_offset:+.0f} s to {now:%Y-%m-%d %H:%M %Z} (Europe/Amsterdam), ticking"
 
+
+def days_ahead(days: int, at: clock_time = clock_time(10, 0)) -> datetime:
+    """``at`` (Amsterdam time) on the day ``days`` days from today in Amsterdam, as UTC.
+
+    Build test sessions with this, not with "now + 3 days": at 23:30 a two-hour session from
+    now + 3 days ends after midnight, and on the night the clocks change it lands on another hour.
+    """
+    return datetime.combine(local_today() + timedelta(days=days), at, tzinfo=TIMEZONE).astimezone(UTC)
