@@ -181,7 +181,8 @@ def session_times(day: date, start: time, end: time) -> tuple[datetime, datetime
     starts = datetime.combine(day, start, tzinfo=TIMEZONE).astimezone(UTC)
     ends = datetime.combine(end_day, end, tzinfo=TIMEZONE).astimezone(UTC)
     if ends <= starts:
-        # only in the hour the clocks skip in spring: 02:30-03:30 that night is no time at all
+        # only in the hour the clocks skip in spring: 02:30 that night is read as 03:30, so
+        # 02:30-03:30 is no time at all
         raise CatalogueError(str(_l("The end must be after the start.")), field="end_time")
     return starts, ends
 

@@ -373,3 +373,19 @@ def test_an_end_before_the_start_is_on_the_next_day() -> None:
     # 02:30 to 03:30 on the spring night is no time at all: the clocks jump from 02:00 to 03:00
     with pytest.raises(CatalogueError):
         session_times(date(2027, 3, 28), time(2, 30), time(3, 30))
+
+
+def test_a_session_that_the_clocks_skip_entirely_is_refused(app, client, volunteer) -> None:
+    with app.app_context():
+        offer_id = factories.OfferFactory(organiser=db.session.get(User, volunteer.id)).id
+    spring = _next_clock_change(local_date(0))
+    while datetime.combine(spring, time(12), TIMEZONE).utcoffset() != timedelta(hours=2):
+        spring = _next_clock_change(spring)
+    client.sign_in(volunteer)
+    # 02:30 does not exist that night: it is read as 03:30, the end, so the session lasts nothing
+    data = {"first_date": spring.isoformat(), "start_time": "02:30", "end_time": "03:30", "repeat": "once"}
+    response = client.post(f"/offers/{offer_id}/sessions/new", data={**data, "count": "1"})
+    assert response.status_code == 422
+    assert "The end must be after the start." in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Offer, offer_id).sessions == []
