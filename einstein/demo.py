@@ -402,16 +402,14 @@ def seed_demo(today: date | None = None) -> SeedReport:
 
 
 def _last_week(offer: Offer, spec: DemoOffer, today: date, people: list[User], by: User, rng: random.Random) -> int:
-    """Give an activity a session that took place in the last week or two, with attendance taken,
-    so the dashboard and "my bookings" have some history to show."""
+    """Give an activity a session that took place on its weekday in the week before today, with
+    attendance taken, so the dashboard and "my bookings" have some history to show."""
     from einstein.attendance.models import AttendanceStatus
     from einstein.attendance.services import mark
 
     first = offer.sessions[0]
     # before today, so that it is over whatever the hour (today's session may still be to come)
-    day = _next_weekday(today, spec.weekday) - timedelta(weeks=1)
-    if day >= today:
-        day -= timedelta(weeks=1)
+    day = today - timedelta(days=(today.weekday() - spec.weekday) % 7 or 7)
     past = OfferSession(
         starts_at=first.starts_at + timedelta(days=1),
         ends_at=first.ends_at + timedelta(days=1),
