@@ -5,11 +5,12 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export FLASK_APP := einstein
 
-.PHONY: help install install-dev translations messages run run-prod test test-fast lint format system-deps bench-deps clean
+.PHONY: help install install-dev translations messages run run-prod test test-fast test-clock lint format system-deps bench-deps clean
 
 help:
 	@echo "make run     start einstein on http://127.0.0.1:5000 with a Celery worker and beat (demo data)"
 	@echo "make test    install what the tests need, start Redis/PostgreSQL/SMTP for the run, run pytest"
+	@echo "make test-clock  the tests again with the clock at 23:30 and 00:30 on the nights the clocks change"
 	@echo "make lint    ruff lint and format check"
 	@echo "make messages  extract new texts into the translation catalogues"
 	@echo "make run-prod  gunicorn, worker and beat with production settings from the environment"
@@ -69,6 +70,19 @@ system-deps:
 
 test: system-deps install-dev
 	$(BIN)/python -m pytest
+	@$(MAKE) --no-print-directory test-clock
+
+# The tests without the browser and the slow runs again, with the clock moved (pytest --clock,
+# Europe/Amsterdam time, ticking) to 23:30 on the evening before the clocks go forward and to
+# 00:30 on the night they go back: a test or a rule that counts days in UTC or adds hours across
+# midnight or a clock change fails here. See README: The tests at any hour.
+CLOCK_INSTANTS ?= 2027-03-27T23:30 2027-10-31T00:30
+
+test-clock: install-dev
+	@for instant in $(CLOCK_INSTANTS); do \
+		echo "== the tests with the clock at $$instant in Utrecht"; \
+		$(BIN)/python -m pytest -m "not browser and not slow" --clock "$$instant" || exit 1; \
+	done
 
 # The tests without the browser and the slow integration runs, for a quick check while coding.
 test-fast: install-dev

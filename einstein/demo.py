@@ -29,7 +29,7 @@ from einstein.courses.models import (
     Organisation,
     SessionLanguage,
 )
-from einstein.courses.services import refresh_search_text, series_times
+from einstein.courses.services import refresh_search_text, series_times, session_times
 from einstein.db import db, utcnow
 from einstein.i18n import local_today
 
@@ -397,17 +397,19 @@ def seed_demo(today: date | None = None) -> SeedReport:
                     continue
                 report.bookings += 1
         if not offer.is_course:
-            report.bookings += _last_week(offer, people, coordinator, rng)
+            report.bookings += _last_week(offer, spec, today, people, coordinator, rng)
     return report
 
 
-def _last_week(offer: Offer, people: list[User], by: User, rng: random.Random) -> int:
-    """Give an activity a session that took place a week ago, with attendance taken, so the
-    dashboard and "my bookings" have some history to show."""
+def _last_week(offer: Offer, spec: DemoOffer, today: date, people: list[User], by: User, rng: random.Random) -> int:
+    """Give an activity a session that took place on its weekday in the week before today, with
+    attendance taken, so the dashboard and "my bookings" have some history to show."""
     from einstein.attendance.models import AttendanceStatus
     from einstein.attendance.services import mark
 
     first = offer.sessions[0]
+    # before today, so that it is over whatever the hour (today's session may still be to come)
+    day = today - timedelta(days=(today.weekday() - spec.weekday) % 7 or 7)
     past = OfferSession(
         starts_at=first.starts_at + timedelta(days=1),
         ends_at=first.ends_at + timedelta(days=1),
@@ -425,8 +427,7 @@ def _last_week(offer: Offer, people: list[User], by: User, rng: random.Random) -
         except bookings.BookingError:
             continue
     # it took place last week
-    past.starts_at -= timedelta(days=8)
-    past.ends_at -= timedelta(days=8)
+    past.starts_at, past.ends_at = session_times(day, spec.start, spec.end)
     db.session.flush()
     from einstein.notifications import reminders
 

@@ -19,6 +19,7 @@ from einstein.config import default_config
 from einstein.db import db, utcnow
 from einstein.models import OfferKind, User
 from tests import factories
+from tests.support import clock
 from tests.support.client import Client
 from tests.support.i18n import cleanup as cleanup_translations
 from tests.support.i18n import compiled_translations
@@ -27,7 +28,30 @@ from tests.support.servers import PostgresServer, RedisServer, SmtpSink
 SECRET_KEY = "test-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--clock",
+        metavar="2027-03-27T23:30",
+        help="run the tests with the clock moved to this Europe/Amsterdam time (it keeps ticking), "
+        "in this process and in every einstein process the tests start",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    instant = config.getoption("--clock")
+    if instant:
+        try:
+            clock.start(clock.parse(instant))
+        except ValueError as error:
+            raise pytest.UsageError(f"--clock: {error}") from error
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return clock.describe()
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
+    clock.stop()
     cleanup_translations()
 
 

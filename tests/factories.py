@@ -22,6 +22,7 @@ from einstein.models import (
     SessionLanguage,
     User,
 )
+from tests.support.clock import days_ahead
 
 #: Every factory-made account has this password (hashed once: argon2 is slow on purpose).
 PASSWORD = "correct horse battery staple"
@@ -99,7 +100,7 @@ class SessionFactory(Base):
         model = OfferSession
 
     offer = factory.SubFactory(OfferFactory)
-    starts_at = factory.LazyFunction(lambda: (utcnow() + timedelta(days=3)).replace(second=0, microsecond=0))
+    starts_at = factory.LazyFunction(lambda: days_ahead(3))  # 10:00 in Utrecht, whatever the hour now
     ends_at = factory.LazyAttribute(lambda o: o.starts_at + timedelta(hours=2))
     location = factory.SelfAttribute("offer.location")
     capacity = factory.SelfAttribute("offer.capacity")

@@ -95,14 +95,18 @@ class PlaceFields:
 
 
 class TimeFields:
-    """A start and an end time on one day, the end after the start."""
+    """A start and an end time; an end earlier than the start is on the next day."""
 
     start_time = TimeField(_l("Starts at"), validators=[InputRequired(message=_l("Please give a start time."))])
-    end_time = TimeField(_l("Ends at"), validators=[InputRequired(message=_l("Please give an end time."))])
+    end_time = TimeField(
+        _l("Ends at"),
+        validators=[InputRequired(message=_l("Please give an end time."))],
+        description=_l("Ends after midnight? Give the time on the next day, for example 20:00 to 01:00."),
+    )
 
     def validate_end_time(self, field: Any) -> None:
-        if field.data and self.start_time.data and field.data <= self.start_time.data:
-            raise ValidationError(str(_l("The end must be after the start.")))
+        if field.data and self.start_time.data and field.data == self.start_time.data:
+            raise ValidationError(str(_l("The end cannot be the same time as the start.")))
 
 
 class ScheduleFields(TimeFields):

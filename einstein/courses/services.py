@@ -179,6 +179,22 @@ def upcoming_sessions(
     return SessionPage(sessions, next_cursor)
 
 
+def session_times(day: date, start: time, end: time) -> tuple[datetime, datetime]:
+    """Return the UTC start and end of a session on ``day`` from ``start`` to ``end``, Utrecht time.
+
+    An end earlier than the start is on the next day (an Eid evening from 20:00 to 01:00): a
+    session lasts less than a day. Both keep their wall-clock time across daylight-saving changes.
+    """
+    end_day = day + timedelta(days=1) if end < start else day
+    starts = datetime.combine(day, start, tzinfo=TIMEZONE).astimezone(UTC)
+    ends = datetime.combine(end_day, end, tzinfo=TIMEZONE).astimezone(UTC)
+    if ends <= starts:
+        # only in the hour the clocks skip in spring: 02:30 that night is read as 03:30, so
+        # 02:30-03:30 is no time at all
+        raise CatalogueError(str(_l("The end must be after the start.")), field="end_time")
+    return starts, ends
+
+
 def series_times(
     first_day: date, start: time, end: time, count: int, every_weeks: int = 1
 ) -> list[tuple[datetime, datetime]]:
@@ -186,13 +202,7 @@ def series_times(
 
     Each session keeps its wall-clock time across daylight-saving changes: 19:00 stays 19:00.
     """
-    times = []
-    for index in range(count):
-        day = first_day + timedelta(weeks=index * every_weeks)
-        starts = datetime.combine(day, start, tzinfo=TIMEZONE).astimezone(UTC)
-        ends = datetime.combine(day, end, tzinfo=TIMEZONE).astimezone(UTC)
-        times.append((starts, ends))
-    return times
+    return [session_times(first_day + timedelta(weeks=index * every_weeks), start, end) for index in range(count)]
 
 
 # --- who may see and change an offer -----------------------------------------------------------

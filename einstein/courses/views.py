@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -319,10 +318,16 @@ def add_sessions(offer_id: int) -> ResponseReturnValue:
         schedule = services.Schedule(
             form.first_date.data, form.start_time.data, form.end_time.data, form.session_count, form.every_weeks
         )
-        added = services.add_sessions(offer, schedule)
-        db.session.commit()
-        flash(_("%(num)d session(s) added.", num=len(added)), "success")
-        return redirect(url_for("courses.offer_detail", offer_id=offer.id))
+        try:
+            added = services.add_sessions(offer, schedule)
+        except services.CatalogueError as error:
+            db.session.rollback()
+            offer = _managed_offer(offer_id)
+            _field_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("%(num)d session(s) added.", num=len(added)), "success")
+            return redirect(url_for("courses.offer_detail", offer_id=offer.id))
     return render_form("courses/add_sessions.html", form, offer=offer)
 
 
@@ -345,10 +350,11 @@ def edit_session(session_id: int) -> ResponseReturnValue:
         form.languages.data = session.language_codes
     if form.validate_on_submit():
         try:
+            starts_at, ends_at = services.session_times(form.day.data, form.start_time.data, form.end_time.data)
             told = services.update_session(
                 session,
-                starts_at=datetime.combine(form.day.data, form.start_time.data, tzinfo=TIMEZONE),
-                ends_at=datetime.combine(form.day.data, form.end_time.data, tzinfo=TIMEZONE),
+                starts_at=starts_at,
+                ends_at=ends_at,
                 location=_place(form),
                 capacity=form.capacity.data,
                 languages=list(form.languages.data),

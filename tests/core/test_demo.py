@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime, time, timedelta
+
 import sqlalchemy as sa
+import time_machine
 
 from einstein.db import db
+from einstein.i18n import TIMEZONE, local_today
 from einstein.models import Booking, BookingStatus, Offer, OfferSession, OfferStatus, Role, User
 
 
@@ -74,3 +78,12 @@ def test_home_page_lists_demo_sessions(app, client) -> None:
     assert "Business English" in page
     assert "Walking group Máximapark" in page
     assert "Chess afternoon" not in page  # still waiting for approval
+
+
+def test_the_demo_loads_just_after_midnight_on_a_day_an_activity_meets(app) -> None:
+    # last week's walk (Saturdays at 10:00) must be over, though this Saturday's is still to come
+    today = local_today()
+    saturday = today + timedelta(days=(5 - today.weekday()) % 7 or 7)
+    with time_machine.travel(datetime.combine(saturday, time(0, 30), TIMEZONE).timestamp(), tick=True):
+        result = app.test_cli_runner().invoke(args=["seed-demo"])
+    assert result.exit_code == 0, result.output

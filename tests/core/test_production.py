@@ -16,6 +16,8 @@ from http.cookies import SimpleCookie
 import psycopg
 import pytest
 
+from einstein.db import utcnow
+from tests.support import clock
 from tests.support.http import NoRedirect
 from tests.support.i18n import compiled_translations
 from tests.support.servers import ROOT, free_port, wait_for
@@ -83,6 +85,7 @@ def test_the_production_stack_books_end_to_end(postgres_server, fresh_redis, smt
         "EINSTEIN_BABEL_TRANSLATION_DIRECTORIES": str(compiled_translations()),
         "PYTHONUNBUFFERED": "1",
     }
+    env = clock.environment(env)  # gunicorn, the worker, beat and flask on the test run's clock
     flask = [sys.executable, "-m", "flask", "--app", "einstein"]
     subprocess.run([*flask, "db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True)
     # demo accounts have a published password: never in production, whatever one asks
@@ -131,8 +134,10 @@ def test_the_production_stack_books_end_to_end(postgres_server, fresh_redis, smt
             session_id = conn.execute(
                 "SELECT s.id FROM offer_sessions s JOIN offers o ON o.id = s.offer_id "
                 "WHERE o.title = 'Walking group Máximapark' "
-                "AND s.starts_at > now() AND NOT EXISTS (SELECT 1 FROM bookings b JOIN users u ON u.id = b.user_id "
-                "WHERE b.session_id = s.id AND u.email = 'participant@demo.einstein.test') ORDER BY s.starts_at LIMIT 1"
+                "AND s.starts_at > %s AND NOT EXISTS (SELECT 1 FROM bookings b JOIN users u ON u.id = b.user_id "
+                "WHERE b.session_id = s.id AND u.email = 'participant@demo.einstein.test') "
+                "ORDER BY s.starts_at LIMIT 1",
+                (utcnow(),),  # the test run's clock, not the database server's
             ).fetchone()[0]
         status, page, _ = browser.request(f"/offers/{_offer_of(url, session_id)}")
         status, _, location = browser.request(

@@ -96,10 +96,28 @@ def test_changing_only_the_languages_sends_nothing(app, client, volunteer, booke
     assert queued(app, NotificationKind.SESSION_CHANGED) == []
 
 
+@pytest.mark.postgres
+def test_a_session_can_end_after_midnight(app, client, volunteer, booked_session) -> None:
+    client.sign_in(volunteer)
+    day = (utcnow() + timedelta(days=5)).astimezone(TIMEZONE).date()
+    assert _edit(client, booked_session, day=day.isoformat(), start_time="22:00", end_time="01:00").status_code == 302
+    with app.app_context():
+        session = db.session.get(OfferSession, booked_session["session_id"])
+        starts, ends = session.starts_at.astimezone(TIMEZONE), session.ends_at.astimezone(TIMEZONE)
+    assert (starts.date(), starts.strftime("%H:%M")) == (day, "22:00")
+    assert (ends.date(), ends.strftime("%H:%M")) == (day + timedelta(days=1), "01:00")
+    # the form gives it back as it was typed, and the calendar file ends the next night
+    form = client.get(f"/sessions/{booked_session['session_id']}/edit").get_data(as_text=True)
+    assert 'value="22:00"' in form and 'value="01:00"' in form
+    event = Calendar.from_ical(client.get(f"/sessions/{booked_session['session_id']}.ics").data).walk("VEVENT")[0]
+    assert (event["dtstart"].dt, event["dtend"].dt) == (starts, ends)
+    assert len(queued(app, NotificationKind.SESSION_CHANGED)) == 3
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"end_time": "13:00"}, "The end must be after the start."),
+        ({"end_time": "14:00"}, "The end cannot be the same time as the start."),
         ({"day": (utcnow() - timedelta(days=2)).date().isoformat()}, "This date is in the past."),
         ({"capacity": "1"}, "There are already 2 people booked"),
         ({"capacity": "-5"}, "Between 1 and 500 places."),

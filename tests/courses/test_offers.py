@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import date, datetime, time, timedelta
 from itertools import pairwise
 
 import pytest
 import sqlalchemy as sa
+from babel.dates import format_date
+from icalendar import Calendar
 from markupsafe import escape
 
 from einstein.db import db
@@ -91,8 +93,7 @@ def test_volunteers_cannot_publish_courses(client, volunteer, offer_form) -> Non
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"end_time": "17:00"}, "The end must be after the start."),
-        ({"end_time": "17:30"}, "The end must be after the start."),
+        ({"end_time": "17:30"}, "The end cannot be the same time as the start."),
         ({"first_date": local_date(-1).isoformat()}, "This date is in the past."),
         ({"first_date": "31-02-2026"}, "Not a valid date value."),
         ({"title": ""}, "Please give a title."),
@@ -321,3 +322,99 @@ def test_sessions_keep_the_wall_clock_time_across_summer_time() -> None:
     times = series_times(date(2026, 10, 20), time(19, 0), time(21, 0), 2)
     assert [t[0].astimezone(TIMEZONE).time() for t in times] == [time(19, 0), time(19, 0)]
     assert times[1][0] - times[0][0] == datetime(2026, 10, 27, 18) - datetime(2026, 10, 20, 17)
+
+
+def _next_clock_change(after: date) -> date:
+    """The first day after ``after`` on which the clocks in Utrecht go forward or back."""
+    day = after + timedelta(days=1)
+    while (
+        datetime.combine(day, time(12), TIMEZONE).utcoffset()
+        == datetime.combine(day - timedelta(days=1), time(12), TIMEZONE).utcoffset()
+    ):
+        day += timedelta(days=1)
+    return day
+
+
+def _when(start: datetime, end: datetime) -> str:
+    """A session's time as the English pages write it when it ends on the next day."""
+    start, end = start.astimezone(TIMEZONE), end.astimezone(TIMEZONE)
+    day = lambda value: format_date(value, "EEEE d MMMM", locale="en")  # noqa: E731
+    return f"{day(start)}, {start:%H:%M} – {day(end)}, {end:%H:%M}"
+
+
+@pytest.mark.postgres
+def test_an_eid_evening_every_week_ends_after_midnight_across_a_clock_change(
+    app, client, coordinator, offer_form
+) -> None:
+    client.sign_in(coordinator)
+    form = client.get("/offers/new/activity", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "Ends after midnight? Give the time on the next day, for example 20:00 to 01:00." in form
+    # four Saturday evenings: two weeks before the night the clocks change, that night, and after
+    change = _next_clock_change(local_date(16))  # a Sunday: the clocks change at 02:00 or 03:00
+    first = change - timedelta(days=15)
+    data = offer_form(
+        title="Eid evening",
+        first_date=first.isoformat(),
+        start_time="20:00",
+        end_time="01:00",
+        repeat="weekly",
+        count="4",
+    )
+    assert client.post("/offers/new/activity", data=data).status_code == 302
+    [offer] = _offers(app)
+    sessions = offer.sessions
+    days = [first + timedelta(weeks=week) for week in range(4)]
+    assert [s.starts_at.astimezone(TIMEZONE) for s in sessions] == [
+        datetime.combine(day, time(20), TIMEZONE) for day in days
+    ]
+    assert [s.ends_at.astimezone(TIMEZONE) for s in sessions] == [
+        datetime.combine(day + timedelta(days=1), time(1), TIMEZONE) for day in days
+    ]
+    # each lasts five hours, and the clocks did change in between
+    assert {s.ends_at - s.starts_at for s in sessions} == {timedelta(hours=5)}
+    assert (
+        sessions[0].starts_at.astimezone(TIMEZONE).utcoffset()
+        != sessions[-1].starts_at.astimezone(TIMEZONE).utcoffset()
+    )
+
+    # the catalogue, the offer page and the calendar file say when each evening ends
+    listing = app.test_client().get("/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert _when(sessions[0].starts_at, sessions[0].ends_at) in listing
+    page = client.get(f"/offers/{offer.id}", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    for session in sessions:
+        assert _when(session.starts_at, session.ends_at) in page
+    events = Calendar.from_ical(client.get(f"/offers/{offer.id}.ics").data).walk("VEVENT")
+    assert [(e["dtstart"].dt, e["dtend"].dt) for e in events] == [(s.starts_at, s.ends_at) for s in sessions]
+
+
+def test_an_end_before_the_start_is_on_the_next_day() -> None:
+    from einstein.courses.services import CatalogueError, session_times
+
+    def hours(day: date, start: time, end: time) -> float:
+        starts, ends = session_times(day, start, end)
+        return (ends - starts) / timedelta(hours=1)
+
+    assert hours(date(2027, 2, 13), time(20), time(1)) == 5
+    assert hours(date(2027, 2, 13), time(22), time(21, 59)) == 23 + 59 / 60
+    # through the night the clocks change: an hour less in spring, an hour more in autumn
+    assert hours(date(2027, 3, 27), time(22), time(4)) == 5
+    assert hours(date(2027, 10, 30), time(22), time(4)) == 7
+    # 02:30 to 03:30 on the spring night is no time at all: the clocks jump from 02:00 to 03:00
+    with pytest.raises(CatalogueError):
+        session_times(date(2027, 3, 28), time(2, 30), time(3, 30))
+
+
+def test_a_session_that_the_clocks_skip_entirely_is_refused(app, client, volunteer) -> None:
+    with app.app_context():
+        offer_id = factories.OfferFactory(organiser=db.session.get(User, volunteer.id)).id
+    spring = _next_clock_change(local_date(0))
+    while datetime.combine(spring, time(12), TIMEZONE).utcoffset() != timedelta(hours=2):
+        spring = _next_clock_change(spring)
+    client.sign_in(volunteer)
+    # 02:30 does not exist that night: it is read as 03:30, the end, so the session lasts nothing
+    data = {"first_date": spring.isoformat(), "start_time": "02:30", "end_time": "03:30", "repeat": "once"}
+    response = client.post(f"/offers/{offer_id}/sessions/new", data={**data, "count": "1"})
+    assert response.status_code == 422
+    assert "The end must be after the start." in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Offer, offer_id).sessions == []

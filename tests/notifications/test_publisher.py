@@ -17,6 +17,7 @@ from einstein.db import db, utcnow
 from einstein.models import Notification, NotificationKind
 from einstein.notifications import services as outbox
 from tests.conftest import SECRET_KEY
+from tests.support import clock
 from tests.support.booking import book
 from tests.support.outbox import ids_in_mail_queue
 from tests.support.servers import ROOT, wait_for
@@ -101,7 +102,7 @@ def test_a_process_that_exits_hands_its_waiting_e_mails_to_the_broker(
     }
     done = subprocess.run(
         [sys.executable, "-c", EXIT_AT_ONCE, str(participant.id)],
-        env=env,
+        env=clock.environment(env),
         capture_output=True,
         text=True,
         timeout=60,

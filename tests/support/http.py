@@ -16,6 +16,7 @@ from typing import Any
 
 from flask import Flask
 
+from tests.support import clock
 from tests.support.client import signed_csrf
 from tests.support.servers import ROOT, free_port, wait_for
 
@@ -59,12 +60,9 @@ class Gunicorn:
     ) -> None:
         self.port = free_port()
         inherited = {k: v for k, v in os.environ.items() if not k.startswith(_PRIVATE)}
-        self.env = {
-            **inherited,
-            "EINSTEIN_INSTANCE_PATH": str(folder / "instance"),
-            "GUNICORN_ACCESS_LOG": "",
-            **env,
-        }
+        self.env = clock.environment(
+            {**inherited, "EINSTEIN_INSTANCE_PATH": str(folder / "instance"), "GUNICORN_ACCESS_LOG": "", **env}
+        )
         worker_args = ["--workers", str(workers), "--worker-class", "gthread", "--threads", str(threads)]
         self.args = [
             sys.executable,

@@ -25,6 +25,8 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
+from tests.support import clock
+
 ROOT = Path(__file__).resolve().parents[2]
 _NOTIFICATION_ID = re.compile(rb"^X-Einstein-Notification: (\d+)", re.M)
 
@@ -281,7 +283,8 @@ class SmtpSink:
 
 
 class CeleryProcess:
-    """A real ``celery -A worker worker`` (or beat) process with the given environment."""
+    """A real ``celery -A worker worker`` (or beat) process with the given environment, on the
+    test run's clock."""
 
     def __init__(self, env: dict[str, str], args: list[str], log_path: Path) -> None:
         self.env = env
@@ -297,7 +300,7 @@ class CeleryProcess:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "worker", *self.args],
             cwd=ROOT,
-            env=self.env,
+            env=clock.environment(self.env),
             stdout=self._log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
