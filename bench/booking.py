@@ -81,7 +81,7 @@ def summary(label: str, seconds: float, answers: list[tuple[int, float]], ok: se
 
 def run(kind: str, args: argparse.Namespace) -> None:
     from bench import minimal
-    from einstein.auth.services import start_login_session
+    from einstein.auth.sessions import start_login_session
     from einstein.db import db, utcnow
     from einstein.models import (
         Booking,

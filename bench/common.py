@@ -81,7 +81,6 @@ def temp_folder() -> Path:
 
 def bulk_due_reminders(app: Flask, count: int) -> list[int]:
     """Insert ``count`` people, each booked on a session in three hours, with a reminder due now."""
-    from einstein.large import reference_for
     from einstein.models import (
         Booking,
         BookingStatus,
@@ -95,6 +94,7 @@ def bulk_due_reminders(app: Flask, count: int) -> list[int]:
         OfferStatus,
         User,
     )
+    from seeding.large import reference_for
     from tests.factories import password_hash
 
     now = utcnow()
@@ -225,7 +225,7 @@ def wrk(url: str, connections: int, seconds: int, headers: dict[str, str] | None
 
 def signed_cookie(app: Flask, email: str) -> str:
     """A session cookie for the person with ``email``, as signing in would make it."""
-    from einstein.auth.services import start_login_session
+    from einstein.auth.sessions import start_login_session
     from einstein.models import User
     from tests.support.http import browser_for
 

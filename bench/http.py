@@ -31,9 +31,9 @@ def prepare(url: str, folder: Path, sessions: int) -> tuple[dict[str, str], int]
     import sqlalchemy as sa
 
     from einstein.db import db
-    from einstein.demo import seed_demo
-    from einstein.large import seed_large
     from einstein.models import Offer
+    from seeding.demo import seed_demo
+    from seeding.large import seed_large
 
     app = make_app(url, folder)
     with app.app_context():

@@ -46,8 +46,8 @@ def p50(port: int, path: str, cookie: str | None, count: int) -> float:
 
 def measure(kind: str, sessions: int, count: int) -> dict[tuple[str, str], float]:
     from einstein.db import db
-    from einstein.demo import seed_demo
-    from einstein.large import seed_large
+    from seeding.demo import seed_demo
+    from seeding.large import seed_large
 
     folder = temp_folder()
     results = {}

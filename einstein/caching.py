@@ -23,6 +23,7 @@ from itsdangerous import BadSignature
 from markupsafe import Markup
 from werkzeug.http import parse_cookie
 
+from einstein.db import db
 from einstein.extensions import cache
 from einstein.i18n import visitor_language
 
@@ -32,11 +33,10 @@ VERSION_KEY = "catalogue-version"
 _CHANGED = "einstein.catalogue_changed"
 
 
-def _watched() -> tuple[type, ...]:
-    from einstein.bookings.models import Booking
-    from einstein.courses.models import Location, Offer, OfferSession, OfferTranslation, SessionLanguage
-
-    return (Offer, OfferSession, OfferTranslation, SessionLanguage, Location, Booking)
+#: The tables whose rows the catalogue shows (by name: this layer sits below the areas).
+WATCHED_TABLES = frozenset(
+    {"offers", "offer_sessions", "offer_translations", "session_languages", "locations", "bookings"}
+)
 
 
 def catalogue_version() -> str:
@@ -81,8 +81,8 @@ def fragment(
 
 
 def _note(session: sa.orm.Session, _context: Any) -> None:
-    watched = _watched()
-    if any(isinstance(obj, watched) for obj in (*session.new, *session.dirty, *session.deleted)):
+    changed = (*session.new, *session.dirty, *session.deleted)
+    if any(getattr(obj, "__tablename__", None) in WATCHED_TABLES for obj in changed):
         session.info[_CHANGED] = True
 
 
@@ -103,8 +103,6 @@ def _after_rollback(session: sa.orm.Session, *_: Any) -> None:
 
 def init_app() -> None:
     """Watch commits for changes to the catalogue."""
-    from einstein.db import db
-
     if not sa.event.contains(db.session, "after_commit", _after_commit):
         sa.event.listen(db.session, "after_flush", _note)
         sa.event.listen(db.session, "after_commit", _after_commit)

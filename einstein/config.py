@@ -14,6 +14,9 @@ from collections.abc import Mapping, MutableMapping
 from pathlib import Path
 from typing import Any
 
+#: The repository root: templates/, static/ and migrations/ live beside the package.
+ROOT = Path(__file__).resolve().parent.parent
+
 #: Secret used when none is configured; good enough on a laptop, refused in production.
 DEFAULT_SECRET_KEY = "dev-only-insecure-secret-key-change-me"  # noqa: S105
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from celery import Celery, Task
+from celery.schedules import crontab
 from flask import Flask
 from flask_babel import Babel
 from flask_caching import Cache
@@ -55,8 +56,12 @@ def celery_init_app(app: Flask) -> Celery:
             "schedule": float(app.config["SWEEP_SECONDS"]),
             "options": {"expires": float(app.config["SWEEP_SECONDS"])},
         },
+        "check-counters": {
+            "task": "einstein.bookings.tasks.check_counters",
+            "schedule": crontab(hour=3, minute=17),
+        },
     }
-    celery_app.conf.include = ["einstein.notifications.tasks"]
+    celery_app.conf.include = ["einstein.notifications.tasks", "einstein.bookings.tasks"]
     celery_app.set_default()
     app.extensions["celery"] = celery_app
     return celery_app

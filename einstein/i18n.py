@@ -14,6 +14,8 @@ from flask_login import current_user
 from werkzeug.datastructures import LanguageAccept
 from werkzeug.http import parse_accept_header
 
+from einstein.db import utcnow
+
 TIMEZONE = ZoneInfo("Europe/Amsterdam")
 
 
@@ -136,8 +138,6 @@ def format_date_short(value: date | datetime) -> str:
 
 def local_today() -> date:
     """Today's date in Utrecht."""
-    from einstein.db import utcnow
-
     return utcnow().astimezone(TIMEZONE).date()
 
 

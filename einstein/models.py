@@ -1,8 +1,12 @@
 """Import every model so that Alembic and ``db.create_all`` see the whole schema."""
 
+import enum
+
 from einstein.attendance.models import Attendance, AttendanceStatus, MixSnapshot
 from einstein.audit.models import AuditEvent
+from einstein.auth.messages import AccountMessage
 from einstein.auth.models import Audience, LoginSession, Role, User
+from einstein.bookings.messages import BookingMessage
 from einstein.bookings.models import Booking, BookingSource, BookingStatus, CancelReason
 from einstein.courses.models import (
     Category,
@@ -19,7 +23,12 @@ from einstein.courses.models import (
     SessionLanguage,
     SessionStatus,
 )
-from einstein.notifications.models import Notification, NotificationKind, NotificationStatus
+from einstein.notifications.models import Notification, NotificationStatus
+
+#: Every kind of message einstein sends, from the areas that send them (for scripts and tests).
+NotificationKind = enum.StrEnum(  # type: ignore[misc]
+    "NotificationKind", [(m.name, m.value) for kinds in (AccountMessage, BookingMessage) for m in kinds]
+)
 
 __all__ = [
     "Attendance",

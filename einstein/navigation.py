@@ -31,7 +31,7 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("bookings.desk", _l("Desk"), "desk", Role.COORDINATOR),
     NavItem("attendance.dashboard", _l("Dashboard"), "chart", Role.COORDINATOR),
     NavItem("auth.people", _l("People"), "people", Role.COORDINATOR),
-    NavItem("notifications.outbox", _l("E-mails"), "speech", Role.COORDINATOR),
+    NavItem("staff.outbox", _l("E-mails"), "speech", Role.COORDINATOR),
     NavItem("attendance.exports_page", _l("Exports"), "download", Role.COORDINATOR),
     NavItem("auth.profile", _l("Profile"), "user", Role.PARTICIPANT),
     NavItem("auth.login", _l("Sign in"), "login", anonymous_only=True),

@@ -1,4 +1,4 @@
-"""Security headers, cookies and the sign-in machinery."""
+"""Security headers, cookie flags and where Flask-Login sends people to sign in."""
 
 from __future__ import annotations
 
@@ -23,9 +23,7 @@ CONTENT_SECURITY_POLICY = {
 
 
 def init_app(app: Flask) -> None:
-    """Set security headers and cookie flags, and wire Flask-Login to server-side sessions."""
-    from einstein.auth.services import load_user
-
+    """Set security headers and cookie flags, and how Flask-Login sends people to sign in."""
     production = app.config["ENV"] == "production"
     talisman.init_app(
         app,
@@ -42,6 +40,5 @@ def init_app(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("Please sign in to continue.")
     login_manager.login_message_category = "info"
-    # Our sessions are server-side records: a stolen cookie dies with sign-out.
+    # Our sessions are server-side records (einstein.auth.sessions): a stolen cookie dies with sign-out.
     login_manager.session_protection = "basic"
-    login_manager.user_loader(load_user)

@@ -9,7 +9,7 @@ from pathlib import Path
 from flask import Flask, Response, current_app, request, url_for
 from flask_login import current_user
 
-from einstein.auth.access import can_act_for_privacy, can_end_sign_ins
+from einstein import navigation
 from einstein.auth.models import AUDIENCE_LABELS
 from einstein.auth.phones import display_phone
 from einstein.caching import CACHEABLE
@@ -41,14 +41,10 @@ def asset_url(filename: str) -> str:
 
 def init_app(app: Flask) -> None:
     """Register template globals and long caching of versioned static files."""
-    from einstein import navigation
-
     navigation.init_app(app)
     app.jinja_env.globals["asset_url"] = asset_url
     app.jinja_env.globals["now"] = utcnow
     app.jinja_env.globals["audience_label"] = lambda audience: str(AUDIENCE_LABELS[audience])
-    app.jinja_env.globals["can_end_sign_ins"] = can_end_sign_ins
-    app.jinja_env.globals["can_act_for_privacy"] = can_act_for_privacy
     app.jinja_env.filters["phone"] = display_phone
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

@@ -68,18 +68,18 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("auth.profile", "POST"): Rule(SIGNED_IN, fixed("/account")),
     ("auth.change_password", "GET"): Rule(SIGNED_IN, fixed("/account/password")),
     ("auth.change_password", "POST"): Rule(SIGNED_IN, fixed("/account/password")),
-    ("auth.download_data", "GET"): Rule(SIGNED_IN, fixed("/account/data.json")),
-    ("auth.delete_account", "GET"): Rule(SIGNED_IN, fixed("/account/delete")),
-    ("auth.delete_account", "POST"): Rule(SIGNED_IN, fixed("/account/delete")),
+    ("privacy.download_data", "GET"): Rule(SIGNED_IN, fixed("/account/data.json")),
+    ("privacy.delete_account", "GET"): Rule(SIGNED_IN, fixed("/account/delete")),
+    ("privacy.delete_account", "POST"): Rule(SIGNED_IN, fixed("/account/delete")),
     ("auth.devices", "GET"): Rule(SIGNED_IN, fixed("/account/devices")),
     ("auth.end_device", "POST"): Rule(SIGNED_IN, lambda w: f"/account/devices/{w['target_session_id']}/end"),
     ("auth.end_other_devices", "POST"): Rule(SIGNED_IN, fixed("/account/devices/end-others")),
     ("auth.people", "GET"): Rule(COORDINATORS, fixed("/people")),
     ("auth.end_sign_ins", "POST"): Rule(ADMINS, lambda w: f"/people/{w['target'].id}/sign-out"),
-    ("auth.export_for", "GET"): Rule(COORDINATORS, lambda w: f"/people/{w['desk_person'].id}/data"),
-    ("auth.export_for", "POST"): Rule(COORDINATORS, lambda w: f"/people/{w['desk_person'].id}/data"),
-    ("auth.erase_for", "GET"): Rule(COORDINATORS, lambda w: f"/people/{w['desk_person'].id}/erase"),
-    ("auth.erase_for", "POST"): Rule(COORDINATORS, lambda w: f"/people/{w['desk_person'].id}/erase"),
+    ("privacy.export_for", "GET"): Rule(COORDINATORS, lambda w: f"/people/{w['desk_person'].id}/data"),
+    ("privacy.export_for", "POST"): Rule(COORDINATORS, lambda w: f"/people/{w['desk_person'].id}/data"),
+    ("privacy.erase_for", "GET"): Rule(COORDINATORS, lambda w: f"/people/{w['desk_person'].id}/erase"),
+    ("privacy.erase_for", "POST"): Rule(COORDINATORS, lambda w: f"/people/{w['desk_person'].id}/erase"),
     ("auth.set_role", "POST"): Rule(
         COORDINATORS, lambda w: f"/people/{w['target'].id}/role", lambda w: {"role": "volunteer"}
     ),
@@ -131,8 +131,10 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("bookings.desk_person", "GET"): Rule(COORDINATORS, lambda w: f"/desk/people/{w['target'].id}"),
     ("bookings.desk_person", "POST"): Rule(COORDINATORS, lambda w: f"/desk/people/{w['target'].id}"),
     # the outbox
-    ("notifications.outbox", "GET"): Rule(COORDINATORS, fixed("/outbox")),
-    ("notifications.retry", "POST"): Rule(COORDINATORS, lambda w: f"/outbox/{w['failed_id']}/retry"),
+    ("staff.outbox", "GET"): Rule(COORDINATORS, fixed("/outbox")),
+    ("staff.retry", "POST"): Rule(COORDINATORS, lambda w: f"/outbox/{w['failed_id']}/retry"),
+    ("staff.offer_history", "GET"): Rule(COORDINATORS, lambda w: f"/offers/{w['offer'].id}/history"),
+    ("staff.person_history", "GET"): Rule(COORDINATORS, lambda w: f"/people/{w['target'].id}/history"),
     # attendance and reports
     ("attendance.take", "GET"): Rule(ORGANISER, lambda w: f"/sessions/{w['session'].id}/attendance"),
     ("attendance.mark", "POST"): Rule(
@@ -191,7 +193,7 @@ def world(
     target = make_user(role=Role.PARTICIPANT, email_verified_at=None)
     desk_person = make_user(role=Role.PARTICIPANT, password_hash=None, email=None, phone="+31687654321")
     with app.app_context():
-        from einstein.auth.services import start_login_session
+        from einstein.auth.sessions import start_login_session
 
         target_row = db.session.get(User, target.id)
         start_login_session(target_row)
@@ -213,6 +215,7 @@ def extra_world(app: Flask, people: dict[str, Any]) -> dict[str, Any]:
     from datetime import timedelta
 
     from einstein.bookings import services as bookings
+    from einstein.bookings.links import cancel_token
     from einstein.db import utcnow
     from einstein.models import (
         Attendance,
@@ -266,7 +269,7 @@ def extra_world(app: Flask, people: dict[str, Any]) -> dict[str, Any]:
         }
         for value in world.values():
             db.session.refresh(value)
-        world["cancel_token"] = bookings.cancel_token(booking)
+        world["cancel_token"] = cancel_token(booking)
         world["failed_id"] = failed.id
         world["revision_id"] = revision.id
         world["feed_token"] = participant.calendar_token

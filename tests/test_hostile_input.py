@@ -133,8 +133,9 @@ def test_a_huge_id_in_a_desk_booking_is_refused(app, client, coordinator, partic
         assert response.status_code == 422, key
         assert "Not a valid choice." in _text(response)
     with app.app_context():
-        from einstein.bookings.services import target_from_key
-        from einstein.courses.services import CatalogueError, find_or_add_organisation, find_or_add_place
+        from einstein.bookings.desk import target_from_key
+        from einstein.courses.errors import CatalogueError
+        from einstein.courses.services import find_or_add_organisation, find_or_add_place
 
         assert target_from_key(f"session-{huge}") is None and target_from_key("session-²") is None
         with pytest.raises(CatalogueError):
@@ -364,7 +365,7 @@ def sweep(app, make_user, participant, volunteer, coordinator) -> dict[str, Any]
     desk_person = make_user(role=Role.PARTICIPANT, password_hash=None, email=None, phone="+31687654321")
     world = extra_world(app, {"participant": participant, "volunteer": volunteer})
     with app.app_context():
-        from einstein.auth.services import start_login_session
+        from einstein.auth.sessions import start_login_session
 
         row = db.session.get(User, target.id)
         start_login_session(row)

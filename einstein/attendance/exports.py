@@ -22,8 +22,7 @@ from einstein.attendance.models import Attendance
 from einstein.attendance.reports import Period
 from einstein.auth.models import User
 from einstein.bookings.models import FORMER_PARTICIPANT, Booking
-from einstein.courses.models import Location, Offer, OfferSession
-from einstein.courses.services import places_column
+from einstein.courses.models import Location, Offer, OfferSession, places_column
 from einstein.db import db
 from einstein.i18n import TIMEZONE
 

@@ -18,8 +18,7 @@ from sqlalchemy.sql.expression import FunctionElement
 from einstein.attendance.models import Attendance, AttendanceStatus, MixSnapshot
 from einstein.auth.models import Audience, User
 from einstein.bookings.models import Booking, BookingStatus
-from einstein.courses.models import Category, Offer, OfferKind, OfferSession, OfferStatus, SessionStatus
-from einstein.courses.services import places_column
+from einstein.courses.models import Category, Offer, OfferKind, OfferSession, OfferStatus, SessionStatus, places_column
 from einstein.db import db, write_aside
 from einstein.i18n import TIMEZONE, local_today
 

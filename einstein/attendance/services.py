@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload
 
 from einstein.attendance.models import Attendance, AttendanceStatus
+from einstein.auth import services as accounts
 from einstein.auth.models import Audience, User
 from einstein.auth.phones import normalise_phone
+from einstein.bookings import desk, queries
 from einstein.bookings import services as bookings
 from einstein.bookings.models import Booking, BookingSource, BookingStatus
-from einstein.courses import services as catalogue
+from einstein.bookings.targets import Target
 from einstein.courses.models import Offer, OfferSession, SessionStatus
 from einstein.db import db, utcnow
 
@@ -51,11 +52,6 @@ class AttendanceError(Exception):
         return str(ERRORS[self.code])
 
 
-def can_take(user: User | Any, session: OfferSession) -> bool:
-    """The organiser of the offer, coordinators and admins take attendance."""
-    return catalogue.can_manage(user, session.offer)
-
-
 def check_open(session: OfferSession) -> None:
     """Refuse attendance for cancelled sessions and for sessions still far off."""
     if session.status == SessionStatus.CANCELLED:
@@ -82,7 +78,7 @@ def mark(session: OfferSession, booking: Booking, status: AttendanceStatus, by: 
     if not _belongs(booking, session):
         raise AttendanceError("not_booked")
     # the session's row (for a course too: its attendance counters live on the session)
-    locked = bookings.lock_places(bookings.Target(session.offer, session))
+    locked = bookings.lock_row(session)
     row = db.session.scalar(
         sa.select(Attendance).where(Attendance.session_id == session.id, Attendance.booking_id == booking.id)
     )
@@ -100,7 +96,7 @@ def mark(session: OfferSession, booking: Booking, status: AttendanceStatus, by: 
 
 def mark_by_reference(session: OfferSession, reference: str, by: User) -> Booking:
     """Mark the person on a booking card present, from the reference typed or scanned."""
-    booking = bookings.by_reference(reference)
+    booking = queries.by_reference(reference)
     if booking is None or not _belongs(booking, session):
         raise AttendanceError("unknown_reference")
     mark(session, booking, AttendanceStatus.PRESENT, by)
@@ -115,8 +111,6 @@ def walk_in_person(by: User, session: OfferSession, *, name: str, phone: str | N
     on the list anyway: the form must never tell a volunteer who owns some other number.
     A number that belongs to someone else is sent to a coordinator at the desk.
     """
-    from einstein.auth import services as accounts
-
     phone = normalise_phone(phone) if phone else None
     if phone:
         booked = db.session.scalar(
@@ -129,13 +123,13 @@ def walk_in_person(by: User, session: OfferSession, *, name: str, phone: str | N
             return booked
         if accounts.contact_taken(None, phone):
             raise AttendanceError("phone_elsewhere")
-    return bookings.register_at_desk(by, name=name, phone=phone, email=None, locale=locale, audience=Audience.UNSAID)
+    return desk.register_at_desk(by, name=name, phone=phone, email=None, locale=locale, audience=Audience.UNSAID)
 
 
 def walk_in(session: OfferSession, person: User, by: User) -> Booking:
     """Book someone who turned up (if there is a place) and mark them present."""
     check_open(session)
-    target = bookings.Target.of_session(session)
+    target = Target.of_session(session)
     existing = bookings.find_booking(person, target)
     if existing is not None and existing.status == BookingStatus.CONFIRMED:
         booking = existing
@@ -167,7 +161,7 @@ def sheet(session: OfferSession) -> Sheet:
     confirmed = list(
         db.session.scalars(
             sa.select(Booking)
-            .where(bookings.Target.of_session(session).booking_filter(), Booking.status == BookingStatus.CONFIRMED)
+            .where(Target.of_session(session).booking_filter(), Booking.status == BookingStatus.CONFIRMED)
             .options(joinedload(Booking.user))
             .outerjoin(Booking.user)
             .order_by(sa.func.lower(User.name), Booking.id)

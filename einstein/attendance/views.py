@@ -19,16 +19,16 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from einstein import caching
+from einstein import caching, policy
 from einstein.attendance import exports, reports, services
 from einstein.attendance.forms import MarkForm, PeriodForm, ReferenceForm, WalkInForm
 from einstein.attendance.models import AttendanceStatus
 from einstein.auth.access import role_required, signed_in
 from einstein.auth.models import Audience, Role
-from einstein.bookings import services as bookings
+from einstein.bookings import queries
+from einstein.bookings.errors import BookingError
 from einstein.bookings.models import Booking
 from einstein.bounds import page_arg
-from einstein.courses import services as catalogue
 from einstein.courses.models import Category, Offer, OfferSession
 from einstein.db import db
 from einstein.errors import wants_json
@@ -40,7 +40,7 @@ bp = Blueprint("attendance", __name__)
 
 def _session_to_take(session_id: int) -> OfferSession:
     session = db.get_or_404(OfferSession, session_id)
-    if not services.can_take(current_user, session):
+    if not policy.may_take_attendance(current_user, session):
         abort(403)
     return session
 
@@ -136,7 +136,7 @@ def walk_in(session_id: int) -> ResponseReturnValue:
             current_user, session, name=form.name.data, phone=form.phone.data or None, locale=form.locale.data
         )
         booking = services.walk_in(session, person, current_user)
-    except (services.AttendanceError, bookings.BookingError) as error:
+    except (services.AttendanceError, BookingError) as error:
         db.session.rollback()
         flash(error.message, "error")
         return _back(session, "#walk-in")
@@ -150,7 +150,7 @@ def walk_in(session_id: int) -> ResponseReturnValue:
 def completion(offer_id: int) -> ResponseReturnValue:
     """Attendance per participant over a whole course, with certificates for those who came enough."""
     offer = db.get_or_404(Offer, offer_id)
-    if not catalogue.can_manage(current_user, offer):
+    if not policy.may_manage_offer(current_user, offer):
         abort(403)
     if not offer.is_course:
         abort(404)
@@ -162,8 +162,8 @@ def completion(offer_id: int) -> ResponseReturnValue:
 @signed_in
 def certificate(reference: str) -> ResponseReturnValue:
     """A print-ready certificate of participation, in the participant's language."""
-    booking = bookings.by_reference(reference)
-    if booking is None or not (booking.user_id == current_user.id or catalogue.can_manage(current_user, booking.offer)):
+    booking = queries.by_reference(reference)
+    if booking is None or not policy.may_see_record(current_user, booking):
         abort(404)
     result = services.completion_of(booking)
     if result is None or not result.complete or booking.user is None:

@@ -5,9 +5,27 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 
 from einstein.audit.models import AuditEvent
 from einstein.db import db
+
+#: What each action is called on the history pages.
+ACTION_LABELS = {
+    "booking.made_for": _l("booked a place for"),
+    "booking.cancelled_for": _l("cancelled a booking of"),
+    "offer.approved": _l("approved the activity of"),
+    "offer.rejected": _l("did not approve the activity of"),
+    "revision.approved": _l("approved changes by"),
+    "revision.rejected": _l("did not approve changes by"),
+    "person.role_changed": _l("changed the role of"),
+    "person.trusted": _l("changed whether to trust"),
+    "person.signed_out": _l("signed out on every device:"),
+    "person.exported": _l("gave a copy of their data to"),
+    "person.erased": _l("deleted a person"),
+    "report.exported": _l("exported a report"),
+    "attendance.changed_later": _l("changed attendance afterwards of"),
+}
 
 
 def record(

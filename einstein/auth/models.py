@@ -131,6 +131,11 @@ class User(UserMixin, db.Model):
         return self.email is not None and self.email_verified_at is not None
 
     @property
+    def wants_email(self) -> bool:
+        """Booking e-mails go only to a confirmed address of someone who wants them."""
+        return self.email_verified and self.email_notifications
+
+    @property
     def can_sign_in(self) -> bool:
         return self.password_hash is not None
 

@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-import json
-
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_user, logout_user
 
+from einstein import policy
 from einstein.audit import services as audit
 from einstein.auth import services
-from einstein.auth.access import can_act_for_privacy, can_end_sign_ins, can_set_role, role_required, signed_in
+from einstein.auth import sessions as sign_ins
+from einstein.auth.access import role_required, signed_in
 from einstein.auth.devices import describe_device
 from einstein.auth.forms import (
-    ActForPersonForm,
     ChangePasswordForm,
-    DeleteAccountForm,
     LoginForm,
     NewPasswordForm,
     PeopleSearchForm,
@@ -32,6 +30,7 @@ from einstein.bounds import page_arg
 from einstein.db import db
 from einstein.extensions import limiter
 from einstein.forms import ButtonForm
+from einstein.privacy import services as privacy
 from einstein.urls import safe_next
 from einstein.views import FORM_INVALID, render_form
 
@@ -69,7 +68,7 @@ def _sign_in(user: User, remember: bool) -> None:
     session.clear()
     if lang:
         session["lang"] = lang
-    services.start_login_session(user, remember=remember, device=describe_device(request.user_agent.string))
+    sign_ins.start_login_session(user, remember=remember, device=describe_device(request.user_agent.string))
     login_user(user, remember=remember)
 
 
@@ -150,7 +149,7 @@ def login() -> ResponseReturnValue:
 def logout() -> ResponseReturnValue:
     """Sign out, ending this sign-in on the server so the cookie cannot be used again."""
     if current_user.is_authenticated:
-        services.end_login_session(current_user.get_id())
+        sign_ins.end_login_session(current_user.get_id())
         db.session.commit()
         logout_user()
     session.clear()
@@ -258,7 +257,7 @@ def profile() -> ResponseReturnValue:
             except services.AccountExistsError:
                 form.phone.errors.append(_("This phone number cannot be used. Please check it, or ask at the desk."))
             else:
-                services.update_profile(
+                privacy.save_profile(
                     user,
                     name=form.name.data,
                     locale=form.locale.data,
@@ -287,9 +286,9 @@ def profile() -> ResponseReturnValue:
 def devices() -> ResponseReturnValue:
     """The devices signed in to this account, with a button to sign each one out."""
     user: User = current_user._get_current_object()  # type: ignore[attr-defined]
-    sessions = services.live_login_sessions(user)
-    current = next((s.id for s in sessions if services.is_current(s, user.get_id())), None)
-    return render_template("auth/devices.html", sessions=sessions, current=current, form=ButtonForm())
+    live = sign_ins.live_login_sessions(user)
+    current = next((s.id for s in live if sign_ins.is_current(s, user.get_id())), None)
+    return render_template("auth/devices.html", sessions=live, current=current, form=ButtonForm())
 
 
 @bp.post("/account/devices/<int:session_id>/end")
@@ -297,7 +296,7 @@ def devices() -> ResponseReturnValue:
 def end_device(session_id: int) -> ResponseReturnValue:
     """Sign one device out."""
     form = ButtonForm()
-    if form.validate_on_submit() and services.end_login_session_by_id(current_user, session_id):
+    if form.validate_on_submit() and sign_ins.end_login_session_by_id(current_user, session_id):
         db.session.commit()
         flash(_("That device is signed out."), "success")
     return redirect(url_for("auth.devices"), 303)
@@ -309,7 +308,7 @@ def end_other_devices() -> ResponseReturnValue:
     """Sign out every device but this one."""
     form = ButtonForm()
     if form.validate_on_submit():
-        count = services.end_all_login_sessions(current_user, keep=current_user.get_id())
+        count = sign_ins.end_all_login_sessions(current_user, keep=current_user.get_id())
         db.session.commit()
         flash(_("%(num)d other device(s) signed out.", num=count), "success")
     return redirect(url_for("auth.devices"), 303)
@@ -334,41 +333,6 @@ def change_password() -> ResponseReturnValue:
     return render_form("auth/change_password.html", form)
 
 
-def _data_file(person: User, filename: str) -> ResponseReturnValue:
-    body = json.dumps(services.export_data(person), ensure_ascii=False, indent=2)
-    return current_app.response_class(
-        body,
-        mimetype="application/json",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"},
-    )
-
-
-@bp.get("/account/data.json")
-@signed_in
-def download_data() -> ResponseReturnValue:
-    """Give the person a JSON file of everything einstein holds about them."""
-    return _data_file(current_user, "einstein-my-data.json")
-
-
-@bp.route("/account/delete", methods=["GET", "POST"])
-@signed_in
-def delete_account() -> ResponseReturnValue:
-    """Ask for confirmation, then delete the account and its personal data."""
-    user: User = current_user._get_current_object()  # type: ignore[attr-defined]
-    form = DeleteAccountForm()
-    if form.validate_on_submit():
-        if user.password_hash is not None and not services.check_password(user, form.password.data or ""):
-            form.password.errors.append(_("This is not your password."))
-        else:
-            services.delete_account(user)
-            db.session.commit()
-            logout_user()
-            session.clear()
-            flash(_("Your account and your personal data are deleted. Thank you for taking part."), "success")
-            return redirect(url_for("courses.index"))
-    return render_form("auth/delete_account.html", form)
-
-
 @bp.get("/people")
 @role_required(Role.COORDINATOR)
 def people() -> ResponseReturnValue:
@@ -381,7 +345,7 @@ def people() -> ResponseReturnValue:
     pagination = db.paginate(services.search_people(query, role), page=page_arg(), per_page=25, error_out=False)
     # the roles the current person may give each person listed
     assignable = {
-        person.id: [role for role in Role if role != person.role and can_set_role(current_user, person, role)]
+        person.id: [role for role in Role if role != person.role and policy.may_set_role(current_user, person, role)]
         for person in pagination.items
     }
     return render_template("auth/people.html", form=form, pagination=pagination, assignable=assignable)
@@ -397,9 +361,9 @@ def set_role(user_id: int) -> ResponseReturnValue:
         flash(_("Please choose a role."), "error")
         return redirect(url_for("auth.people")), 303
     new_role = Role(form.role.data)
-    if not can_set_role(current_user, target, new_role):
+    if not policy.may_set_role(current_user, target, new_role):
         abort(403)
-    services.set_role(target, new_role)
+    services.set_role(target, new_role, by=current_user)
     db.session.commit()
     flash(_("%(name)s is now: %(role)s.", name=target.name, role=new_role.label), "success")
     return redirect(safe_next(request.form.get("next"), url_for("auth.people")))
@@ -410,7 +374,7 @@ def set_role(user_id: int) -> ResponseReturnValue:
 def set_trusted(user_id: int) -> ResponseReturnValue:
     """Mark a volunteer as trusted (their activities skip approval), or not."""
     target = db.get_or_404(User, user_id)
-    if not services.set_trusted(target, request.form.get("trusted") == "1"):
+    if not services.set_trusted(target, request.form.get("trusted") == "1", by=current_user):
         flash(_("Only volunteers can be trusted this way."), "error")
         return redirect(url_for("auth.people"))
     db.session.commit()
@@ -427,47 +391,10 @@ def end_sign_ins(user_id: int) -> ResponseReturnValue:
     """Sign a person out on every device (admins)."""
     target = db.get_or_404(User, user_id)
     form = ButtonForm()
-    if not form.validate_on_submit() or not can_end_sign_ins(current_user, target):
+    if not form.validate_on_submit() or not policy.may_end_sign_ins(current_user, target):
         abort(403)
-    count = services.end_all_login_sessions(target)
+    count = sign_ins.end_all_login_sessions(target)
     audit.record("person.signed_out", actor_id=current_user.id, subject_id=target.id, sessions=count)
     db.session.commit()
     flash(_("%(name)s is signed out on %(num)d device(s).", name=target.name, num=count), "success")
     return redirect(safe_next(request.form.get("next"), url_for("auth.people")), 303)
-
-
-def _person_to_act_for(user_id: int) -> User:
-    person = db.get_or_404(User, user_id)
-    if not can_act_for_privacy(current_user, person):
-        abort(403)
-    return person
-
-
-@bp.route("/people/<int:user_id>/data", methods=["GET", "POST"])
-@role_required(Role.COORDINATOR)
-def export_for(user_id: int) -> ResponseReturnValue:
-    """Give a person registered at the desk a copy of their data, once a coordinator confirms."""
-    person = _person_to_act_for(user_id)
-    form = ActForPersonForm()
-    if form.validate_on_submit():
-        audit.record("person.exported", actor_id=current_user.id, subject_id=person.id)
-        db.session.commit()
-        return _data_file(person, f"einstein-data-{person.id}.json")
-    return render_form("auth/act_for.html", form, person=person, action="export")
-
-
-@bp.route("/people/<int:user_id>/erase", methods=["GET", "POST"])
-@role_required(Role.COORDINATOR)
-def erase_for(user_id: int) -> ResponseReturnValue:
-    """Erase a person registered at the desk who withdrew their consent, once a coordinator confirms."""
-    person = _person_to_act_for(user_id)
-    form = ActForPersonForm()
-    if form.validate_on_submit():
-        name = person.name
-        # the person's id becomes NULL with them; the trail keeps who erased someone, and when
-        audit.record("person.erased", actor_id=current_user.id, subject_id=person.id, person_id=person.id)
-        services.delete_account(person)
-        db.session.commit()
-        flash(_("%(name)s and their personal data are deleted.", name=name), "success")
-        return redirect(url_for("bookings.desk"), 303)
-    return render_form("auth/act_for.html", form, person=person, action="erase")

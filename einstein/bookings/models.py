@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from einstein.auth.models import Audience, User
-from einstein.courses.models import Offer, OfferSession, SessionStatus
+from einstein.courses.models import Offer, OfferSession, SessionStatus, places_of
 from einstein.db import db, enum_column, utcnow
 
 
@@ -48,6 +48,10 @@ class CancelReason(enum.StrEnum):
     SESSION_CANCELLED = "session_cancelled"
     OFFER_CANCELLED = "offer_cancelled"
     ACCOUNT_DELETED = "account_deleted"
+
+
+#: Booking references avoid letters and digits that are easy to confuse (0/O, 1/I/L, 5/S, 2/Z).
+REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRTUVWXY346789"
 
 
 #: How lists and exports name a booking whose person deleted their account.
@@ -120,7 +124,7 @@ class Booking(db.Model):
     @property
     def unit(self) -> Offer | OfferSession:
         """What this booking takes a place in: the course or the activity session."""
-        return self.session if self.session is not None else self.offer
+        return places_of(self.offer, self.session)
 
     @property
     def person_name(self) -> str:

@@ -10,13 +10,17 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
+from einstein import policy
+from einstein.attendance import services as attendance
 from einstein.auth import services as accounts
 from einstein.auth.access import role_required, signed_in
 from einstein.auth.models import Audience, Role, User
-from einstein.bookings import services
+from einstein.bookings import desk as at_desk
+from einstein.bookings import links, queries, services
+from einstein.bookings.errors import BookingError
 from einstein.bookings.forms import BookForm, CancelForm, DeskBookForm, DeskPersonForm, DeskSearchForm
 from einstein.bookings.models import Booking, BookingSource, BookingStatus, CancelReason
-from einstein.courses import services as catalogue
+from einstein.bookings.targets import Target
 from einstein.courses.calendar import calendar_bytes
 from einstein.courses.models import Offer, OfferSession
 from einstein.db import db
@@ -30,7 +34,7 @@ bp = Blueprint("bookings", __name__)
 REFUSED = 409
 
 
-def _refused(target: services.Target, error: services.BookingError) -> ResponseReturnValue:
+def _refused(target: Target, error: BookingError) -> ResponseReturnValue:
     db.session.rollback()
     offer = db.session.get(Offer, target.offer.id)
     unit = db.session.get(type(target.unit), target.unit.id)
@@ -43,7 +47,7 @@ def _refused(target: services.Target, error: services.BookingError) -> ResponseR
 def _book(locked: services.Locked | None, kind_ok: bool) -> ResponseReturnValue:
     """Book what ``lock_for_booking`` found and locked, if the person may see it and it is of the
     kind the address says."""
-    if locked is None or not kind_ok or not catalogue.can_view(current_user, locked.target.offer):
+    if locked is None or not kind_ok or not policy.may_view_offer(current_user, locked.target.offer):
         abort(404)
     target = locked.target
     form = BookForm()
@@ -57,13 +61,13 @@ def _book(locked: services.Locked | None, kind_ok: bool) -> ResponseReturnValue:
         # A new place on the list is always the last one: the list's length, counted under the lock.
         place = None if confirmed else target.unit.waitlist_count
         db.session.commit()
-    except services.BookingError as error:
+    except BookingError as error:
         if error.code == "full" and target.offer.waitlist_enabled:
-            error = services.BookingError("full_offer_waitlist")
+            error = BookingError("full_offer_waitlist")
         return _refused(target, error)
     except IntegrityError:
         # Only reachable without the lock (a test setting): the unique index still says no.
-        return _refused(target, services.BookingError("already_booked"))
+        return _refused(target, BookingError("already_booked"))
     if confirmed:
         flash(_("You have a place! Your booking reference is %(ref)s.", ref=reference), "success")
     else:
@@ -94,20 +98,19 @@ def book_session(session_id: int) -> ResponseReturnValue:
 
 
 def _booking_for(reference: str) -> Booking:
-    booking = services.by_reference(reference)
-    if booking is None or not services.can_manage_booking(current_user, booking):
+    booking = queries.by_reference(reference)
+    if booking is None or not policy.may_change_booking(current_user, booking):
         abort(404)
     return booking
 
 
-def _cancel(booking: Booking, by_coordinator: bool) -> ResponseReturnValue:
-    reason = (
-        CancelReason.ORGANISER if by_coordinator and booking.user_id != current_user.id else CancelReason.PARTICIPANT
-    )
+def _cancel(booking: Booking) -> ResponseReturnValue:
+    for_someone = booking.user_id != current_user.id  # a coordinator, at the desk
+    reason = CancelReason.ORGANISER if for_someone else CancelReason.PARTICIPANT
     was_waiting = booking.status == BookingStatus.WAITLISTED
     try:
-        services.cancel(booking, reason=reason)
-    except services.BookingError as error:
+        services.cancel(booking, reason=reason, by=current_user)
+    except BookingError as error:
         db.session.rollback()
         flash(error.message, "error")
         return redirect(url_for("bookings.mine"), 303)
@@ -128,7 +131,7 @@ def cancel(reference: str) -> ResponseReturnValue:
     booking = _booking_for(reference)
     form = CancelForm()
     if form.validate_on_submit():
-        return _cancel(booking, current_user.is_coordinator)
+        return _cancel(booking)
     if not booking.is_active:
         flash(_("This booking was already cancelled."), "info")
         return redirect(url_for("bookings.mine"))
@@ -143,17 +146,17 @@ def cancel(reference: str) -> ResponseReturnValue:
 @bp.route("/cancel/<token>", methods=["GET", "POST"])
 def cancel_by_link(token: str) -> ResponseReturnValue:
     """Cancel from the link in a reminder e-mail, without signing in: one button, then done."""
-    booking = services.read_cancel_token(token)
+    booking = links.read_cancel_token(token)
     if booking is None:
         return render_template("auth/link_problem.html", expired=False, kind="cancel"), 400
-    if services.has_started(services.target_of(booking)):  # the link ends when the session begins
+    if Target.of_booking(booking).has_started:  # the link ends when the session begins
         return render_template("auth/link_problem.html", expired=True, kind="cancel"), 400
     form = CancelForm()
     if form.validate_on_submit():
         if booking.is_active:
             try:
                 services.cancel(booking, reason=CancelReason.PARTICIPANT)
-            except services.BookingError as error:
+            except BookingError as error:
                 db.session.rollback()
                 return render_template("bookings/cancelled.html", booking=booking, message=error.message), REFUSED
             db.session.commit()
@@ -169,10 +172,8 @@ def cancel_by_link(token: str) -> ResponseReturnValue:
 @signed_in
 def mine() -> ResponseReturnValue:
     """A person's upcoming and past bookings, waiting-list places and calendar links."""
-    from einstein.attendance import services as attendance
-
     show_all = request.args.get("past") == "all"
-    mine = services.bookings_of(current_user, None if show_all else services.PAST_SHOWN)
+    mine = queries.bookings_of(current_user, None if show_all else queries.PAST_SHOWN)
     marks = attendance.attendance_of(current_user, [b.id for b in mine.upcoming + mine.past])
     completions = {
         b.id: attendance.completion_from(b, marks.get(b.id, {}))
@@ -200,15 +201,15 @@ def feed(token: str) -> ResponseReturnValue:
     user = accounts.by_calendar_token(token)
     if user is None:
         abort(404)
-    body = calendar_bytes(services.feed_sessions(user), "einstein", user.locale)
+    body = calendar_bytes(queries.feed_sessions(user), "einstein", user.locale)
     return current_app.response_class(body, mimetype="text/calendar", headers={"Cache-Control": "private, max-age=900"})
 
 
-def _people(target: services.Target) -> ResponseReturnValue:
-    if not catalogue.can_manage(current_user, target.offer):
+def _people(target: Target) -> ResponseReturnValue:
+    if not policy.may_manage_offer(current_user, target.offer):
         abort(403)
     return render_template(
-        "bookings/people.html", target=target, offer=target.offer, bookings=services.people_on(target)
+        "bookings/people.html", target=target, offer=target.offer, bookings=queries.people_on(target)
     )
 
 
@@ -219,14 +220,14 @@ def course_people(offer_id: int) -> ResponseReturnValue:
     offer = db.get_or_404(Offer, offer_id)
     if not offer.is_course:
         abort(404)
-    return _people(services.Target(offer, None))
+    return _people(Target(offer, None))
 
 
 @bp.get("/sessions/<int:session_id>/people")
 @role_required(Role.VOLUNTEER)
 def session_people(session_id: int) -> ResponseReturnValue:
     """Who is booked on an activity session and who waits (organiser and coordinators)."""
-    return _people(services.Target.of_session(db.get_or_404(OfferSession, session_id)))
+    return _people(Target.of_session(db.get_or_404(OfferSession, session_id)))
 
 
 # --- the desk ------------------------------------------------------------------------------------
@@ -237,7 +238,7 @@ def session_people(session_id: int) -> ResponseReturnValue:
 def desk() -> ResponseReturnValue:
     """Find a participant, or make a new one, to book them in."""
     form = DeskSearchForm(request.args)
-    people = services.find_participants(form.q.data) if form.validate() and form.q.data else []
+    people = at_desk.find_participants(form.q.data) if form.validate() and form.q.data else []
     return render_template("bookings/desk.html", form=form, people=people, searched=bool(form.q.data))
 
 
@@ -250,7 +251,7 @@ def desk_new_person() -> ResponseReturnValue:
         form.name.data = request.args.get("name", "")[:120]
     if form.validate_on_submit():
         try:
-            person = services.register_at_desk(
+            person = at_desk.register_at_desk(
                 current_user,
                 name=form.name.data,
                 phone=form.phone.data or None,
@@ -273,23 +274,23 @@ def desk_person(user_id: int) -> ResponseReturnValue:
     """A participant's bookings, and a form to book them in."""
     person = db.get_or_404(User, user_id)
     form = DeskBookForm()
-    form.target.choices = choices([("", _("Choose…")), *((t.key, t.label) for t in services.desk_targets())])
+    form.target.choices = choices([("", _("Choose…")), *((t.key, t.label) for t in at_desk.desk_targets())])
     if form.validate_on_submit():
-        target = services.target_from_key(form.target.data)
+        target = at_desk.target_from_key(form.target.data)
         if target is None:
             abort(404)
         try:
             booking = services.book(
                 person, target, source=BookingSource.DESK, booked_by=current_user, waitlist=form.waitlist.data
             )
-        except services.BookingError as error:
+        except BookingError as error:
             db.session.rollback()
             form.target.errors.append(error.message)
         else:
             db.session.commit()
             flash(_("Booked: %(ref)s. Print the card for them.", ref=booking.reference), "success")
             return redirect(url_for("bookings.desk_person", user_id=person.id))
-    mine = services.bookings_of(person, past_limit=0)  # the desk shows what is coming
+    mine = queries.bookings_of(person, past_limit=0)  # the desk shows what is coming
     return render_form("bookings/desk_person.html", form, person=person, mine=mine)
 
 
@@ -304,4 +305,4 @@ def card(reference: str) -> ResponseReturnValue:
         return render_template("bookings/card.html", booking=booking, qr=qr, locale=locale)
 
 
-bp.add_app_template_global(services.next_session_start, "next_session_start")
+bp.add_app_template_global(queries.next_session_start, "next_session_start")

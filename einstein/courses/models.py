@@ -188,6 +188,7 @@ class Offer(CapacityMixin, db.Model):
     __table_args__ = (
         sa.CheckConstraint("capacity >= 0", name="capacity_not_negative"),
         sa.CheckConstraint("confirmed_count >= 0 AND waitlist_count >= 0", name="counts_not_negative"),
+        sa.CheckConstraint("confirmed_count <= capacity", name="confirmed_within_capacity"),
         sa.Index("ix_offers_status_kind_category", "status", "kind", "category"),
         # Trigram index for "contains" search; PostgreSQL only (see migrations/env.py).
         sa.Index(
@@ -288,6 +289,7 @@ class OfferSession(CapacityMixin, db.Model):
         sa.CheckConstraint("ends_at > starts_at", name="ends_after_start"),
         sa.CheckConstraint("capacity >= 0", name="capacity_not_negative"),
         sa.CheckConstraint("confirmed_count >= 0 AND waitlist_count >= 0", name="counts_not_negative"),
+        sa.CheckConstraint("confirmed_count <= capacity", name="confirmed_within_capacity"),
         sa.Index("ix_offer_sessions_status_starts_at", "status", "starts_at"),
         sa.Index("ix_offer_sessions_offer_id_starts_at", "offer_id", "starts_at"),
     )
@@ -322,7 +324,7 @@ class OfferSession(CapacityMixin, db.Model):
     @property
     def unit(self) -> Offer | OfferSession:
         """What a booking for this session takes a place in: the course, or the session itself."""
-        return self.offer if self.offer.is_course else self
+        return places_of(self.offer, self)
 
     @property
     def language_codes(self) -> list[str]:
@@ -331,6 +333,31 @@ class OfferSession(CapacityMixin, db.Model):
     @property
     def place(self) -> Location | None:
         return self.location or self.offer.location
+
+
+def places_of(offer: Offer, session: OfferSession | None) -> Offer | OfferSession:
+    """Where the places are counted: on a course itself (one booking covers every session), on
+    each session of an activity. ``places_column`` is the same rule in SQL."""
+    return offer if offer.is_course or session is None else session
+
+
+def places_column(name: str) -> sa.ColumnElement[int]:
+    """SQL for one of the place counters (``capacity``, ``confirmed_count``, ``waitlist_count``)
+    where they live (``places_of``), for a query that joins sessions to their offers."""
+    return sa.case((Offer.kind == OfferKind.COURSE, getattr(Offer, name)), else_=getattr(OfferSession, name))
+
+
+def has_started(offer: Offer, session: OfferSession | None = None, now: datetime | None = None) -> bool:
+    """Whether it has begun: the session, or for a whole course its first scheduled session.
+
+    The one place this is decided: booking closes, cancelling by the person stops, and cancel
+    links die at this moment.
+    """
+    now = now or utcnow()
+    if session is not None:
+        return session.starts_at <= now
+    first = next((s for s in offer.sessions if s.status == SessionStatus.SCHEDULED), None)
+    return first is not None and first.starts_at <= now
 
 
 class SessionLanguage(db.Model):

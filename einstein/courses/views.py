@@ -12,13 +12,16 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from einstein import caching
+from einstein import caching, policy
 from einstein.audit import services as audit
 from einstein.auth.access import role_required
 from einstein.auth.models import Role
+from einstein.bookings import operations, queries
+from einstein.bookings.models import BookingStatus
 from einstein.bounds import page_arg
-from einstein.courses import services
+from einstein.courses import catalogue, revisions, schedule, services
 from einstein.courses.calendar import calendar_bytes
+from einstein.courses.errors import CatalogueError
 from einstein.courses.forms import (
     AddSessionsForm,
     ConfirmForm,
@@ -39,6 +42,7 @@ from einstein.courses.models import (
     OfferRevision,
     OfferSession,
     Organisation,
+    has_started,
 )
 from einstein.db import db
 from einstein.forms import choices
@@ -51,11 +55,11 @@ bp = Blueprint("courses", __name__)
 # --- finding things ------------------------------------------------------------------------------
 
 
-def _filters(form: FilterForm) -> services.Filters:
+def _filters(form: FilterForm) -> catalogue.Filters:
     def valid(field: object) -> bool:
         return not getattr(field, "errors", None)
 
-    return services.Filters(
+    return catalogue.Filters(
         q=form.q.data if valid(form.q) and form.q.data else None,
         kind=OfferKind(form.kind.data) if valid(form.kind) and form.kind.data else None,
         category=Category(form.category.data) if valid(form.category) and form.category.data else None,
@@ -73,11 +77,11 @@ def index() -> ResponseReturnValue:
     form = FilterForm(request.args)
     valid = form.validate()
     filters = _filters(form)
-    cursor = services.Cursor.decode(request.args.get("after"))
+    cursor = catalogue.Cursor.decode(request.args.get("after"))
     args = filters.as_args()
 
     def listing() -> str:
-        page = services.upcoming_sessions(filters, cursor)
+        page = catalogue.upcoming_sessions(filters, cursor)
         next_url = url_for("courses.index", after=page.next_cursor.encode(), **args) if page.next_cursor else None
         first_url = url_for("courses.index", **args) if cursor else None
         return render_template(
@@ -92,15 +96,15 @@ def index() -> ResponseReturnValue:
 
 
 def _visible_offer(offer_id: int) -> Offer:
-    offer = services.load_offer(offer_id)
-    if offer is None or not services.can_view(current_user, offer):
+    offer = catalogue.load_offer(offer_id)
+    if offer is None or not policy.may_view_offer(current_user, offer):
         abort(404)
     return offer
 
 
 def _managed_offer(offer_id: int) -> Offer:
     offer = _visible_offer(offer_id)
-    if not services.can_manage(current_user, offer):
+    if not policy.may_manage_offer(current_user, offer):
         abort(403)
     return offer
 
@@ -115,16 +119,13 @@ def _managed_session(session_id: int) -> OfferSession:
 @caching.for_visitors
 def offer_detail(offer_id: int) -> ResponseReturnValue:
     """Show an offer with its sessions and the booking buttons."""
-    from einstein.bookings import services as bookings
-    from einstein.bookings.models import BookingStatus
-
     offer = _visible_offer(offer_id)
     # a broken or stale "after" shows the first sessions, as the listing's cursor does
     after = request.args.get("after", type=int)
-    can_manage = services.can_manage(current_user, offer)
-    sessions = services.sessions_for_page(offer, after, recent=can_manage)
-    mine = bookings.active_bookings_for_offer(current_user, offer)
-    positions = bookings.waitlist_places([b for b in mine.values() if b.status == BookingStatus.WAITLISTED])
+    can_manage = policy.may_manage_offer(current_user, offer)
+    sessions = catalogue.sessions_for_page(offer, after, recent=can_manage)
+    mine = queries.active_bookings_for_offer(current_user, offer)
+    positions = queries.waitlist_places([b for b in mine.values() if b.status == BookingStatus.WAITLISTED])
     return render_template(
         "courses/offer.html",
         offer=offer,
@@ -132,7 +133,7 @@ def offer_detail(offer_id: int) -> ResponseReturnValue:
         can_manage=can_manage,
         my_bookings=mine,
         positions=positions,
-        course_started=offer.is_course and bookings.has_started(bookings.Target(offer, None)),
+        course_started=offer.is_course and has_started(offer),
     )
 
 
@@ -195,7 +196,7 @@ def _place(form: OfferForm | SessionForm) -> Location:
 
 def _offer_data(form: OfferForm, offer: Offer | None = None) -> services.OfferData:
     location = _place(form)
-    if current_user.is_coordinator:
+    if policy.may_review(current_user):  # partner organisations are named by coordinators
         organisation = services.find_or_add_organisation(form.organisation_id.data, form.new_organisation.data)
     else:
         organisation = offer.organisation if offer is not None else None
@@ -216,7 +217,7 @@ def _offer_data(form: OfferForm, offer: Offer | None = None) -> services.OfferDa
     )
 
 
-def _field_error(form: OfferForm | SessionForm, error: services.CatalogueError) -> None:
+def _field_error(form: OfferForm | SessionForm, error: CatalogueError) -> None:
     field = getattr(form, error.field or "", None)
     if field is not None:
         field.errors.append(error.message)
@@ -229,7 +230,7 @@ def _field_error(form: OfferForm | SessionForm, error: services.CatalogueError) 
 def new_offer(kind: str) -> ResponseReturnValue:
     """Put a new course (coordinators) or activity (volunteers and coordinators) online."""
     offer_kind = OfferKind(kind)
-    if offer_kind == OfferKind.COURSE and not current_user.is_coordinator:
+    if not policy.may_create_offer(current_user, offer_kind.value):
         abort(403)
     form = NewOfferForm()
     _place_choices(form)
@@ -242,11 +243,11 @@ def new_offer(kind: str) -> ResponseReturnValue:
         form.count.data = 8 if offer_kind == OfferKind.COURSE else 1
     if form.validate_on_submit():
         try:
-            schedule = services.Schedule(
+            plan = schedule.Schedule(
                 form.first_date.data, form.start_time.data, form.end_time.data, form.session_count, form.every_weeks
             )
-            offer = services.create_offer(current_user, offer_kind, _offer_data(form), schedule)
-        except services.CatalogueError as error:
+            offer = operations.create_offer(current_user, offer_kind, _offer_data(form), plan)
+        except CatalogueError as error:
             db.session.rollback()
             _field_error(form, error)
         else:
@@ -267,7 +268,7 @@ def new_offer(kind: str) -> ResponseReturnValue:
 def edit_offer(offer_id: int) -> ResponseReturnValue:
     """Change what an offer says, its place or its places (words from some wait for review)."""
     offer = _managed_offer(offer_id)
-    revision = services.pending_revision(offer)
+    revision = revisions.pending_revision(offer)
     proposed = revision.changes if revision is not None else {}
     form = OfferForm(obj=offer if request.method == "GET" else None)
     _place_choices(
@@ -287,8 +288,8 @@ def edit_offer(offer_id: int) -> ResponseReturnValue:
         form.languages.data = upcoming.language_codes if upcoming else []
     if form.validate_on_submit():
         try:
-            held = services.update_offer(offer, _offer_data(form, offer), current_user)
-        except services.CatalogueError as error:
+            held = operations.change_offer(offer, _offer_data(form, offer), current_user)
+        except CatalogueError as error:
             db.session.rollback()
             offer = _managed_offer(offer_id)
             _field_error(form, error)
@@ -315,12 +316,12 @@ def add_sessions(offer_id: int) -> ResponseReturnValue:
     offer = _managed_offer(offer_id)
     form = AddSessionsForm()
     if form.validate_on_submit():
-        schedule = services.Schedule(
+        plan = schedule.Schedule(
             form.first_date.data, form.start_time.data, form.end_time.data, form.session_count, form.every_weeks
         )
         try:
-            added = services.add_sessions(offer, schedule)
-        except services.CatalogueError as error:
+            added = operations.add_sessions(offer, plan)
+        except CatalogueError as error:
             db.session.rollback()
             offer = _managed_offer(offer_id)
             _field_error(form, error)
@@ -350,8 +351,8 @@ def edit_session(session_id: int) -> ResponseReturnValue:
         form.languages.data = session.language_codes
     if form.validate_on_submit():
         try:
-            starts_at, ends_at = services.session_times(form.day.data, form.start_time.data, form.end_time.data)
-            told = services.update_session(
+            starts_at, ends_at = schedule.session_times(form.day.data, form.start_time.data, form.end_time.data)
+            told = operations.change_session(
                 session,
                 starts_at=starts_at,
                 ends_at=ends_at,
@@ -360,7 +361,7 @@ def edit_session(session_id: int) -> ResponseReturnValue:
                 languages=list(form.languages.data),
                 editor=current_user,
             )
-        except services.CatalogueError as error:
+        except CatalogueError as error:
             db.session.rollback()
             session = _managed_session(session_id)
             _field_error(form, error)
@@ -384,14 +385,14 @@ def cancel_session(session_id: int) -> ResponseReturnValue:
     form = ConfirmForm()
     if form.validate_on_submit():
         try:
-            told = services.cancel_session(session, form.message.data or "")
-        except services.CatalogueError as error:
+            told = operations.cancel_session(session, form.message.data or "")
+        except CatalogueError as error:
             flash(error.message, "error")
         else:
             db.session.commit()
             flash(_("The session is cancelled. %(num)d people booked get an e-mail.", num=told), "success")
         return redirect(url_for("courses.offer_detail", offer_id=session.offer_id))
-    booked = len(services.booked_on(session))
+    booked = len(queries.booked_on(session))
     return render_form("courses/confirm_cancel.html", form, offer=session.offer, session=session, booked=booked)
 
 
@@ -403,8 +404,8 @@ def cancel_offer(offer_id: int) -> ResponseReturnValue:
     form = ConfirmForm()
     if form.validate_on_submit():
         try:
-            told = services.cancel_offer(offer, form.message.data or "")
-        except services.CatalogueError as error:
+            told = operations.cancel_offer(offer, form.message.data or "")
+        except CatalogueError as error:
             flash(error.message, "error")
         else:
             db.session.commit()
@@ -413,7 +414,7 @@ def cancel_offer(offer_id: int) -> ResponseReturnValue:
                 "success",
             )
         return redirect(url_for("courses.offer_detail", offer_id=offer.id))
-    booked = services.people_booked(offer)
+    booked = queries.people_booked(offer)
     return render_form("courses/confirm_cancel.html", form, offer=offer, session=None, booked=booked)
 
 
@@ -450,8 +451,8 @@ def translation(offer_id: int, locale: str) -> ResponseReturnValue:
 @role_required(Role.VOLUNTEER)
 def my_offers() -> ResponseReturnValue:
     """The offers a person organises; coordinators can see every offer."""
-    everyone = current_user.is_coordinator and request.args.get("all") == "1"
-    pagination = db.paginate(services.offers_of(current_user, everyone), page=page_arg(), per_page=25, error_out=False)
+    everyone = policy.may_review(current_user) and request.args.get("all") == "1"
+    pagination = db.paginate(catalogue.offers_of(current_user, everyone), page=page_arg(), per_page=25, error_out=False)
     return render_template("courses/my_offers.html", pagination=pagination, everyone=everyone)
 
 
@@ -459,9 +460,9 @@ def my_offers() -> ResponseReturnValue:
 @role_required(Role.COORDINATOR)
 def review() -> ResponseReturnValue:
     """Volunteers' activities waiting for approval, and changes to public ones, side by side."""
-    revisions = [(revision, services.differences(revision)) for revision in services.revisions_waiting()]
+    waiting = [(revision, revisions.differences(revision)) for revision in revisions.revisions_waiting()]
     return render_template(
-        "courses/review.html", offers=services.waiting_for_approval(), revisions=revisions, form=RejectForm()
+        "courses/review.html", offers=catalogue.waiting_for_approval(), revisions=waiting, form=RejectForm()
     )
 
 
@@ -472,10 +473,10 @@ def _decide_revision(revision_id: int, approve: bool) -> ResponseReturnValue:
         abort(400)
     try:
         if approve:
-            services.approve_revision(revision, current_user)
+            revisions.approve_revision(revision, current_user)
         else:
-            services.reject_revision(revision, current_user, form.reason.data or "")
-    except services.CatalogueError as error:
+            revisions.reject_revision(revision, current_user, form.reason.data or "")
+    except CatalogueError as error:
         flash(error.message, "error")
         return redirect(url_for("courses.review"), 303)
     audit.record(
@@ -511,7 +512,7 @@ def _decide(offer_id: int, decide: Callable[[Offer, Any], None], done: Callable[
     offer = _visible_offer(offer_id)
     try:
         decide(offer, current_user)
-    except services.CatalogueError as error:
+    except CatalogueError as error:
         flash(error.message, "error")
         return redirect(url_for("courses.review")), 303
     action = "offer.approved" if offer.is_public else "offer.rejected"

@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from einstein.attendance.models import Attendance, AttendanceStatus
-from einstein.auth.services import start_login_session
+from einstein.auth.sessions import start_login_session
 from einstein.bookings import services as bookings
 from einstein.db import db, utcnow
 from einstein.models import OfferSession, User

@@ -12,13 +12,13 @@ from datetime import date, datetime, time, timedelta
 import pytest
 
 from einstein.attendance import reports
-from einstein.auth import services as accounts
 from einstein.auth.models import Audience
 from einstein.bookings import services as bookings
 from einstein.db import db
 from einstein.extensions import cache
 from einstein.i18n import TIMEZONE, local_today
 from einstein.models import Booking, OfferSession, User
+from einstein.privacy import services as privacy
 from tests import factories
 from tests.support.html import main
 
@@ -101,7 +101,7 @@ def test_a_changed_answer_does_not_change_what_is_over(app, client, coordinator,
     before = _mix_section(client, start=_last_month_day(1).isoformat(), end=_last_month_day(28).isoformat())
     with app.app_context():
         person = db.session.get(User, people[0].id)
-        accounts.update_profile(
+        privacy.save_profile(
             person, name=person.name, locale=person.locale, audience=Audience.NEIGHBOUR, email_notifications=True
         )
         db.session.commit()
@@ -116,7 +116,7 @@ def test_a_changed_answer_follows_into_bookings_still_to_come(app, make_user) ->
     _session_with(app, [person], local_today() + timedelta(days=3))
     with app.app_context():
         me = db.session.get(User, person.id)
-        accounts.update_profile(
+        privacy.save_profile(
             me, name=me.name, locale=me.locale, audience=Audience.NEWCOMER, email_notifications=True
         )
         db.session.commit()

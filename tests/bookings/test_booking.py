@@ -289,7 +289,7 @@ def test_no_cancelling_after_the_start(app, client, participant, activity) -> No
 
 
 def test_cancelling_from_the_email_link(app, client, participant, activity) -> None:
-    from einstein.bookings.services import cancel_token
+    from einstein.bookings.links import cancel_token
 
     client.sign_in(participant)
     book(client, activity)
@@ -393,7 +393,7 @@ def test_a_booking_makes_a_fixed_small_number_of_queries(app, client, participan
 @pytest.mark.postgres
 def test_my_bookings_shows_the_latest_past_bookings_and_all_on_request(app, client, participant, course) -> None:
     """A long history: the coming bookings, the latest 20 of the rest, and a link to all of them."""
-    from einstein.bookings.services import PAST_SHOWN
+    from einstein.bookings.queries import PAST_SHOWN
     from tests import factories
     from tests.support.queries import count_queries
 

@@ -24,7 +24,7 @@ PLACES = 5
 
 def _people(app, count: int) -> list[Browser]:
     """Make ``count`` participants and a signed-in browser for each."""
-    from einstein.auth.services import start_login_session
+    from einstein.auth.sessions import start_login_session
 
     with app.app_context():
         hashed = factories.password_hash()

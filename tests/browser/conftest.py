@@ -36,7 +36,7 @@ def live(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Ite
     """einstein with the demo data, served by gunicorn on 127.0.0.1, for one test module."""
     from einstein import create_app
     from einstein.db import db
-    from einstein.demo import seed_demo
+    from seeding.demo import seed_demo
     from tests.conftest import base_config
 
     folder = tmp_path_factory.mktemp("live")

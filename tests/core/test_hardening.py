@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from einstein.accesslog import MaskingLogger, mask
 from einstein.bookings import services as bookings
+from einstein.bookings.links import cancel_token
 from einstein.db import db, utcnow
 from einstein.models import Booking, OfferSession, User
 from tests import factories
@@ -71,7 +72,7 @@ def _booked(app, person) -> tuple[int, str]:
         session = factories.SessionFactory(offer__capacity=1)
         booking = bookings.book(db.session.get(User, person.id), bookings.Target(session.offer, session))
         db.session.commit()
-        return session.id, bookings.cancel_token(booking)
+        return session.id, cancel_token(booking)
 
 
 def test_a_cancel_link_ends_when_the_session_starts(app, participant) -> None:
@@ -95,7 +96,7 @@ def test_a_cancel_link_dies_when_the_booking_changes(app, participant, other_par
         first = bookings.book(db.session.get(User, other_participant.id), bookings.Target(session.offer, session))
         waiting = bookings.book(db.session.get(User, participant.id), bookings.Target(session.offer, session))
         db.session.commit()
-        old_link = bookings.cancel_token(waiting)
+        old_link = cancel_token(waiting)
         bookings.cancel(first)  # the place goes to the person waiting
         db.session.commit()
         waiting_id = waiting.id

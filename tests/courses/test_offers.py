@@ -316,7 +316,7 @@ def test_nothing_points_at_a_missing_offer(client, coordinator) -> None:
 def test_sessions_keep_the_wall_clock_time_across_summer_time() -> None:
     from datetime import date
 
-    from einstein.courses.services import series_times
+    from einstein.courses.schedule import series_times
 
     # 2026-10-25 is when the Netherlands goes back to winter time
     times = series_times(date(2026, 10, 20), time(19, 0), time(21, 0), 2)
@@ -388,7 +388,8 @@ def test_an_eid_evening_every_week_ends_after_midnight_across_a_clock_change(
 
 
 def test_an_end_before_the_start_is_on_the_next_day() -> None:
-    from einstein.courses.services import CatalogueError, session_times
+    from einstein.courses.errors import CatalogueError
+    from einstein.courses.schedule import session_times
 
     def hours(day: date, start: time, end: time) -> float:
         starts, ends = session_times(day, start, end)

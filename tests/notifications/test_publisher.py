@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from einstein.config import default_config
 from einstein.db import db, utcnow
 from einstein.models import Notification, NotificationKind
-from einstein.notifications import services as outbox
+from einstein.notifications import publisher as publishing
 from tests.conftest import SECRET_KEY
 from tests.support import clock
 from tests.support.booking import book
@@ -60,7 +60,7 @@ def test_e_mails_committed_together_reach_the_queue_in_one_message(
 def test_the_thread_ends_when_idle_and_starts_again_for_the_next_e_mail(
     app, client, make_user, activity, fresh_redis, monkeypatch
 ) -> None:
-    monkeypatch.setattr(outbox.Publisher, "IDLE_SECONDS", 0.2)
+    monkeypatch.setattr(publishing.Publisher, "IDLE_SECONDS", 0.2)
     first, second = make_user(), make_user()
     client.sign_in(first)
     book(client, activity)
@@ -78,12 +78,12 @@ EXIT_AT_ONCE = """
 import sys
 from einstein import create_app
 from einstein.db import db
-from einstein.models import NotificationKind, User
-from einstein.notifications import services as outbox
+from einstein.models import NotificationKind
+from einstein.notifications import outbox
 
 app = create_app()
 with app.app_context():
-    print(outbox.queue(NotificationKind.VERIFY_EMAIL, db.session.get(User, int(sys.argv[1]))))
+    print(outbox.queue(NotificationKind.VERIFY_EMAIL, int(sys.argv[1]), payload={"email": "x@example.org"}))
     db.session.commit()
 """
 

@@ -7,11 +7,12 @@ from datetime import datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
+from einstein.bookings import operations, reminders
 from einstein.bookings import services as bookings
 from einstein.db import db, utcnow
 from einstein.i18n import TIMEZONE
 from einstein.models import Booking, Notification, NotificationKind, NotificationStatus, OfferSession, User
-from einstein.notifications import reminders, services
+from einstein.notifications import delivery, sweep
 from tests import factories
 from tests.support.outbox import deliver
 
@@ -65,13 +66,12 @@ def test_waitlisted_and_cancelled_bookings_get_no_reminders(app, participant, ot
 
 
 def test_a_moved_session_moves_its_reminders(app, participant) -> None:
-    from einstein.courses import services as catalogue
 
     with app.app_context():
         session = _session_at(19)
         booking = bookings.book(db.session.get(User, participant.id), bookings.Target(session.offer, session))
         db.session.commit()
-        catalogue.update_session(
+        operations.change_session(
             session,
             starts_at=session.starts_at + timedelta(days=7),
             ends_at=session.ends_at + timedelta(days=7),
@@ -87,13 +87,12 @@ def test_a_moved_session_moves_its_reminders(app, participant) -> None:
 
 
 def test_a_cancelled_session_cancels_its_reminders(app, participant) -> None:
-    from einstein.courses import services as catalogue
 
     with app.app_context():
         session = _session_at(19)
         booking = bookings.book(db.session.get(User, participant.id), bookings.Target(session.offer, session))
         db.session.commit()
-        catalogue.cancel_session(session)
+        operations.cancel_session(session)
         db.session.commit()
         assert {r.status for r in _reminders(booking.id)} == {NotificationStatus.CANCELLED}
 
@@ -148,10 +147,10 @@ def test_only_one_claim_wins(app, participant) -> None:
         notification_id = db.session.scalar(
             sa.select(Notification.id).where(Notification.kind == NotificationKind.BOOKING_CONFIRMED)
         )
-        assert services.claim(notification_id) is not None
+        assert delivery.claim(notification_id) is not None
     # a second claim (another context, another connection) gets nothing; across processes: test_pipeline
     with app.app_context():
-        assert services.claim(notification_id) is None
+        assert delivery.claim(notification_id) is None
         row = db.session.get(Notification, notification_id)
         assert (row.status, row.attempts) == (NotificationStatus.SENDING, 1)
 
@@ -171,11 +170,11 @@ def test_a_claim_left_by_a_dead_worker_is_handed_out_again(app, participant) -> 
         )
         fresh.status, fresh.claimed_at = NotificationStatus.SENDING, utcnow()
         db.session.commit()
-        assert services.release_stale_claims() == 1
+        assert sweep.release_stale_claims() == 1
         db.session.commit()
         assert db.session.get(Notification, row.id).status == NotificationStatus.PENDING
         assert db.session.get(Notification, fresh.id).status == NotificationStatus.SENDING
-        assert row.id in services.take_due()
+        assert row.id in sweep.take_due()
 
 
 def test_the_sweep_does_not_queue_the_same_row_twice_in_a_row(app, participant) -> None:
@@ -183,10 +182,10 @@ def test_the_sweep_does_not_queue_the_same_row_twice_in_a_row(app, participant) 
         session = _session_at(19)
         bookings.book(db.session.get(User, participant.id), bookings.Target(session.offer, session))
         db.session.commit()
-        first = services.take_due()
+        first = sweep.take_due()
         db.session.commit()
         assert len(first) == 1  # the confirmation; the reminders are not due
-        assert services.take_due() == []
+        assert sweep.take_due() == []
 
 
 def test_a_reminder_for_a_booking_cancelled_since_is_not_sent(app, participant, smtp) -> None:
@@ -209,7 +208,7 @@ def test_a_reminder_for_a_booking_cancelled_since_is_not_sent(app, participant, 
 
 def test_retry_delays_grow_and_stay_below_an_hour(app) -> None:
     with app.app_context():
-        delays = [services.retry_delay(n) for n in range(1, 12)]
+        delays = [delivery.retry_delay(n) for n in range(1, 12)]
     assert delays == sorted(delays) and delays[0] == app.config["MAIL_RETRY_SECONDS"] and delays[-1] <= 3600
 
 

@@ -40,7 +40,7 @@ class Client(FlaskClient):
 
     def sign_in(self, user: Any, remember: bool = False) -> str:
         """Sign ``user`` in as the sign-in form would, without typing the password."""
-        from einstein.auth.services import start_login_session
+        from einstein.auth.sessions import start_login_session
         from einstein.db import db
         from einstein.models import User
 

@@ -8,11 +8,12 @@ import sqlalchemy as sa
 from flask import Flask
 
 from einstein.db import db, utcnow
-from einstein.notifications import services
-from einstein.notifications.models import Notification, NotificationKind, NotificationStatus
+from einstein.models import NotificationKind
+from einstein.notifications import delivery
+from einstein.notifications.models import Notification, NotificationStatus
 
 
-def deliver(app: Flask) -> services.DeliveryReport:
+def deliver(app: Flask) -> delivery.DeliveryReport:
     """Send every due, pending e-mail now."""
     with app.app_context():
         ids = list(
@@ -22,7 +23,7 @@ def deliver(app: Flask) -> services.DeliveryReport:
                 )
             )
         )
-        return services.deliver(ids)
+        return delivery.deliver(ids)
 
 
 def queued(app: Flask, kind: NotificationKind | None = None, **filters: Any) -> list[Notification]:

@@ -13,10 +13,15 @@ from functools import cache
 
 import sqlalchemy as sa
 
+from einstein.attendance.models import AttendanceStatus
+from einstein.attendance.services import mark
 from einstein.auth.models import Audience, Role, User
 from einstein.auth.services import create_user, hash_password
+from einstein.bookings import reminders
 from einstein.bookings import services as bookings
+from einstein.bookings.errors import BookingError
 from einstein.bookings.models import BookingStatus
+from einstein.bookings.targets import Target
 from einstein.courses.models import (
     Category,
     DutchLevel,
@@ -29,7 +34,8 @@ from einstein.courses.models import (
     Organisation,
     SessionLanguage,
 )
-from einstein.courses.services import refresh_search_text, series_times, session_times
+from einstein.courses.revisions import refresh_search_text
+from einstein.courses.schedule import series_times, session_times
 from einstein.db import db, utcnow
 from einstein.i18n import local_today
 
@@ -386,14 +392,14 @@ def seed_demo(today: date | None = None) -> SeedReport:
         if spec.status != OfferStatus.PUBLISHED:
             continue
         targets = (
-            [bookings.Target(offer, None)] if offer.is_course else [bookings.Target(offer, s) for s in offer.sessions]
+            [Target(offer, None)] if offer.is_course else [Target(offer, s) for s in offer.sessions]
         )
         for target in targets:
             wanted = round(spec.capacity * spec.fill * rng.uniform(0.8, 1.1))
             for person in rng.sample(people, min(wanted, len(people))):
                 try:
                     bookings.book(person, target)
-                except bookings.BookingError:
+                except BookingError:
                     continue
                 report.bookings += 1
         if not offer.is_course:
@@ -404,9 +410,6 @@ def seed_demo(today: date | None = None) -> SeedReport:
 def _last_week(offer: Offer, spec: DemoOffer, today: date, people: list[User], by: User, rng: random.Random) -> int:
     """Give an activity a session that took place on its weekday in the week before today, with
     attendance taken, so the dashboard and "my bookings" have some history to show."""
-    from einstein.attendance.models import AttendanceStatus
-    from einstein.attendance.services import mark
-
     first = offer.sessions[0]
     # before today, so that it is over whatever the hour (today's session may still be to come)
     day = today - timedelta(days=(today.weekday() - spec.weekday) % 7 or 7)
@@ -419,18 +422,16 @@ def _last_week(offer: Offer, spec: DemoOffer, today: date, people: list[User], b
     past.languages = [SessionLanguage(language=lang.language) for lang in first.languages]
     offer.sessions.append(past)
     db.session.flush()
-    target = bookings.Target(offer, past)
+    target = Target(offer, past)
     booked = []
     for person in rng.sample(people, min(round(offer.capacity * 0.8), len(people))):
         try:
             booked.append(bookings.book(person, target))
-        except bookings.BookingError:
+        except BookingError:
             continue
     # it took place last week
     past.starts_at, past.ends_at = session_times(day, spec.start, spec.end)
     db.session.flush()
-    from einstein.notifications import reminders
-
     reminders.cancel_for_session(past)
     statuses = [AttendanceStatus.PRESENT] * 7 + [AttendanceStatus.ABSENT, AttendanceStatus.EXCUSED]
     for booking in booked:

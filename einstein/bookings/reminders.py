@@ -12,12 +12,13 @@ from datetime import datetime, time, timedelta
 import sqlalchemy as sa
 from flask import current_app
 
+from einstein.bookings.messages import BookingMessage
 from einstein.bookings.models import Booking, BookingStatus
 from einstein.courses.models import Offer, OfferSession, SessionStatus
 from einstein.db import db, utcnow
 from einstein.i18n import TIMEZONE
-from einstein.notifications import services as outbox
-from einstein.notifications.models import Notification, NotificationKind, NotificationStatus
+from einstein.notifications import outbox
+from einstein.notifications.models import Notification, NotificationStatus
 
 #: Offsets before the start of a session; "morning" is handled on its own (see ``due_time``).
 OFFSETS = {"48h": timedelta(hours=48), "24h": timedelta(hours=24), "2h": timedelta(hours=2)}
@@ -57,10 +58,10 @@ def _plan(booking: Booking, sessions: list[OfferSession], existing: dict[tuple[i
             if row is None:
                 rows.append(
                     outbox.row(
-                        NotificationKind.REMINDER,
+                        BookingMessage.REMINDER,
                         booking.user_id,
-                        booking=booking,
-                        session=session,
+                        booking_id=booking.id,
+                        session_id=session.id,
                         reminder_offset=offset,
                         due_at=due,
                     )
@@ -75,7 +76,7 @@ def _plan(booking: Booking, sessions: list[OfferSession], existing: dict[tuple[i
 def _existing(booking_ids: list[int]) -> dict[int, dict[tuple[int, str], Notification]]:
     rows = db.session.scalars(
         sa.select(Notification).where(
-            Notification.kind == NotificationKind.REMINDER, Notification.booking_id.in_(booking_ids)
+            Notification.kind == BookingMessage.REMINDER, Notification.booking_id.in_(booking_ids)
         )
     )
     result: dict[int, dict[tuple[int, str], Notification]] = {}
@@ -127,7 +128,7 @@ def replan_offer(offer: Offer) -> None:
     db.session.execute(
         sa.update(Notification)
         .where(
-            Notification.kind == NotificationKind.REMINDER,
+            Notification.kind == BookingMessage.REMINDER,
             Notification.status == NotificationStatus.PENDING,
             Notification.session_id.in_(session_ids),
             Notification.reminder_offset.not_in(offer.reminder_offsets or [""]),
@@ -149,7 +150,7 @@ def reschedule_session(session: OfferSession) -> None:
     now = utcnow()
     rows = db.session.scalars(
         sa.select(Notification).where(
-            Notification.kind == NotificationKind.REMINDER,
+            Notification.kind == BookingMessage.REMINDER,
             Notification.session_id == session.id,
             Notification.status == NotificationStatus.PENDING,
         )
@@ -166,13 +167,9 @@ def reschedule_session(session: OfferSession) -> None:
 
 def cancel_for_session(session: OfferSession) -> None:
     """A cancelled session gets no reminders."""
-    from einstein.notifications.services import cancel_pending
-
-    cancel_pending(Notification.kind == NotificationKind.REMINDER, Notification.session_id == session.id)
+    outbox.cancel_pending(Notification.kind == BookingMessage.REMINDER, Notification.session_id == session.id)
 
 
 def cancel_for_booking(booking: Booking) -> None:
     """A cancelled (or waitlisted) booking gets no reminders."""
-    from einstein.notifications.services import cancel_pending
-
-    cancel_pending(Notification.kind == NotificationKind.REMINDER, Notification.booking_id == booking.id)
+    outbox.cancel_pending(Notification.kind == BookingMessage.REMINDER, Notification.booking_id == booking.id)

@@ -19,8 +19,8 @@ import sqlalchemy as sa
 from einstein.attendance.models import Attendance, AttendanceStatus
 from einstein.attendance.services import COUNTER
 from einstein.auth.models import Audience, User
-from einstein.bookings.models import Booking, BookingSource, BookingStatus
-from einstein.bookings.services import REFERENCE_ALPHABET
+from einstein.auth.services import hash_password
+from einstein.bookings.models import REFERENCE_ALPHABET, Booking, BookingSource, BookingStatus
 from einstein.courses.models import (
     DEFAULT_REMINDER_OFFSETS,
     Category,
@@ -34,7 +34,7 @@ from einstein.courses.models import (
     SessionStatus,
 )
 from einstein.db import db, utcnow
-from einstein.demo import SeedReport
+from seeding.demo import SeedReport
 
 CHUNK = 5000
 LANGS = ["nl", "en", "ar", "ti", "fa", "tr", "so", "uk"]
@@ -101,8 +101,6 @@ def seed_large(
     sessions: int, bookings: int, tick: Callable[[int], None] = lambda n: None, seed: int = 2026
 ) -> LargeReport:
     """Add ``sessions`` sessions and about ``bookings`` bookings (the caller commits)."""
-    from einstein.auth.services import hash_password
-
     rng = random.Random(seed)  # noqa: S311  (test data, not security)
     now = utcnow().replace(second=0, microsecond=0)
     report = LargeReport()

@@ -1,0 +1,118 @@
+"""The app, assembled: configuration, extensions, each area's messages and routes, in one place.
+
+This is the one module that knows every area; nothing imports it but ``create_app``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from einstein import (
+    caching,
+    cli,
+    errors,
+    i18n,
+    models,  # noqa: F401  (every table, for Alembic)
+    policy,
+    security,
+    templating,
+)
+from einstein.attendance.views import bp as attendance_bp
+from einstein.auth import messages as account_messages
+from einstein.auth import sessions
+from einstein.auth.views import bp as auth_bp
+from einstein.bookings import messages as booking_messages
+from einstein.bookings.views import bp as bookings_bp
+from einstein.bounds import IdConverter
+from einstein.config import ROOT, check_config, default_config
+from einstein.core.views import bp as core_bp
+from einstein.courses.views import bp as courses_bp
+from einstein.db import configure_engine
+from einstein.extensions import babel, cache, celery_init_app, compress, csrf, db, limiter, login_manager, migrate
+from einstein.notifications import publisher
+from einstein.privacy.views import bp as privacy_bp
+from einstein.staff.views import bp as staff_bp
+
+
+def assemble(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app: embedded defaults, then EINSTEIN_* variables, then ``config``."""
+    app = Flask(
+        "einstein",
+        instance_path=os.environ.get("EINSTEIN_INSTANCE_PATH") or None,
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    app.config.update(default_config(Path(app.instance_path)))
+    app.config.from_prefixed_env("EINSTEIN")
+    if config:
+        app.config.update(config)
+    check_config(app.config)
+    _prepare_instance(app)
+
+    register_extensions(app)
+    register_messages()
+    register_blueprints(app)
+    errors.init_app(app)
+    cli.init_app(app)
+    # a visitor's cached page is answered before the app runs at all
+    app.wsgi_app = caching.VisitorPages(app, app.wsgi_app)  # type: ignore[method-assign]
+    if app.config.get("PROXY_FIX"):
+        hops = int(app.config["PROXY_FIX"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+    if not app.debug and not app.testing:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    return app
+
+
+def _prepare_instance(app: Flask) -> None:
+    """Create the folders the embedded defaults write to."""
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if app.config["MAIL_BACKEND"] == "file":
+        Path(app.config["MAIL_FILE_DIR"]).mkdir(parents=True, exist_ok=True)
+    options = app.config["CELERY"].get("broker_transport_options", {})
+    for key in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder"):
+        if key in options:
+            Path(options[key]).mkdir(parents=True, exist_ok=True)
+
+
+def register_extensions(app: Flask) -> None:
+    """Bind every extension to the app."""
+    db.init_app(app)
+    with app.app_context():
+        configure_engine(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
+    i18n.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    sessions.init_app(app)
+    cache.init_app(app)
+    compress.init_app(app)
+    security.init_app(app)
+    templating.init_app(app)
+    policy.init_app(app)
+    celery_init_app(app)
+    publisher.init_app()
+    caching.init_app()
+
+
+def register_messages() -> None:
+    """Each area tells the notification layer which messages it sends and how they are written."""
+    account_messages.register()
+    booking_messages.register()
+
+
+def register_blueprints(app: Flask) -> None:
+    """Attach each area's routes; every ``<int:...>`` in them is an id in the range a table holds."""
+    app.url_map.converters["int"] = IdConverter
+    for blueprint in (core_bp, auth_bp, courses_bp, bookings_bp, attendance_bp, privacy_bp, staff_bp):
+        app.register_blueprint(blueprint)

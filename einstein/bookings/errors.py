@@ -1,0 +1,36 @@
+"""What a person is told when a booking cannot be made, in one place."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+#: What a participant is told when a booking cannot be made, in one place.
+ERRORS = {
+    "not_public": _l("This offer is not open for booking."),
+    "cancelled": _l("This session has been cancelled."),
+    "started": _l("This has already started, so it can no longer be booked."),
+    "no_sessions": _l("This course has no sessions left to book."),
+    "full": _l("Sorry, this is full and there is no waiting list."),
+    "full_offer_waitlist": _l("It just got full. You can join the waiting list: if a place comes free, it is yours."),
+    "already_booked": _l("You already have a place."),
+    "already_waitlisted": _l("You are already on the waiting list."),
+    "wrong_kind": _l("A course is booked as a whole, not one session at a time."),
+    "already_cancelled": _l("This booking was already cancelled."),
+    "cancel_started": _l("This has already started, so the booking can no longer be cancelled here."),
+    "capacity_below_booked": _l(
+        "There are already %(booked)d people booked: the number of places cannot be lower than that."
+    ),
+}
+
+
+class BookingError(Exception):
+    """A booking that cannot be made, with a message for the person."""
+
+    def __init__(self, code: str, **values: object) -> None:
+        super().__init__(code)
+        self.code = code
+        self.values = values
+
+    @property
+    def message(self) -> str:
+        return str(ERRORS[self.code]) % self.values if self.values else str(ERRORS[self.code])

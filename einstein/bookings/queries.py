@@ -1,0 +1,212 @@
+"""Reading bookings: a person's bookings, waiting-list places, who is booked, calendar feeds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.orm import joinedload, selectinload
+
+from einstein.auth.models import User
+from einstein.bookings.models import REFERENCE_ALPHABET, Booking, BookingStatus
+from einstein.bookings.targets import Target
+from einstein.courses.models import Offer, OfferSession
+from einstein.db import db, utcnow
+
+
+def waitlist_place(booking: Booking) -> int | None:
+    """Return the person's place on the waiting list (1 is next), or None if not waiting."""
+    if booking.status != BookingStatus.WAITLISTED or booking.waitlist_position is None:
+        return None
+    target = Target.of_booking(booking)
+    ahead = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Booking)
+        .where(
+            target.booking_filter(),
+            Booking.status == BookingStatus.WAITLISTED,
+            Booking.waitlist_position < booking.waitlist_position,
+        )
+    )
+    return int(ahead or 0) + 1
+
+
+def upcoming_bookings_of(user: User) -> list[Booking]:
+    """Return the person's active bookings for what has not ended yet."""
+    bookings = db.session.scalars(
+        sa.select(Booking)
+        .where(Booking.user_id == user.id, Booking.status != BookingStatus.CANCELLED)
+        .options(joinedload(Booking.session), joinedload(Booking.offer).selectinload(Offer.sessions))
+    ).unique()
+    return [booking for booking in bookings if booking.upcoming_sessions]
+
+
+def by_reference(reference: str) -> Booking | None:
+    """Find a booking by the reference on its card (any case, with or without the dash)."""
+    cleaned = "".join(ch for ch in reference.upper() if ch.isalnum())[:8]
+    if len(cleaned) != 8 or any(ch not in REFERENCE_ALPHABET for ch in cleaned):
+        return None
+    return db.session.scalar(sa.select(Booking).where(Booking.reference == f"{cleaned[:4]}-{cleaned[4:]}"))
+
+
+@dataclass
+class MyBookings:
+    """A person's bookings, split into what is coming and what is over."""
+
+    upcoming: list[Booking]
+    #: the latest of what is over or cancelled, newest first (all of it if asked)
+    past: list[Booking]
+    #: booking id -> place on the waiting list
+    positions: dict[int, int]
+    #: how many are over or cancelled in all
+    past_total: int = 0
+
+
+#: Past and cancelled bookings "my bookings" shows before "show all".
+
+
+PAST_SHOWN = 20
+
+
+def bookings_of(user: User, past_limit: int | None = PAST_SHOWN) -> MyBookings:
+    """A person's coming bookings, and the latest ``past_limit`` of the others (None: all of them).
+
+    A booking is coming while it is active and its last session (a course's last) has not
+    ended. One query loads what is shown, with its offers and sessions; a second counts the
+    past bookings, only when there are more than are shown.
+    """
+    now = utcnow()
+    session_end = sa.select(OfferSession.ends_at).where(OfferSession.id == Booking.session_id).scalar_subquery()
+    course_end = (
+        sa.select(sa.func.max(OfferSession.ends_at)).where(OfferSession.offer_id == Booking.offer_id).scalar_subquery()
+    )
+    last_end = sa.func.coalesce(
+        sa.case((Booking.session_id.is_not(None), session_end), else_=course_end), Booking.created_at
+    )
+    coming = sa.and_(Booking.status != BookingStatus.CANCELLED, last_end > now)
+    mine = Booking.user_id == user.id
+    older = sa.select(Booking.id).where(mine, sa.not_(coming)).order_by(Booking.created_at.desc(), Booking.id.desc())
+    shown = sa.or_(coming, Booking.id.in_(older if past_limit is None else older.limit(past_limit)))
+    rows = db.session.execute(
+        sa.select(Booking, coming)
+        .where(mine, shown)
+        .options(
+            joinedload(Booking.offer).options(selectinload(Offer.translations), joinedload(Offer.location)),
+            joinedload(Booking.offer).selectinload(Offer.sessions).joinedload(OfferSession.location),
+            joinedload(Booking.session).joinedload(OfferSession.location),
+        )
+        .order_by(Booking.created_at.desc(), Booking.id.desc())
+    ).unique()
+    upcoming, past = [], []
+    for booking, is_coming in rows:
+        (upcoming if is_coming else past).append(booking)
+    upcoming.sort(key=lambda b: next_session_start(b) or now)
+    total = len(past)
+    if past_limit is not None and total >= past_limit:  # there may be more: count them
+        total = db.session.scalar(sa.select(sa.func.count()).where(mine, sa.not_(coming))) or 0
+    positions = waitlist_places([b for b in upcoming if b.status == BookingStatus.WAITLISTED])
+    return MyBookings(upcoming, past, positions, total)
+
+
+def next_session_start(booking: Booking) -> datetime | None:
+    """When the booking's next scheduled session starts (for a course, the next of its sessions)."""
+    return min((s.starts_at for s in booking.upcoming_sessions), default=None)
+
+
+def waitlist_places(waiting: list[Booking]) -> dict[int, int]:
+    """Places on the waiting list for several bookings, in one query."""
+    if not waiting:
+        return {}
+    ahead = sa.orm.aliased(Booking)
+    mine = sa.orm.aliased(Booking)
+    same_unit = sa.and_(
+        ahead.offer_id == mine.offer_id,
+        sa.or_(ahead.session_id == mine.session_id, sa.and_(ahead.session_id.is_(None), mine.session_id.is_(None))),
+    )
+    rows = db.session.execute(
+        sa.select(mine.id, sa.func.count(ahead.id))
+        .join(
+            ahead,
+            sa.and_(
+                same_unit, ahead.status == BookingStatus.WAITLISTED, ahead.waitlist_position < mine.waitlist_position
+            ),
+            isouter=True,
+        )
+        .where(mine.id.in_([b.id for b in waiting]))
+        .group_by(mine.id)
+    )
+    return {booking_id: int(count) + 1 for booking_id, count in rows}
+
+
+def active_bookings_for_offer(user: User | object, offer: Offer) -> dict[int | None, Booking]:
+    """The person's active bookings on this offer, keyed by session id (None for the course)."""
+    if not getattr(user, "is_authenticated", False):
+        return {}
+    rows = db.session.scalars(
+        sa.select(Booking).where(
+            Booking.user_id == user.id,
+            Booking.offer_id == offer.id,
+            Booking.status != BookingStatus.CANCELLED,  # type: ignore[attr-defined]
+        )
+    )
+    return {booking.session_id: booking for booking in rows}
+
+
+def people_on(target: Target) -> list[Booking]:
+    """Who is booked and who waits, in order, for the organiser's list."""
+    return list(
+        db.session.scalars(
+            sa.select(Booking)
+            .where(target.booking_filter(), Booking.status != BookingStatus.CANCELLED)
+            .options(joinedload(Booking.user))
+            .order_by(Booking.status, Booking.waitlist_position, Booking.confirmed_at, Booking.id)
+        )
+    )
+
+
+def feed_sessions(user: User) -> list[OfferSession]:
+    """The sessions of a person's confirmed bookings, for their calendar feed (last month onwards)."""
+    since = utcnow() - timedelta(days=31)
+    bookings = db.session.scalars(
+        sa.select(Booking)
+        .where(Booking.user_id == user.id, Booking.status == BookingStatus.CONFIRMED)
+        .options(
+            joinedload(Booking.session).joinedload(OfferSession.location),
+            joinedload(Booking.offer).selectinload(Offer.sessions).joinedload(OfferSession.location),
+            joinedload(Booking.offer).selectinload(Offer.translations),
+        )
+    ).unique()
+    sessions: dict[int, OfferSession] = {}
+    for booking in bookings:
+        for session in booking.sessions:
+            if session.ends_at >= since:
+                sessions[session.id] = session
+    return sorted(sessions.values(), key=lambda s: s.starts_at)
+
+
+def booked_on(session: OfferSession) -> list[Booking]:
+    """The confirmed and waitlisted bookings a change to this session concerns."""
+    return list(
+        db.session.scalars(
+            sa.select(Booking)
+            .where(
+                Target.of_session(session).booking_filter(),
+                Booking.status != BookingStatus.CANCELLED,
+                Booking.user_id.is_not(None),
+            )
+            .options(joinedload(Booking.user))
+        )
+    )
+
+
+def people_booked(offer: Offer) -> int:
+    """How many people hold a place or wait on this offer (whom a cancellation would tell)."""
+    return int(
+        db.session.scalar(
+            sa.select(sa.func.count(sa.distinct(Booking.user_id))).where(
+                Booking.offer_id == offer.id, Booking.status != BookingStatus.CANCELLED
+            )
+        )
+        or 0
+    )

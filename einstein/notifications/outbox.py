@@ -1,0 +1,161 @@
+"""Write messages into the outbox, in the caller's transaction; publish them once it commits.
+
+How "exactly once" is kept:
+
+1. A message is a ``Notification`` row written in the same transaction as the change it
+   reports, so it exists if and only if the change was committed. Reminders are unique per
+   (booking, session, offset), so no retry or second request can add one twice.
+2. After the commit its id goes to Celery, from a thread of the process that committed
+   (``publisher``). If the broker is down or frozen the row simply waits: the beat sweep
+   (``sweep``) queues every due row that is pending and not recently queued.
+3. A worker *claims* a row before sending it (``delivery``): one conditional UPDATE from
+   ``pending`` to ``sending``, committed. Two workers, or a redelivered queue message, cannot
+   both win it.
+4. After the channel accepted the message the row is marked ``sent``. If the worker dies in
+   between, the claim expires and the message goes again: the one duplicate no system can
+   exclude, kept to the single message in flight.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from einstein.db import db, utcnow
+from einstein.notifications.models import Notification, NotificationStatus
+
+#: Session.info key holding the ids of the outbox rows to publish once the transaction commits.
+AFTER_COMMIT = "einstein.outbox.after_commit"
+
+
+def row(
+    kind: str,
+    user_id: int,
+    *,
+    booking_id: int | None = None,
+    session_id: int | None = None,
+    due_at: datetime | None = None,
+    reminder_offset: str | None = None,
+    payload: dict[str, Any] | None = None,
+    channel: str = "email",
+    address: str | None = None,
+) -> dict[str, Any]:
+    """The values of one outbox row, for ``add``."""
+    return {
+        "kind": str(kind),
+        "channel": channel,
+        "user_id": user_id,
+        "address": address,
+        "booking_id": booking_id,
+        "session_id": session_id,
+        "due_at": due_at or utcnow(),
+        "reminder_offset": reminder_offset,
+        "payload": payload or {},
+    }
+
+
+def add(rows: list[dict[str, Any]]) -> list[int]:
+    """Write outbox rows in the current transaction, all in one INSERT; return their ids (in no
+    particular order).
+
+    The rows due now are published after the commit. This is a Core statement, not the unit of
+    work: the booking rush writes its e-mail and its reminders in one round trip.
+    """
+    if not rows:
+        return []
+    # each id comes back with its time, so the order of the rows returned does not matter (SQLite
+    # batches the rows in one statement only when it need not keep their order)
+    written = db.session.execute(
+        sa.insert(Notification.__table__).returning(Notification.id, Notification.due_at), rows
+    )
+    now = utcnow()
+    ids, due = [], []
+    for id_, due_at in written:
+        ids.append(id_)
+        if due_at <= now:
+            due.append(id_)
+    publish_after_commit(due)
+    return ids
+
+
+def queue(kind: str, user_id: int, **details: Any) -> int:
+    """Add one message to the outbox in the current transaction; it is published after commit.
+
+    ``details`` are ``row``'s other fields.
+    """
+    return add([row(kind, user_id, **details)])[0]
+
+
+def publish_after_commit(ids: list[int]) -> None:
+    """Hand these rows to the broker once the current transaction has committed."""
+    if ids:
+        db.session.info.setdefault(AFTER_COMMIT, []).extend(ids)
+
+
+def requeue(notification: Notification) -> bool:
+    """Try a failed message once more from the start; it is published after the commit."""
+    if notification.status != NotificationStatus.FAILED:
+        return False
+    notification.status = NotificationStatus.PENDING
+    notification.due_at = utcnow()
+    notification.queued_at = None
+    notification.last_error = None
+    notification.attempts = 0
+    publish_after_commit([notification.id])
+    return True
+
+
+def cancel_pending(*conditions: sa.ColumnElement[bool]) -> int:
+    """Cancel outbox rows not yet sent that match ``conditions`` (e.g. a cancelled booking's)."""
+    result = db.session.execute(
+        sa.update(Notification)
+        .where(Notification.status == NotificationStatus.PENDING, *conditions)
+        .values(status=NotificationStatus.CANCELLED, updated_at=utcnow())
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+@dataclass
+class OutboxSummary:
+    """What the outbox page shows."""
+
+    #: rows by state (those sent only in the last day)
+    counts: dict[NotificationStatus, int]
+    #: pending rows whose time has come
+    due: int
+    #: the latest messages that failed for good
+    failed: list[Notification]
+
+    @property
+    def planned(self) -> int:
+        """Pending rows whose time has not come yet (reminders, mostly)."""
+        return max(self.counts.get(NotificationStatus.PENDING, 0) - self.due, 0)
+
+
+def summary(failed_limit: int = 50) -> OutboxSummary:
+    """Counts by state, what is due now, and the messages that failed for good, newest first."""
+    now = utcnow()
+    counts = dict(
+        db.session.execute(
+            sa.select(Notification.status, sa.func.count())
+            .where(
+                sa.or_(Notification.status != NotificationStatus.SENT, Notification.sent_at >= now - timedelta(days=1))
+            )
+            .group_by(Notification.status)
+        ).all()
+    )
+    due = db.session.scalar(
+        sa.select(sa.func.count()).where(Notification.status == NotificationStatus.PENDING, Notification.due_at <= now)
+    )
+    failed = list(
+        db.session.scalars(
+            sa.select(Notification)
+            .where(Notification.status == NotificationStatus.FAILED)
+            .order_by(Notification.updated_at.desc())
+            .limit(failed_limit)
+        )
+    )
+    return OutboxSummary(counts, int(due or 0), failed)

@@ -1,0 +1,132 @@
+"""Who may do what: every permission einstein knows, in one place.
+
+Views and templates ask these questions (templates through the globals registered by
+``init_app``); nothing re-derives them. A rule takes the person asking (signed in or not) and
+the thing asked about, and reads only their attributes, so this module sits right above the
+accounts and below every area. The coarse gate "which role may open this page at all" is
+``auth.access.role_required`` on the route; the rules here decide for one offer, booking or person.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from flask import Flask
+
+from einstein.auth.models import Role
+
+if TYPE_CHECKING:
+    from einstein.bookings.models import Booking
+    from einstein.courses.models import Offer, OfferSession
+
+
+def _signed_in(user: Any) -> bool:
+    return bool(getattr(user, "is_authenticated", False))
+
+
+def _coordinator(user: Any) -> bool:
+    return _signed_in(user) and bool(user.has_role(Role.COORDINATOR))
+
+
+# --- the catalogue ---------------------------------------------------------------------------------
+
+
+def may_manage_offer(user: Any, offer: Offer) -> bool:
+    """The organiser, coordinators and admins change an offer, see who is booked and take attendance."""
+    return _signed_in(user) and (
+        _coordinator(user) or (offer.organiser_id is not None and offer.organiser_id == user.id)
+    )
+
+
+def may_view_offer(user: Any, offer: Offer) -> bool:
+    """Published and cancelled offers are public; others only for those who may change them."""
+    return offer.status.value in {"published", "cancelled"} or may_manage_offer(user, offer)
+
+
+def may_create_offer(user: Any, kind: str) -> bool:
+    """Volunteers put activities online; courses are for coordinators (they involve partners)."""
+    if not _signed_in(user) or not user.has_role(Role.VOLUNTEER):
+        return False
+    return kind != "course" or _coordinator(user)
+
+
+def publishes_directly(user: Any) -> bool:
+    """Coordinators and trusted volunteers publish; what others write waits for a coordinator."""
+    return _coordinator(user) or bool(getattr(user, "trusted", False))
+
+
+def may_review(user: Any) -> bool:
+    """Coordinators approve volunteers' activities and their changes."""
+    return _coordinator(user)
+
+
+def may_take_attendance(user: Any, session: OfferSession) -> bool:
+    """Whoever manages the offer takes attendance of its sessions."""
+    return may_manage_offer(user, session.offer)
+
+
+# --- bookings --------------------------------------------------------------------------------------
+
+
+def may_change_booking(user: Any, booking: Booking) -> bool:
+    """The person booked, and coordinators (at the desk, for someone), cancel a booking or print its card.
+
+    An organiser does not: they cancel a whole session, not one person's place.
+    """
+    return _signed_in(user) and (booking.user_id == user.id or _coordinator(user))
+
+
+def may_see_record(user: Any, booking: Booking) -> bool:
+    """The person booked, and whoever manages the offer, see what the booking earned (a certificate)."""
+    return _signed_in(user) and (booking.user_id == user.id or may_manage_offer(user, booking.offer))
+
+
+def may_book_for_others(user: Any) -> bool:
+    """Coordinators book people in at the desk."""
+    return _coordinator(user)
+
+
+# --- people and their data -------------------------------------------------------------------------
+
+
+def may_see_reports(user: Any) -> bool:
+    """Coordinators see the figures, the outbox and the exports."""
+    return _coordinator(user)
+
+
+def may_set_role(actor: Any, target: Any, new_role: Role) -> bool:
+    """Coordinators move people between participant and volunteer; admins can give any role."""
+    if not _signed_in(actor) or actor.id == target.id:
+        return False
+    if actor.has_role(Role.ADMIN):
+        return True
+    if actor.has_role(Role.COORDINATOR):
+        allowed = {Role.PARTICIPANT, Role.VOLUNTEER}
+        return target.role in allowed and new_role in allowed
+    return False
+
+
+def may_end_sign_ins(actor: Any, target: Any) -> bool:
+    """Admins can sign anyone else out everywhere (a lost phone, a person who left)."""
+    return _signed_in(actor) and actor.has_role(Role.ADMIN) and actor.id != target.id
+
+
+def may_act_for_privacy(actor: Any, person: Any) -> bool:
+    """A coordinator may export or erase the data of a participant who cannot sign in to do it.
+
+    Those are people registered at the desk without a password: without a coordinator they
+    could never use their rights to a copy of their data or to erasure.
+    """
+    return (
+        _coordinator(actor)
+        and actor.id != person.id
+        and person.role == Role.PARTICIPANT
+        and person.password_hash is None
+    )
+
+
+def init_app(app: Flask) -> None:
+    """Let templates ask the same questions."""
+    for name, rule in globals().items():
+        if name.startswith("may_") or name == "publishes_directly":
+            app.jinja_env.globals[name] = rule

@@ -1,0 +1,1 @@
+"""Privacy: a person's answer about themselves, their copy of their data, and erasure."""
