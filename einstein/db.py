@@ -54,6 +54,22 @@ class UTCDateTime(sa.types.TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
+class LabelledEnum(enum.StrEnum):
+    """A choice stored by its value, with a label people read in their own language.
+
+    Each enum lists its labels once, in ``labels()``; ``member.label`` reads them.
+    """
+
+    @classmethod
+    def labels(cls) -> dict[Any, Any]:
+        """Every member's label (lazy strings, read in the reader's language)."""
+        raise NotImplementedError
+
+    @property
+    def label(self) -> str:
+        return str(type(self).labels()[self])
+
+
 def enum_column(enum_cls: type[enum.StrEnum], length: int = 20) -> sa.Enum:
     """Store a ``StrEnum`` by its values as a short string with a CHECK constraint."""
     return sa.Enum(

@@ -10,7 +10,7 @@ from flask import Flask, Response, current_app, request, url_for
 from flask_login import current_user
 
 from einstein import navigation
-from einstein.auth.models import AUDIENCE_LABELS
+from einstein.auth.models import Audience
 from einstein.auth.phones import display_phone
 from einstein.caching import CACHEABLE
 from einstein.db import utcnow
@@ -44,7 +44,7 @@ def init_app(app: Flask) -> None:
     navigation.init_app(app)
     app.jinja_env.globals["asset_url"] = asset_url
     app.jinja_env.globals["now"] = utcnow
-    app.jinja_env.globals["audience_label"] = lambda audience: str(AUDIENCE_LABELS[audience])
+    app.jinja_env.globals["audience_label"] = lambda audience: Audience(audience).label
     app.jinja_env.filters["phone"] = display_phone
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import date, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -11,25 +11,19 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from einstein.bookings.models import Booking
 from einstein.courses.models import OfferSession
-from einstein.db import db, enum_column, utcnow
+from einstein.db import LabelledEnum, db, enum_column, utcnow
 
 
-class AttendanceStatus(enum.StrEnum):
+class AttendanceStatus(LabelledEnum):
     """What the person taking attendance tapped."""
 
     PRESENT = "present"
     ABSENT = "absent"
     EXCUSED = "excused"
 
-    @property
-    def label(self) -> str:
-        return str(
-            {
-                AttendanceStatus.PRESENT: _l("Present"),
-                AttendanceStatus.ABSENT: _l("Absent"),
-                AttendanceStatus.EXCUSED: _l("Excused"),
-            }[self]
-        )
+    @classmethod
+    def labels(cls) -> dict[AttendanceStatus, Any]:
+        return {cls.PRESENT: _l("Present"), cls.ABSENT: _l("Absent"), cls.EXCUSED: _l("Excused")}
 
 
 class Attendance(db.Model):

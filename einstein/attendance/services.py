@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload
 
 from einstein.attendance.models import Attendance, AttendanceStatus
+from einstein.audit import services as audit
 from einstein.auth import services as accounts
 from einstein.auth.models import Audience, User
 from einstein.auth.phones import normalise_phone
@@ -19,6 +20,7 @@ from einstein.bookings.models import Booking, BookingSource, BookingStatus
 from einstein.bookings.targets import Target
 from einstein.courses.models import Offer, OfferSession, SessionStatus
 from einstein.db import db, utcnow
+from einstein.i18n import TIMEZONE, local_today
 
 #: Attendance can be taken from this long before a session starts (people arrive early).
 OPENS_BEFORE = timedelta(hours=2)
@@ -82,6 +84,7 @@ def mark(session: OfferSession, booking: Booking, status: AttendanceStatus, by: 
     row = db.session.scalar(
         sa.select(Attendance).where(Attendance.session_id == session.id, Attendance.booking_id == booking.id)
     )
+    before = row.status if row is not None else None
     if row is None:
         row = Attendance(session_id=session.id, booking_id=booking.id, status=status, marked_by_id=by.id)
         db.session.add(row)
@@ -90,8 +93,27 @@ def mark(session: OfferSession, booking: Booking, status: AttendanceStatus, by: 
         setattr(locked, COUNTER[row.status], getattr(locked, COUNTER[row.status]) - 1)
         setattr(locked, COUNTER[status], getattr(locked, COUNTER[status]) + 1)
         row.status, row.marked_by_id, row.marked_at = status, by.id, utcnow()
+    if before != status and after_the_fact(session):
+        audit.record(
+            "attendance.changed_later",
+            actor_id=by.id,
+            subject_id=booking.user_id,
+            offer_id=session.offer_id,
+            reference=booking.reference,
+            status=status.value,
+            was=before.value if before is not None else None,
+        )
     db.session.flush()
     return row
+
+
+def after_the_fact(session: OfferSession) -> bool:
+    """Whether attendance marked now is marked afterwards: once the day of the session is over.
+
+    Taps during the session and that evening are attendance being taken; a change on a later day
+    changes a record people rely on (certificates, no-shows), so it goes into the audit trail.
+    """
+    return local_today() > session.ends_at.astimezone(TIMEZONE).date()
 
 
 def mark_by_reference(session: OfferSession, reference: str, by: User) -> Booking:

@@ -23,6 +23,7 @@ from einstein import caching, policy
 from einstein.attendance import exports, reports, services
 from einstein.attendance.forms import MarkForm, PeriodForm, ReferenceForm, WalkInForm
 from einstein.attendance.models import AttendanceStatus
+from einstein.audit import services as audit
 from einstein.auth.access import role_required, signed_in
 from einstein.auth.models import Audience, Role
 from einstein.bookings import queries
@@ -254,6 +255,15 @@ def export(name: str, fmt: str) -> ResponseReturnValue:
     period, _category, valid = _period(form)
     if not valid:
         abort(400)
+    audit.record(
+        "report.exported",
+        actor_id=current_user.id,
+        export=name,
+        format=fmt,
+        start=period.start.isoformat(),
+        end=period.end.isoformat(),
+    )
+    db.session.commit()
     filename = f"einstein-{name}-{period.start.isoformat()}-{period.end.isoformat()}.{fmt}"
     headers = {"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"}
     if fmt == "xlsx":

@@ -6,19 +6,19 @@ never hold them. ``audience`` is the only self-description, optional and shown i
 
 from __future__ import annotations
 
-import enum
 import secrets
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from einstein.db import db, enum_column, utcnow
+from einstein.db import LabelledEnum, db, enum_column, utcnow
 
 
-class Role(enum.StrEnum):
+class Role(LabelledEnum):
     """What a person may do; each role can do everything the roles before it can."""
 
     PARTICIPANT = "participant"
@@ -30,32 +30,31 @@ class Role(enum.StrEnum):
     def rank(self) -> int:
         return list(Role).index(self)
 
-    @property
-    def label(self) -> str:
-        return str(ROLE_LABELS[self])
+    @classmethod
+    def labels(cls) -> dict[Role, Any]:
+        return {
+            cls.PARTICIPANT: _l("Participant"),
+            cls.VOLUNTEER: _l("Volunteer"),
+            cls.COORDINATOR: _l("Coordinator"),
+            cls.ADMIN: _l("Admin"),
+        }
 
 
-ROLE_LABELS = {
-    Role.PARTICIPANT: _l("Participant"),
-    Role.VOLUNTEER: _l("Volunteer"),
-    Role.COORDINATOR: _l("Coordinator"),
-    Role.ADMIN: _l("Admin"),
-}
-
-
-class Audience(enum.StrEnum):
+class Audience(LabelledEnum):
     """How a participant describes themselves, if they want to; never a legal status."""
 
     NEWCOMER = "newcomer"
     NEIGHBOUR = "neighbour"
     UNSAID = "unsaid"
 
+    @classmethod
+    def labels(cls) -> dict[Audience, Any]:
+        return {
+            cls.NEWCOMER: _l("New in the Netherlands"),
+            cls.NEIGHBOUR: _l("From the neighbourhood"),
+            cls.UNSAID: _l("Did not say"),
+        }
 
-AUDIENCE_LABELS = {
-    Audience.NEWCOMER: _l("New in the Netherlands"),
-    Audience.NEIGHBOUR: _l("From the neighbourhood"),
-    Audience.UNSAID: _l("Did not say"),
-}
 
 
 class User(UserMixin, db.Model):

@@ -30,6 +30,7 @@ from einstein.bounds import page_arg
 from einstein.db import db
 from einstein.extensions import limiter
 from einstein.forms import ButtonForm
+from einstein.i18n import current_language
 from einstein.privacy import services as privacy
 from einstein.urls import safe_next
 from einstein.views import FORM_INVALID, render_form
@@ -80,7 +81,7 @@ def signup() -> ResponseReturnValue:
         return redirect(url_for("courses.index"))
     form = SignupForm()
     if request.method == "GET":
-        form.locale.data = str(request.args.get("lang") or _current_locale())
+        form.locale.data = str(request.args.get("lang") or current_language().code)
     if form.validate_on_submit():
         email = services.normalise_email(form.email.data)
         try:
@@ -105,12 +106,6 @@ def signup() -> ResponseReturnValue:
             flash(_("Welcome, %(name)s! Your account is ready.", name=user.name), "success")
             return redirect(url_for("courses.index"))
     return render_form("auth/signup.html", form)
-
-
-def _current_locale() -> str:
-    from einstein.i18n import current_language
-
-    return current_language().code
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -11,25 +12,19 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from einstein.auth.models import Audience, User
 from einstein.courses.models import Offer, OfferSession, SessionStatus, places_of
-from einstein.db import db, enum_column, utcnow
+from einstein.db import LabelledEnum, db, enum_column, utcnow
 
 
-class BookingStatus(enum.StrEnum):
+class BookingStatus(LabelledEnum):
     """Confirmed holds a place; waitlisted waits in order; cancelled holds nothing."""
 
     CONFIRMED = "confirmed"
     WAITLISTED = "waitlisted"
     CANCELLED = "cancelled"
 
-    @property
-    def label(self) -> str:
-        return str(
-            {
-                BookingStatus.CONFIRMED: _l("Booked"),
-                BookingStatus.WAITLISTED: _l("On the waiting list"),
-                BookingStatus.CANCELLED: _l("Cancelled"),
-            }[self]
-        )
+    @classmethod
+    def labels(cls) -> dict[BookingStatus, Any]:
+        return {cls.CONFIRMED: _l("Booked"), cls.WAITLISTED: _l("On the waiting list"), cls.CANCELLED: _l("Cancelled")}
 
 
 class BookingSource(enum.StrEnum):

@@ -125,7 +125,7 @@ class Locked:
 
 def book(
     user: User,
-    target: Target,
+    what: Target | Locked,
     *,
     source: BookingSource = BookingSource.SELF,
     booked_by: User | None = None,
@@ -133,24 +133,17 @@ def book(
 ) -> Booking:
     """Give ``user`` a place, or a place on the waiting list, or raise BookingError.
 
-    Counting and inserting happen under the lock on the places, so this holds with any number
-    of web workers and machines.
+    ``what`` is a course or session to lock now, or one ``lock_for_booking`` locked already
+    (the booking form's one statement). Counting and inserting happen under the lock on the
+    places, so this holds with any number of web workers and machines.
     """
-    locked = lock_for_booking(user, type(target.unit), target.unit.id)
-    if locked is None:  # deleted since the caller loaded it
-        raise BookingError("not_public")
-    return book_locked(user, Locked(target, locked.booking), source=source, booked_by=booked_by, waitlist=waitlist)
-
-
-def book_locked(
-    user: User,
-    locked: Locked,
-    *,
-    source: BookingSource = BookingSource.SELF,
-    booked_by: User | None = None,
-    waitlist: bool = True,
-) -> Booking:
-    """``book``, for a caller that holds the lock on the places already (``lock_for_booking``)."""
+    if isinstance(what, Locked):
+        locked = what
+    else:
+        found = lock_for_booking(user, type(what.unit), what.unit.id)
+        if found is None:  # deleted since the caller loaded it
+            raise BookingError("not_public")
+        locked = Locked(what, found.booking)
     target, booking = locked.target, locked.booking
     unit = target.unit
     check_bookable(target, at_desk=source != BookingSource.SELF)

@@ -55,7 +55,7 @@ def _book(locked: services.Locked | None, kind_ok: bool) -> ResponseReturnValue:
         abort(400)
     waitlist = form.waitlist.data == "1"
     try:
-        booking = services.book_locked(current_user, locked, waitlist=waitlist)
+        booking = services.book(current_user, locked, waitlist=waitlist)
         # Read what the message needs inside the transaction: after the commit it would be reloaded.
         confirmed, reference = booking.status == BookingStatus.CONFIRMED, booking.reference
         # A new place on the list is always the last one: the list's length, counted under the lock.

@@ -12,21 +12,21 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from einstein.auth.models import User
-from einstein.db import db, enum_column, utcnow
+from einstein.db import LabelledEnum, db, enum_column, utcnow
 
 
-class OfferKind(enum.StrEnum):
+class OfferKind(LabelledEnum):
     """A course is booked as a whole series; an activity is booked one session at a time."""
 
     COURSE = "course"
     ACTIVITY = "activity"
 
-    @property
-    def label(self) -> str:
-        return str({OfferKind.COURSE: _l("Course"), OfferKind.ACTIVITY: _l("Activity")}[self])
+    @classmethod
+    def labels(cls) -> dict[OfferKind, Any]:
+        return {cls.COURSE: _l("Course"), cls.ACTIVITY: _l("Activity")}
 
 
-class OfferStatus(enum.StrEnum):
+class OfferStatus(LabelledEnum):
     """Where an offer is in its life; only published offers are in the public catalogue."""
 
     PENDING = "pending"  # a volunteer's activity waiting for a coordinator
@@ -34,19 +34,17 @@ class OfferStatus(enum.StrEnum):
     REJECTED = "rejected"
     CANCELLED = "cancelled"
 
-    @property
-    def label(self) -> str:
-        return str(
-            {
-                OfferStatus.PENDING: _l("Waiting for approval"),
-                OfferStatus.PUBLISHED: _l("Published"),
-                OfferStatus.REJECTED: _l("Not approved"),
-                OfferStatus.CANCELLED: _l("Cancelled"),
-            }[self]
-        )
+    @classmethod
+    def labels(cls) -> dict[OfferStatus, Any]:
+        return {
+            cls.PENDING: _l("Waiting for approval"),
+            cls.PUBLISHED: _l("Published"),
+            cls.REJECTED: _l("Not approved"),
+            cls.CANCELLED: _l("Cancelled"),
+        }
 
 
-class Category(enum.StrEnum):
+class Category(LabelledEnum):
     """The themes of Utrecht's integration policy that offers are sorted by."""
 
     LANGUAGE = "language"
@@ -58,24 +56,21 @@ class Category(enum.StrEnum):
     SOCIAL = "social"
     CULTURE = "culture"
 
-    @property
-    def label(self) -> str:
-        return str(CATEGORY_LABELS[self])
+    @classmethod
+    def labels(cls) -> dict[Category, Any]:
+        return {
+            cls.LANGUAGE: _l("Language"),
+            cls.WORK: _l("Work and entrepreneurship"),
+            cls.EDUCATION: _l("Education"),
+            cls.HEALTH: _l("Health"),
+            cls.PARENTING: _l("Parenting"),
+            cls.MONEY: _l("Money"),
+            cls.SOCIAL: _l("Social and sport"),
+            cls.CULTURE: _l("Culture"),
+        }
 
 
-CATEGORY_LABELS = {
-    Category.LANGUAGE: _l("Language"),
-    Category.WORK: _l("Work and entrepreneurship"),
-    Category.EDUCATION: _l("Education"),
-    Category.HEALTH: _l("Health"),
-    Category.PARENTING: _l("Parenting"),
-    Category.MONEY: _l("Money"),
-    Category.SOCIAL: _l("Social and sport"),
-    Category.CULTURE: _l("Culture"),
-}
-
-
-class DutchLevel(enum.StrEnum):
+class DutchLevel(LabelledEnum):
     """How much Dutch a participant needs to follow along."""
 
     NONE = "none"
@@ -83,16 +78,14 @@ class DutchLevel(enum.StrEnum):
     INTERMEDIATE = "intermediate"
     ADVANCED = "advanced"
 
-    @property
-    def label(self) -> str:
-        return str(
-            {
-                DutchLevel.NONE: _l("No Dutch needed"),
-                DutchLevel.BEGINNER: _l("Some Dutch (A1–A2)"),
-                DutchLevel.INTERMEDIATE: _l("Conversational Dutch (B1)"),
-                DutchLevel.ADVANCED: _l("Good Dutch (B2 or higher)"),
-            }[self]
-        )
+    @classmethod
+    def labels(cls) -> dict[DutchLevel, Any]:
+        return {
+            cls.NONE: _l("No Dutch needed"),
+            cls.BEGINNER: _l("Some Dutch (A1–A2)"),
+            cls.INTERMEDIATE: _l("Conversational Dutch (B1)"),
+            cls.ADVANCED: _l("Good Dutch (B2 or higher)"),
+        }
 
 
 class SessionStatus(enum.StrEnum):

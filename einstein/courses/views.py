@@ -534,3 +534,4 @@ def approve(offer_id: int) -> ResponseReturnValue:
 def reject(offer_id: int) -> ResponseReturnValue:
     """Decline a volunteer's activity (the volunteer still sees it and can talk to you)."""
     return _decide(offer_id, services.reject, lambda title: _("“%(title)s” is not published.", title=title), "info")
+bp.add_app_template_global(has_started, "has_started")
