@@ -27,7 +27,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from bench.common import database, make_app, production_env, redis, temp_folder
-from tests.support.http import Gunicorn, browser_for
+from tests.support.http import Gunicorn, signed_in_people
 from tests.support.outbox import ids_in_mail_queue
 
 
@@ -81,7 +81,7 @@ def summary(label: str, seconds: float, answers: list[tuple[int, float]], ok: se
 
 def run(kind: str, args: argparse.Namespace) -> None:
     from bench import minimal
-    from einstein.auth.sessions import start_login_session
+    from einstein.bookings import integrity
     from einstein.db import db, utcnow
     from einstein.models import (
         Booking,
@@ -92,9 +92,7 @@ def run(kind: str, args: argparse.Namespace) -> None:
         OfferKind,
         OfferSession,
         OfferStatus,
-        User,
     )
-    from tests.factories import password_hash
 
     folder = temp_folder()
     gunicorn = ["--workers", str(args.workers), "--worker-class", args.worker_class, "--threads", str(args.threads)]
@@ -122,23 +120,11 @@ def run(kind: str, args: argparse.Namespace) -> None:
                 for i in range(args.sessions + 1)
             ]
             db.session.add_all([offer, *sessions])
-            hashed = password_hash()
-            users = [
-                User(
-                    name=f"Rush {i}",
-                    email=f"rush{i}@bench.test",
-                    password_hash=hashed,
-                    calendar_token=f"rush-{i:07d}-abcdefghijklmnop",
-                )
-                for i in range(people)
-            ]
-            db.session.add_all(users)
-            db.session.flush()
-            tokens = [start_login_session(user) for user in users]
             db.session.commit()
             session_ids = [s.id for s in sessions]
+        browsers = signed_in_people(app, people, "Rush")
+        with app.app_context():
             db.engine.dispose()
-        browsers = [browser_for(app, token) for token in tokens]
         requests = [
             (
                 f"/sessions/{session_ids[i % args.sessions] if i >= args.warmup else session_ids[-1]}/book",
@@ -169,11 +155,10 @@ def run(kind: str, args: argparse.Namespace) -> None:
                 ).all()
             )
             waiting = db.session.scalar(sa.select(sa.func.count()).where(Booking.status == BookingStatus.WAITLISTED))
-            counters = {s.id: s.confirmed_count for s in db.session.scalars(sa.select(OfferSession))}
+            drift = len(integrity.counter_drift())
             due = set(db.session.scalars(sa.select(Notification.id).where(Notification.due_at <= utcnow())))
             db.engine.dispose()
         overbooked = sum(max(0, count - args.places) for count in confirmed.values())
-        drift = sum(1 for sid, count in counters.items() if count != confirmed.get(sid, 0))
         published = [i for message in ids_in_mail_queue(broker.url) for i in message]
         missing, doubled = len(due - set(published)), len(published) - len(set(published))
         print(

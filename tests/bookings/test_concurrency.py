@@ -14,7 +14,7 @@ from einstein.bookings import services as bookings
 from einstein.db import db
 from einstein.models import Booking, BookingStatus, OfferSession, User
 from tests import factories
-from tests.support.http import Browser, browser_for, fire
+from tests.support.http import Browser, fire, signed_in_people
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
@@ -24,25 +24,7 @@ PLACES = 5
 
 def _people(app, count: int) -> list[Browser]:
     """Make ``count`` participants and a signed-in browser for each."""
-    from einstein.auth.sessions import start_login_session
-
-    with app.app_context():
-        hashed = factories.password_hash()
-        start = db.session.scalar(sa.select(sa.func.count()).select_from(User))
-        users = [
-            User(
-                name=f"Person {i}",
-                email=f"racer{i}@example.org",
-                password_hash=hashed,
-                calendar_token=f"race-{i:06d}-abcdefghijklmnop",
-            )
-            for i in range(start, start + count)
-        ]
-        db.session.add_all(users)
-        db.session.flush()
-        tokens = [start_login_session(user) for user in users]
-        db.session.commit()
-    return [browser_for(app, token) for token in tokens]
+    return signed_in_people(app, count, "Racer")
 
 
 def _session(app, capacity: int = PLACES) -> int:
