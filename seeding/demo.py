@@ -316,7 +316,9 @@ def _get_or_create_location(key: str) -> Location:
     name, address, postcode, step_free = LOCATIONS[key]
     location = db.session.scalar(sa.select(Location).where(Location.name == name, Location.address == address))
     if location is None:
-        location = Location(name=name, address=address, postcode=postcode, city="Utrecht", step_free=step_free)
+        location = Location(
+            name=name, address=address, postcode=postcode, city="Utrecht", step_free=step_free, approved_at=utcnow()
+        )
         db.session.add(location)
         db.session.flush()
     return location
@@ -391,9 +393,7 @@ def seed_demo(today: date | None = None) -> SeedReport:
         report.offers += 1
         if spec.status != OfferStatus.PUBLISHED:
             continue
-        targets = (
-            [Target(offer, None)] if offer.is_course else [Target(offer, s) for s in offer.sessions]
-        )
+        targets = [Target(offer, None)] if offer.is_course else [Target(offer, s) for s in offer.sessions]
         for target in targets:
             wanted = round(spec.capacity * spec.fill * rng.uniform(0.8, 1.1))
             for person in rng.sample(people, min(wanted, len(people))):

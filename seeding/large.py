@@ -116,6 +116,7 @@ def seed_large(
             "postcode": "3531 CL",
             "city": "Utrecht",
             "step_free": i % 3 != 0,
+            "approved_at": now,
             "created_at": now,
         }
         for i in range(max(sessions // 500, 10))

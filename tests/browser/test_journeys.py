@@ -31,6 +31,14 @@ def test_a_participant_signs_up_in_arabic_books_and_cancels(live, open_browser) 
     page.check("#audience-0")
     page.check("#accept_privacy")
     page.click("main form button[type=submit]")
+    # "we sent you an e-mail" (the same answer whether or not the address had an account), in Arabic
+    assert ARABIC.search(page.locator("main h1").inner_text())
+    assert "amal.browser@example.org" in page.locator("main").inner_text()
+    # the password works already: she signs in and goes on
+    page.goto(live.url + "/login")
+    page.fill("#identifier", "amal.browser@example.org")
+    page.fill("#password", "زيتون وخبز في الصباح")
+    page.click("main form button[type=submit]")
     page.wait_for_url(live.url + "/")
     assert ARABIC.search(page.locator("h1").inner_text())
 
