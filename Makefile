@@ -11,7 +11,7 @@ help:
 	@echo "make run     start einstein on http://127.0.0.1:5000 with a Celery worker and beat (demo data)"
 	@echo "make test    install what the tests need, start Redis/PostgreSQL/SMTP for the run, run pytest"
 	@echo "make test-clock  the tests again with the clock at 23:30 and 00:30 on the nights the clocks change"
-	@echo "make lint    ruff lint and format check"
+	@echo "make lint    ruff lint and format check, mypy (strict) on einstein/"
 	@echo "make messages  extract new texts into the translation catalogues"
 	@echo "make run-prod  gunicorn, worker and beat with production settings from the environment"
 
@@ -91,6 +91,7 @@ test-fast: install-dev
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy einstein
 
 format: install-dev
 	$(BIN)/ruff check --fix .

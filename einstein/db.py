@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from flask_sqlalchemy import SQLAlchemy
@@ -94,9 +94,25 @@ class Base(DeclarativeBase):
 
 db = SQLAlchemy(model_class=Base)
 
+# The models' base class. At run time it is ``db.Model``: ``Base`` with Flask-SQLAlchemy's mixins
+# (bind keys, a ``query`` attribute einstein does not use). mypy cannot take an attribute as a base
+# class (python/mypy#8603), so to it the base is ``Base`` itself, which holds every column type.
+if TYPE_CHECKING:
+    Model = Base
+else:
+    Model = db.Model
+
 
 #: Indexes that exist only on PostgreSQL (they need an extension SQLite does not have).
 POSTGRESQL_ONLY_INDEXES = frozenset({"ix_offers_search_text_trgm"})
+
+
+def table_of(model: type[Base]) -> sa.Table:
+    """The table a model is mapped to, for Core statements (declarative types it as any FROM clause)."""
+    table = model.__table__
+    if not isinstance(table, sa.Table):
+        raise TypeError(f"{model.__name__} is not mapped to a table")
+    return table
 
 
 def include_in_schema_comparison(dialect: str, name: str | None, type_: str) -> bool:

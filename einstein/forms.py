@@ -10,7 +10,7 @@ overflow as soon as a day or a time zone is added to them.
 from __future__ import annotations
 
 import unicodedata
-from typing import Any
+from typing import Any, TypeVar
 
 from flask_babel import format_date, get_translations
 from flask_babel import lazy_gettext as _l
@@ -20,11 +20,12 @@ from wtforms import (
     Field,
     Form,
     PasswordField,
-    SelectChoice,
     SelectMultipleField,
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # WTForms 3.3; the stubs are 3.2's
+from wtforms.fields.core import UnboundField
 from wtforms.validators import StopValidation, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -84,20 +85,20 @@ class _CatalogueTranslations:
     """Let WTForms' own messages ("Not a valid choice.") come from einstein's catalogues."""
 
     def gettext(self, string: str) -> str:
-        return get_translations().ugettext(string)
+        return str(get_translations().ugettext(string))
 
     def ngettext(self, singular: str, plural: str, n: int) -> str:
-        return get_translations().ungettext(singular, plural, n)
+        return str(get_translations().ungettext(singular, plural, n))
 
 
-class BaseForm(FlaskForm):
+class BaseForm(FlaskForm):  # type: ignore[misc]  # Flask-WTF ships no types: FlaskForm is Any to mypy
     """A Flask-WTF form (with CSRF) whose text fields are tidied and checked for hostile text."""
 
     class Meta:
         def get_translations(self, form: Form) -> _CatalogueTranslations:
             return _CatalogueTranslations()
 
-        def bind_field(self, form: Form, unbound_field: Any, options: dict[str, Any]) -> Field:
+        def bind_field(self, form: Form, unbound_field: UnboundField[Field], options: dict[str, Any]) -> Field:
             field_class = unbound_field.field_class
             if issubclass(field_class, StringField) and not issubclass(field_class, PasswordField):
                 multiline = issubclass(field_class, TextAreaField)
@@ -110,14 +111,32 @@ class BaseForm(FlaskForm):
 
     def validate(self, extra_validators: Any = None) -> bool:
         """Run the field validators after checking every text field for hostile characters."""
-        valid = super().validate(extra_validators)
+        valid: bool = super().validate(extra_validators)
         for field in self:
             if not isinstance(field, StringField) or isinstance(field, PasswordField):
                 continue
             if isinstance(field.data, str) and hostile_character(field.data, isinstance(field, TextAreaField)):
-                field.errors = [*field.errors, str(HOSTILE_MESSAGE)]
+                add_error(field, str(HOSTILE_MESSAGE))
                 valid = False
         return valid
+
+
+def add_error(field: Field, message: str) -> None:
+    """Show one more message at a field of a validated form, as a failed validator would."""
+    field.errors = [*field.errors, message]
+
+
+_Data = TypeVar("_Data")
+
+
+def filled(data: _Data | None) -> _Data:
+    """The data of a field that validation requires (``DataRequired``, ``InputRequired``).
+
+    Once the form is validated it is never None; WTForms' types cannot know that.
+    """
+    if data is None:
+        raise ValueError("a required field has no data: is the form validated?")
+    return data
 
 
 HOSTILE_MESSAGE = _l(

@@ -86,7 +86,7 @@ def visitor_language(chosen: object, accept_language: str | None) -> str:
 
 def select_timezone() -> str:
     """Show every time in Utrecht's zone, whatever the server's."""
-    return current_app.config["BABEL_DEFAULT_TIMEZONE"]
+    return str(current_app.config["BABEL_DEFAULT_TIMEZONE"])
 
 
 def current_language() -> Language:
@@ -101,7 +101,7 @@ def local(dt: datetime) -> datetime:
 
 def format_when(start: datetime, end: datetime | None = None) -> str:
     """Format a session's time as people read it, e.g. 'Tuesday 24 November, 19:00–21:00'."""
-    text = format_datetime(start, "EEEE d MMMM, HH:mm")
+    text = str(format_datetime(start, "EEEE d MMMM, HH:mm"))
     if end is not None:
         if local(end).date() == local(start).date():
             text += "–" + format_time(end, "HH:mm")
@@ -112,7 +112,7 @@ def format_when(start: datetime, end: datetime | None = None) -> str:
 
 def format_day(value: date | datetime) -> str:
     """Format a day as 'Tuesday 24 November'."""
-    return format_date(value, "EEEE d MMMM")
+    return str(format_date(value, "EEEE d MMMM"))
 
 
 def language_name(code: str) -> str:
@@ -128,12 +128,12 @@ def language_name(code: str) -> str:
 
 def format_month(value: date | datetime) -> str:
     """A month as people name it, e.g. 'November 2026'."""
-    return format_date(value, "LLLL y")
+    return str(format_date(value, "LLLL y"))
 
 
 def format_date_short(value: date | datetime) -> str:
     """A short date for table headings, e.g. '24 Nov'."""
-    return format_date(value, "d MMM")
+    return str(format_date(value, "d MMM"))
 
 
 def local_today() -> date:

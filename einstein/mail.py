@@ -19,12 +19,19 @@ from email.mime.text import MIMEText
 from email.utils import format_datetime, make_msgid
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from flask import current_app, render_template
 from flask_babel import force_locale
 
 from einstein.db import utcnow
+
+
+class ContentTypeParams(TypedDict, total=False):
+    """Parameters of an attachment's Content-Type header."""
+
+    #: The iTIP method of a calendar (RFC 5546): PUBLISH for an event to put in one's calendar.
+    method: str
 
 
 @dataclass
@@ -35,7 +42,7 @@ class Attachment:
     content: bytes
     maintype: str = "text"
     subtype: str = "calendar"
-    params: dict[str, str] = field(default_factory=dict)
+    params: ContentTypeParams = field(default_factory=ContentTypeParams)
 
 
 class TemporaryMailError(Exception):

@@ -26,7 +26,7 @@ def asset_url(filename: str) -> str:
 
     Outside debug mode the URL is worked out once per process: files do not change while it runs.
     """
-    urls = current_app.extensions.setdefault("einstein.asset_urls", {})
+    urls: dict[str, str] = current_app.extensions.setdefault("einstein.asset_urls", {})
     if filename in urls and not current_app.debug:
         return urls[filename]
     static_folder = current_app.static_folder or "static"

@@ -153,7 +153,9 @@ def seed_large(
     # offers and their sessions: about twenty sessions each, weekly
     offer_count = max(sessions // 20, 1)
     first_offer, first_session = _next_id(Offer), _next_id(OfferSession)
-    offers, session_rows, languages = [], [], []
+    offers: list[dict[str, Any]] = []
+    session_rows: list[dict[str, Any]] = []
+    languages: list[dict[str, Any]] = []
     per_offer = [sessions // offer_count + (1 if i < sessions % offer_count else 0) for i in range(offer_count)]
     session_id = first_session
     for index in range(offer_count):
@@ -224,7 +226,8 @@ def seed_large(
             units += [(offer, s) for s in sessions_of[offer["id"]] if s["status"] == SessionStatus.SCHEDULED]
     weights = [len(sessions_of[o["id"]]) if s is None else 1 for o, s in units]
     share = bookings / max(sum(weights), 1)
-    booking_rows, attendance_rows = [], []
+    booking_rows: list[dict[str, Any]] = []
+    attendance_rows: list[dict[str, Any]] = []
     first_booking, first_attendance = _next_id(Booking), _next_id(Attendance)
     booking_id = first_booking
     for (offer, session), weight in zip(units, weights, strict=True):

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from einstein.bookings.models import Booking
 from einstein.courses.models import OfferSession
-from einstein.db import LabelledEnum, db, enum_column, utcnow
+from einstein.db import LabelledEnum, Model, enum_column, utcnow
 
 
 class AttendanceStatus(LabelledEnum):
@@ -26,7 +26,7 @@ class AttendanceStatus(LabelledEnum):
         return {cls.PRESENT: _l("Present"), cls.ABSENT: _l("Absent"), cls.EXCUSED: _l("Excused")}
 
 
-class Attendance(db.Model):
+class Attendance(Model):
     """Whether the person behind a booking came to one session; one row per session and booking."""
 
     __tablename__ = "attendance"
@@ -46,7 +46,7 @@ class Attendance(db.Model):
         return f"<Attendance session={self.session_id} booking={self.booking_id} {self.status.value}>"
 
 
-class MixSnapshot(db.Model):
+class MixSnapshot(Model):
     """The newcomer / neighbour mix of one closed calendar month, counted once and never again.
 
     Figures about people's self-description are only ever shown per whole month that is over,

@@ -135,7 +135,7 @@ def walk_in_person(by: User, session: OfferSession, *, name: str, phone: str | N
     """
     phone = normalise_phone(phone) if phone else None
     if phone:
-        booked = db.session.scalar(
+        booked: User | None = db.session.scalar(
             sa.select(User)
             .join(Booking, Booking.user_id == User.id)
             .where(User.phone == phone, Booking.offer_id == session.offer_id, Booking.status != BookingStatus.CANCELLED)

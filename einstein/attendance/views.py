@@ -18,6 +18,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from einstein import caching, policy
 from einstein.attendance import exports, reports, services
@@ -34,6 +35,7 @@ from einstein.courses.models import Category, Offer, OfferSession
 from einstein.db import db
 from einstein.errors import wants_json
 from einstein.extensions import limiter
+from einstein.forms import filled
 from einstein.i18n import current_language
 
 bp = Blueprint("attendance", __name__)
@@ -46,7 +48,7 @@ def _session_to_take(session_id: int) -> OfferSession:
     return session
 
 
-def _back(session: OfferSession, anchor: str = "") -> ResponseReturnValue:
+def _back(session: OfferSession, anchor: str = "") -> WerkzeugResponse:
     return redirect(url_for("attendance.take", session_id=session.id) + anchor, 303)
 
 
@@ -106,7 +108,7 @@ def by_reference(session_id: int) -> ResponseReturnValue:
     form = ReferenceForm()
     if form.validate_on_submit():
         try:
-            booking = services.mark_by_reference(session, form.reference.data, current_user)
+            booking = services.mark_by_reference(session, filled(form.reference.data), current_user)
         except services.AttendanceError as error:
             db.session.rollback()
             flash(error.message, "error")
@@ -134,7 +136,7 @@ def walk_in(session_id: int) -> ResponseReturnValue:
         return _back(session, "#walk-in")
     try:
         person = services.walk_in_person(
-            current_user, session, name=form.name.data, phone=form.phone.data or None, locale=form.locale.data
+            current_user, session, name=filled(form.name.data), phone=form.phone.data or None, locale=form.locale.data
         )
         booking = services.walk_in(session, person, current_user)
     except (services.AttendanceError, BookingError) as error:

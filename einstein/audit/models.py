@@ -8,10 +8,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from einstein.db import db, utcnow
+from einstein.db import Model, utcnow
 
 
-class AuditEvent(db.Model):
+class AuditEvent(Model):
     """Who did what to whom, and when.
 
     It holds ids and short codes, not copies of personal data: when a person is erased, the

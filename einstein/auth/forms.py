@@ -10,17 +10,17 @@ from wtforms import (
     EmailField,
     PasswordField,
     RadioField,
-    SelectChoice,
     SelectField,
     StringField,
     TelField,
 )
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # WTForms 3.3; the stubs are 3.2's
 from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length, Optional, ValidationError
 
 from einstein.auth.models import Audience, Role
 from einstein.auth.phones import normalise_phone
 from einstein.auth.validation import MAX_PASSWORD_LENGTH, password_problem
-from einstein.forms import BaseForm, PlainName, choices
+from einstein.forms import BaseForm, PlainName, add_error, choices
 from einstein.i18n import LANGUAGES
 
 AUDIENCE_CHOICES = choices(
@@ -98,7 +98,7 @@ class ContactMixin:
     def validate(self, extra_validators: Any = None) -> bool:
         valid = super().validate(extra_validators)  # type: ignore[misc]
         if not self.email.data and not self.phone.data and not self.email.errors and not self.phone.errors:
-            self.phone.errors.append(str(_l("Please give an e-mail address or a phone number (or both).")))
+            add_error(self.phone, str(_l("Please give an e-mail address or a phone number (or both).")))
             return False
         return bool(valid)
 

@@ -15,7 +15,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from einstein.db import LabelledEnum, db, enum_column, utcnow
+from einstein.db import LabelledEnum, Model, enum_column, utcnow
 
 
 class Role(LabelledEnum):
@@ -56,8 +56,7 @@ class Audience(LabelledEnum):
         }
 
 
-
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):  # type: ignore[misc]  # Flask-Login ships no types: UserMixin is Any to mypy
     """A person with an account: participant, volunteer, coordinator or admin."""
 
     __tablename__ = "users"
@@ -139,7 +138,7 @@ class User(UserMixin, db.Model):
         return self.password_hash is not None
 
 
-class LoginSession(db.Model):
+class LoginSession(Model):
     """One sign-in on one device; deleting or revoking it signs that device out."""
 
     __tablename__ = "login_sessions"

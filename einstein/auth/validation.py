@@ -28,11 +28,11 @@ def password_problem(password: str, personal: tuple[str, ...] = ()) -> str | Non
     ``personal`` holds the person's name and e-mail address, which must not make up the password.
     """
     if len(password) < MIN_PASSWORD_LENGTH:
-        return _("Use at least %(num)d characters.", num=MIN_PASSWORD_LENGTH)
+        return str(_("Use at least %(num)d characters.", num=MIN_PASSWORD_LENGTH))
     if len(password) > MAX_PASSWORD_LENGTH:
-        return _("Use at most %(num)d characters.", num=MAX_PASSWORD_LENGTH)
+        return str(_("Use at most %(num)d characters.", num=MAX_PASSWORD_LENGTH))
     if any(unicodedata.category(ch) in {"Cc", "Cs"} for ch in password):
-        return _("The password contains a character that cannot be typed.")
+        return str(_("The password contains a character that cannot be typed."))
     lowered = password.lower()
     words = [part for text in personal for part in re.split(r"[\s@._+-]+", text.lower()) if len(part) > 1]
     hints = [*LOCAL_WORDS, *(text.lower() for text in personal if text), *words]
@@ -46,5 +46,5 @@ def password_problem(password: str, personal: tuple[str, ...] = ()) -> str | Non
         or (squeezed != lowered and zxcvbn(squeezed, user_inputs=hints)["score"] < 2)
     )
     if too_easy:
-        return _("This password is too easy to guess. Try a few words that belong together only for you.")
+        return str(_("This password is too easy to guess. Try a few words that belong together only for you."))
     return None

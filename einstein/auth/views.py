@@ -29,7 +29,7 @@ from einstein.auth.tokens import TokenError, make_reset_token, read_reset_token,
 from einstein.bounds import page_arg
 from einstein.db import db
 from einstein.extensions import limiter
-from einstein.forms import ButtonForm
+from einstein.forms import ButtonForm, add_error, filled
 from einstein.i18n import current_language
 from einstein.privacy import services as privacy
 from einstein.urls import safe_next
@@ -86,7 +86,7 @@ def signup() -> ResponseReturnValue:
         email = services.normalise_email(form.email.data)
         try:
             user = services.sign_up(
-                form.name.data,
+                filled(form.name.data),
                 email=email,
                 phone=form.phone.data or None,
                 password=form.password.data,
@@ -94,7 +94,7 @@ def signup() -> ResponseReturnValue:
                 audience=Audience(form.audience.data),
             )
         except services.AccountExistsError:
-            form.phone.errors.append(_("There is already an account with this phone number. Sign in instead."))
+            add_error(form.phone, _("There is already an account with this phone number. Sign in instead."))
         else:
             if email:
                 # the same page whether the address was new or had an account (whose owner is told)
@@ -129,14 +129,14 @@ def login() -> ResponseReturnValue:
         return redirect(target)
     form = LoginForm()
     if form.validate_on_submit():
-        user = services.authenticate(form.identifier.data, form.password.data)
+        user = services.authenticate(filled(form.identifier.data), filled(form.password.data))
         if user is not None:
             _sign_in(user, remember=form.remember.data)
             db.session.commit()
             flash(_("You are signed in."), "success")
             return redirect(target)
         # The same words whether the account is unknown or the password wrong.
-        form.password.errors.append(_("This e-mail address or phone number and password do not match."))
+        add_error(form.password, _("This e-mail address or phone number and password do not match."))
     return render_form("auth/login.html", form)
 
 
@@ -197,7 +197,7 @@ def reset_request() -> ResponseReturnValue:
     """Ask for a reset link; the answer is the same whether or not the account exists."""
     form = ResetRequestForm()
     if form.validate_on_submit():
-        services.request_password_reset(form.email.data)
+        services.request_password_reset(filled(form.email.data))
         db.session.commit()
         flash(_("If an account has this address, we have sent it a link. Please check your inbox."), "info")
         return redirect(url_for("auth.login"))
@@ -215,7 +215,7 @@ def reset_password(token: str) -> ResponseReturnValue:
     form = NewPasswordForm()
     form.personal = (user.name, user.email or "")
     if form.validate_on_submit():
-        services.set_password(user, form.password.data)
+        services.set_password(user, filled(form.password.data))
         _sign_in(user, remember=False)
         db.session.commit()
         flash(_("Your password is changed and you are signed in. Other devices are signed out."), "success")
@@ -234,7 +234,7 @@ def profile() -> ResponseReturnValue:
     A new e-mail address or phone number needs the current password: on a shared or borrowed
     phone, an open session alone must not be enough to take the account over.
     """
-    user: User = current_user._get_current_object()  # type: ignore[attr-defined]
+    user: User = current_user._get_current_object()
     form = ProfileForm(obj=user if request.method == "GET" else None)
     if request.method == "GET":
         form.audience.data = user.audience.value
@@ -243,18 +243,19 @@ def profile() -> ResponseReturnValue:
         new_contact = email != user.email or phone != user.phone
         change = None
         if new_contact and not services.check_password(user, form.current_password.data or ""):
-            form.current_password.errors.append(
-                _("Please type your current password to change your e-mail address or phone number.")
+            add_error(
+                form.current_password,
+                _("Please type your current password to change your e-mail address or phone number."),
             )
         else:
             try:
                 change = services.change_contact(user, email=email, phone=phone) if new_contact else None
             except services.AccountExistsError:
-                form.phone.errors.append(_("This phone number cannot be used. Please check it, or ask at the desk."))
+                add_error(form.phone, _("This phone number cannot be used. Please check it, or ask at the desk."))
             else:
                 privacy.save_profile(
                     user,
-                    name=form.name.data,
+                    name=filled(form.name.data),
                     locale=form.locale.data,
                     audience=Audience(form.audience.data),
                     email_notifications=form.email_notifications.data,
@@ -280,7 +281,7 @@ def profile() -> ResponseReturnValue:
 @signed_in
 def devices() -> ResponseReturnValue:
     """The devices signed in to this account, with a button to sign each one out."""
-    user: User = current_user._get_current_object()  # type: ignore[attr-defined]
+    user: User = current_user._get_current_object()
     live = sign_ins.live_login_sessions(user)
     current = next((s.id for s in live if sign_ins.is_current(s, user.get_id())), None)
     return render_template("auth/devices.html", sessions=live, current=current, form=ButtonForm())
@@ -313,14 +314,14 @@ def end_other_devices() -> ResponseReturnValue:
 @signed_in
 def change_password() -> ResponseReturnValue:
     """Change the password; every other device is signed out."""
-    user: User = current_user._get_current_object()  # type: ignore[attr-defined]
+    user: User = current_user._get_current_object()
     form = ChangePasswordForm()
     form.personal = (user.name, user.email or "")
     if form.validate_on_submit():
-        if user.password_hash is not None and not services.check_password(user, form.current_password.data):
-            form.current_password.errors.append(_("This is not your current password."))
+        if user.password_hash is not None and not services.check_password(user, filled(form.current_password.data)):
+            add_error(form.current_password, _("This is not your current password."))
         else:
-            services.set_password(user, form.password.data)
+            services.set_password(user, filled(form.password.data))
             _sign_in(user, remember=False)
             db.session.commit()
             flash(_("Your password is changed. Other devices are signed out."), "success")

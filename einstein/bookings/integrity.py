@@ -34,7 +34,9 @@ class Drift:
 _COUNTERS = {BookingStatus.CONFIRMED: "confirmed_count", BookingStatus.WAITLISTED: "waitlist_count"}
 
 
-def _counted(unit_column: sa.ColumnElement[int | None], *where: sa.ColumnElement[bool]) -> dict[tuple[int, str], int]:
+def _counted(
+    unit_column: sa.orm.QueryableAttribute[int | None], *where: sa.ColumnElement[bool]
+) -> dict[tuple[int | None, str], int]:
     rows = db.session.execute(
         sa.select(unit_column, Booking.status, sa.func.count())
         .where(Booking.status.in_(list(_COUNTERS)), *where)

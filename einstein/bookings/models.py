@@ -12,7 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from einstein.auth.models import Audience, User
 from einstein.courses.models import Offer, OfferSession, SessionStatus, places_of
-from einstein.db import LabelledEnum, db, enum_column, utcnow
+from einstein.db import LabelledEnum, Model, enum_column, utcnow
 
 
 class BookingStatus(LabelledEnum):
@@ -53,7 +53,7 @@ REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRTUVWXY346789"
 FORMER_PARTICIPANT = _l("Former participant")
 
 
-class Booking(db.Model):
+class Booking(Model):
     """A person's place in a course (``session_id`` is None) or in one activity session.
 
     A person has at most one booking per course and per session, enforced by partial unique

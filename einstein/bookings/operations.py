@@ -158,4 +158,3 @@ def cancel_offer(offer: Offer, message: str = "") -> int:
     )
     db.session.flush()
     return len(first)
-

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, selectinload
@@ -98,7 +99,8 @@ def bookings_of(user: User, past_limit: int | None = PAST_SHOWN) -> MyBookings:
         )
         .order_by(Booking.created_at.desc(), Booking.id.desc())
     ).unique()
-    upcoming, past = [], []
+    upcoming: list[Booking] = []
+    past: list[Booking] = []
     for booking, is_coming in rows:
         (upcoming if is_coming else past).append(booking)
     upcoming.sort(key=lambda b: next_session_start(b) or now)
@@ -139,15 +141,18 @@ def waitlist_places(waiting: list[Booking]) -> dict[int, int]:
     return {booking_id: int(count) + 1 for booking_id, count in rows}
 
 
-def active_bookings_for_offer(user: User | object, offer: Offer) -> dict[int | None, Booking]:
-    """The person's active bookings on this offer, keyed by session id (None for the course)."""
+def active_bookings_for_offer(user: Any, offer: Offer) -> dict[int | None, Booking]:
+    """The person's active bookings on this offer, keyed by session id (None for the course).
+
+    ``user`` is the person asking, signed in or not (``current_user``).
+    """
     if not getattr(user, "is_authenticated", False):
         return {}
     rows = db.session.scalars(
         sa.select(Booking).where(
             Booking.user_id == user.id,
             Booking.offer_id == offer.id,
-            Booking.status != BookingStatus.CANCELLED,  # type: ignore[attr-defined]
+            Booking.status != BookingStatus.CANCELLED,
         )
     )
     return {booking.session_id: booking for booking in rows}

@@ -37,7 +37,9 @@ def due_time(session: OfferSession, offset: str) -> datetime | None:
     return session.starts_at - delta if delta is not None else None
 
 
-def _plan(booking: Booking, sessions: list[OfferSession], existing: dict[tuple[int, str], Notification]) -> list[dict]:
+def _plan(
+    booking: Booking, sessions: list[OfferSession], existing: dict[tuple[int, str], Notification]
+) -> list[outbox.OutboxRow]:
     """The reminder rows ``booking`` still lacks for ``sessions``, for ``outbox.add``.
 
     A cancelled reminder that is due again (booked again after cancelling) is brought back in
@@ -46,7 +48,7 @@ def _plan(booking: Booking, sessions: list[OfferSession], existing: dict[tuple[i
     if booking.user_id is None:
         return []
     now = utcnow()
-    rows = []
+    rows: list[outbox.OutboxRow] = []
     for session in sessions:
         if session.status != SessionStatus.SCHEDULED or session.starts_at <= now:
             continue
@@ -85,7 +87,7 @@ def _existing(booking_ids: list[int]) -> dict[int, dict[tuple[int, str], Notific
     return result
 
 
-def reminder_rows(booking: Booking, *, new: bool = False) -> list[dict]:
+def reminder_rows(booking: Booking, *, new: bool = False) -> list[outbox.OutboxRow]:
     """The reminder rows a confirmed booking still lacks, for ``outbox.add``.
 
     Cancelled ones are brought back in place. A ``new`` booking (inserted in this transaction)

@@ -13,7 +13,7 @@ import functools
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from flask import current_app
@@ -29,7 +29,7 @@ from einstein.bookings.messages import BookingMessage
 from einstein.bookings.models import REFERENCE_ALPHABET, Booking, BookingSource, BookingStatus, CancelReason
 from einstein.bookings.targets import Target
 from einstein.courses.models import Offer, OfferSession, OfferStatus, SessionStatus
-from einstein.db import db, utcnow
+from einstein.db import db, table_of, utcnow
 from einstein.notifications import outbox
 
 
@@ -39,7 +39,10 @@ def new_reference() -> str:
     return f"{code[:4]}-{code[4:]}"
 
 
-def lock_row(unit: Offer | OfferSession) -> Offer | OfferSession:
+_Unit = TypeVar("_Unit", bound=Offer | OfferSession)
+
+
+def lock_row(unit: _Unit) -> _Unit:
     """Lock an offer's or a session's row (unless a test switched locks off) and read its
     counters afresh from the database."""
     model = type(unit)
@@ -97,9 +100,12 @@ def lock_for_booking(user: User, model: type[Offer] | type[OfferSession], unit_i
 
 
 @functools.cache
-def _lock_for_booking_query(model: type[Offer] | type[OfferSession], lock: bool) -> sa.Select[Any]:
+def _lock_for_booking_query(
+    model: type[Offer] | type[OfferSession], lock: bool
+) -> sa.Select[OfferSession, Booking] | sa.Select[Offer, Booking]:
     # built once: in a rush, building the statement anew cost as much as a database round trip
     person = Booking.user_id == sa.bindparam("user_id")
+    query: sa.Select[OfferSession, Booking] | sa.Select[Offer, Booking]
     if model is OfferSession:
         query = (
             sa.select(OfferSession, Booking)
@@ -202,7 +208,7 @@ def _count(unit: Offer | OfferSession, counter: str, now: datetime) -> None:
     The booking rush's path, like ``_insert_booking``: SQLAlchemy's unit of work costs more
     than the statement. The object keeps the new count, and the catalogue cache is told.
     """
-    table = type(unit).__table__
+    table = table_of(type(unit))
     count = getattr(unit, counter) + 1
     statement = table.update().where(table.c.id == sa.bindparam("unit_id"))
     db.session.execute(statement, {"unit_id": unit.id, counter: count, "updated_at": now})
@@ -224,7 +230,7 @@ def _insert_booking(user: User, target: Target, values: dict[str, Any], now: dat
         "updated_at": now,
         **values,
     }
-    table = Booking.__table__
+    table = table_of(Booking)
     # values as parameters, not in the statement: its compiled form then comes from the cache
     booking_id = db.session.execute(table.insert().returning(table.c.id), columns).scalar_one()
     booking = Booking(id=booking_id, **columns, user=user, offer=target.offer, session=target.session)
@@ -238,7 +244,7 @@ def _confirmed(bookings: list[Booking], kind: BookingMessage, *, new: bool = Fal
 
     ``new`` bookings (written in this transaction) cannot have reminders yet: no need to look.
     """
-    rows = []
+    rows: list[outbox.OutboxRow] = []
     for booking in bookings:
         rows += reminders.reminder_rows(booking, new=new)
         if booking.user_id is not None:

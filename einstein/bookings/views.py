@@ -24,7 +24,7 @@ from einstein.bookings.targets import Target
 from einstein.courses.calendar import calendar_bytes
 from einstein.courses.models import Offer, OfferSession
 from einstein.db import db
-from einstein.forms import choices
+from einstein.forms import add_error, choices, filled
 from einstein.urls import safe_next
 from einstein.views import render_form
 
@@ -253,14 +253,14 @@ def desk_new_person() -> ResponseReturnValue:
         try:
             person = at_desk.register_at_desk(
                 current_user,
-                name=form.name.data,
+                name=filled(form.name.data),
                 phone=form.phone.data or None,
                 email=form.email.data or None,
                 locale=form.locale.data,
                 audience=Audience(form.audience.data),
             )
         except accounts.AccountExistsError as error:
-            getattr(form, error.field).errors.append(_("Someone already has this. Search for them instead."))
+            add_error(getattr(form, error.field), _("Someone already has this. Search for them instead."))
         else:
             db.session.commit()
             flash(_("%(name)s is registered. Now choose what to book.", name=person.name), "success")
@@ -285,7 +285,7 @@ def desk_person(user_id: int) -> ResponseReturnValue:
             )
         except BookingError as error:
             db.session.rollback()
-            form.target.errors.append(error.message)
+            add_error(form.target, error.message)
         else:
             db.session.commit()
             flash(_("Booked: %(ref)s. Print the card for them.", ref=booking.reference), "success")

@@ -43,4 +43,5 @@ def calendar_bytes(sessions: Iterable[OfferSession], name: str, locale: str) -> 
     calendar.add("x-wr-timezone", "Europe/Amsterdam")
     for session in sessions:
         calendar.add_component(_event(session, locale))
-    return calendar.to_ical()
+    ical: bytes = calendar.to_ical()  # icalendar leaves to_ical() unannotated
+    return ical

@@ -6,6 +6,7 @@ import base64
 import binascii
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import TypedDict
 
 import sqlalchemy as sa
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
@@ -59,6 +60,18 @@ class Cursor:
         return cls(starts_at, session_id)
 
 
+class FilterArgs(TypedDict, total=False):
+    """The filters that are set, as query-string arguments."""
+
+    q: str
+    kind: str
+    category: str
+    language: str
+    date_from: str
+    date_to: str
+    free: str
+
+
 @dataclass(frozen=True)
 class Filters:
     """What a person looks for in the catalogue."""
@@ -71,18 +84,24 @@ class Filters:
     date_to: date | None = None
     free: bool = False
 
-    def as_args(self) -> dict[str, str]:
-        """The filters as query-string arguments, to keep them across pages."""
-        args = {
-            "q": self.q or "",
-            "kind": self.kind.value if self.kind else "",
-            "category": self.category.value if self.category else "",
-            "language": self.language or "",
-            "date_from": self.date_from.isoformat() if self.date_from else "",
-            "date_to": self.date_to.isoformat() if self.date_to else "",
-            "free": "y" if self.free else "",
-        }
-        return {key: value for key, value in args.items() if value}
+    def as_args(self) -> FilterArgs:
+        """The filters as query-string arguments, to keep them across pages (those not set left out)."""
+        args = FilterArgs()
+        if self.q:
+            args["q"] = self.q
+        if self.kind:
+            args["kind"] = self.kind.value
+        if self.category:
+            args["category"] = self.category.value
+        if self.language:
+            args["language"] = self.language
+        if self.date_from:
+            args["date_from"] = self.date_from.isoformat()
+        if self.date_to:
+            args["date_to"] = self.date_to.isoformat()
+        if self.free:
+            args["free"] = "y"
+        return args
 
     @property
     def active(self) -> bool:
@@ -258,7 +277,7 @@ def _later_than(session: OfferSession) -> sa.ColumnElement[bool]:
     )
 
 
-def offers_of(user: User, everyone: bool = False) -> sa.Select[tuple[Offer]]:
+def offers_of(user: User, everyone: bool = False) -> sa.Select[Offer]:
     """The offers a person organises (or, for coordinators asking for it, all offers), newest first."""
     query = sa.select(Offer).options(joinedload(Offer.location)).order_by(Offer.created_at.desc(), Offer.id.desc())
     if not everyone:

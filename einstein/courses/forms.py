@@ -21,7 +21,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from einstein.bounds import LAST_DAY, in_window
 from einstein.courses.models import Category, DutchLevel, OfferKind
-from einstein.forms import BaseForm, MultiCheckboxField, choices
+from einstein.forms import BaseForm, MultiCheckboxField, add_error, choices, filled
 from einstein.i18n import LANGUAGES, SPOKEN_LANGUAGES, local_today
 
 MAX_DESCRIPTION = 5000
@@ -80,12 +80,12 @@ class PlaceFields:
     new_place_step_free = BooleanField(_l("New place: reachable without steps (wheelchair, pram)"))
 
     def validate_place(self) -> bool:
-        has_new = bool(self.new_place_name.data or self.new_place_address.data)  # type: ignore[attr-defined]
-        if has_new and not (self.new_place_name.data and self.new_place_address.data):  # type: ignore[attr-defined]
-            self.new_place_address.errors.append(str(_l("A new place needs a name and a street.")))  # type: ignore[attr-defined]
+        has_new = bool(self.new_place_name.data or self.new_place_address.data)
+        if has_new and not (self.new_place_name.data and self.new_place_address.data):
+            add_error(self.new_place_address, str(_l("A new place needs a name and a street.")))
             return False
-        if not has_new and not self.location_id.data:  # type: ignore[attr-defined]
-            self.location_id.errors.append(str(_l("Please choose a place, or fill in a new one.")))  # type: ignore[attr-defined]
+        if not has_new and not self.location_id.data:
+            add_error(self.location_id, str(_l("Please choose a place, or fill in a new one.")))
             return False
         return True
 
@@ -135,7 +135,7 @@ class ScheduleFields(TimeFields):
 
     def validate_count(self, field: Any) -> None:
         """The whole series, not only its first session, must fall inside the days einstein plans."""
-        first_date, repeat = self.first_date, self.repeat  # type: ignore[attr-defined]
+        first_date, repeat = self.first_date, self.repeat
         if field.errors or first_date.errors or repeat.errors or not first_date.data:
             return
         last = first_date.data + timedelta(weeks=(self.session_count - 1) * self.every_weeks)
@@ -151,11 +151,11 @@ class ScheduleFields(TimeFields):
 
     @property
     def every_weeks(self) -> int:
-        return {"once": 0, "weekly": 1, "fortnightly": 2}[self.repeat.data]  # type: ignore[attr-defined]
+        return {"once": 0, "weekly": 1, "fortnightly": 2}[self.repeat.data]
 
     @property
     def session_count(self) -> int:
-        return 1 if self.repeat.data == "once" else int(self.count.data)  # type: ignore[attr-defined]
+        return 1 if self.repeat.data == "once" else filled(self.count.data)
 
 
 class OfferForm(PlaceFields, BaseForm):

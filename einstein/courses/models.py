@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from einstein.auth.models import User
-from einstein.db import LabelledEnum, db, enum_column, utcnow
+from einstein.db import LabelledEnum, Model, enum_column, utcnow
 
 
 class OfferKind(LabelledEnum):
@@ -114,7 +114,7 @@ class CapacityMixin:
         return self.confirmed_count >= self.capacity
 
 
-class Organisation(db.Model):
+class Organisation(Model):
     """A partner organisation that runs courses: a language school, a support group, a team."""
 
     __tablename__ = "organisations"
@@ -130,7 +130,7 @@ class Organisation(db.Model):
         return f"<Organisation {self.id} {self.name!r}>"
 
 
-class Location(db.Model):
+class Location(Model):
     """A place where sessions happen."""
 
     __tablename__ = "locations"
@@ -170,7 +170,7 @@ class Location(db.Model):
 DEFAULT_REMINDER_OFFSETS = ("24h", "morning")
 
 
-class Offer(CapacityMixin, db.Model):
+class Offer(CapacityMixin, Model):
     """A course or an activity, with its sessions.
 
     For a course, ``capacity`` and the counters are the course's: one booking covers every
@@ -256,7 +256,7 @@ class Offer(CapacityMixin, db.Model):
         return self.organiser.name if self.organiser is not None else None
 
 
-class OfferTranslation(db.Model):
+class OfferTranslation(Model):
     """The title and description of an offer in another language."""
 
     __tablename__ = "offer_translations"
@@ -274,7 +274,7 @@ class OfferTranslation(db.Model):
         return f"<OfferTranslation offer={self.offer_id} {self.locale}>"
 
 
-class OfferSession(CapacityMixin, db.Model):
+class OfferSession(CapacityMixin, Model):
     """One dated meeting of an offer: start, end, place and (for activities) places."""
 
     __tablename__ = "offer_sessions"
@@ -353,7 +353,7 @@ def has_started(offer: Offer, session: OfferSession | None = None, now: datetime
     return first is not None and first.starts_at <= now
 
 
-class SessionLanguage(db.Model):
+class SessionLanguage(Model):
     """A language spoken in a session (what the filter "language spoken" searches)."""
 
     __tablename__ = "session_languages"
@@ -374,7 +374,7 @@ class RevisionStatus(enum.StrEnum):
     REJECTED = "rejected"
 
 
-class OfferRevision(db.Model):
+class OfferRevision(Model):
     """Changes to the words or the place of a public offer, held until a coordinator has seen them.
 
     A volunteer who is not trusted may not put words in front of participants on their own: while

@@ -45,7 +45,7 @@ from einstein.courses.models import (
     has_started,
 )
 from einstein.db import db
-from einstein.forms import choices
+from einstein.forms import add_error, choices, filled
 from einstein.i18n import LANGUAGES, TIMEZONE, current_language
 from einstein.views import render_form
 
@@ -201,16 +201,16 @@ def _offer_data(form: OfferForm, offer: Offer | None = None) -> services.OfferDa
     else:
         organisation = offer.organisation if offer is not None else None
     return services.OfferData(
-        title=form.title.data,
+        title=filled(form.title.data),
         description=form.description.data or "",
         language=form.language.data,
         category=Category(form.category.data),
         dutch_level=DutchLevel(form.dutch_level.data),
-        languages=list(form.languages.data),
+        languages=list(filled(form.languages.data)),
         location=location,
         organisation=organisation,
         contact=form.contact.data or "",
-        capacity=form.capacity.data,
+        capacity=filled(form.capacity.data),
         waitlist_enabled=form.waitlist_enabled.data,
         reminder_offsets=list(form.reminder_offsets.data or []),
         completion_threshold=form.completion_threshold.data or 80,
@@ -220,7 +220,7 @@ def _offer_data(form: OfferForm, offer: Offer | None = None) -> services.OfferDa
 def _field_error(form: OfferForm | SessionForm, error: CatalogueError) -> None:
     field = getattr(form, error.field or "", None)
     if field is not None:
-        field.errors.append(error.message)
+        add_error(field, error.message)
     else:
         flash(error.message, "error")
 
@@ -244,7 +244,11 @@ def new_offer(kind: str) -> ResponseReturnValue:
     if form.validate_on_submit():
         try:
             plan = schedule.Schedule(
-                form.first_date.data, form.start_time.data, form.end_time.data, form.session_count, form.every_weeks
+                filled(form.first_date.data),
+                filled(form.start_time.data),
+                filled(form.end_time.data),
+                form.session_count,
+                form.every_weeks,
             )
             offer = operations.create_offer(current_user, offer_kind, _offer_data(form), plan)
         except CatalogueError as error:
@@ -317,7 +321,11 @@ def add_sessions(offer_id: int) -> ResponseReturnValue:
     form = AddSessionsForm()
     if form.validate_on_submit():
         plan = schedule.Schedule(
-            form.first_date.data, form.start_time.data, form.end_time.data, form.session_count, form.every_weeks
+            filled(form.first_date.data),
+            filled(form.start_time.data),
+            filled(form.end_time.data),
+            form.session_count,
+            form.every_weeks,
         )
         try:
             added = operations.add_sessions(offer, plan)
@@ -351,14 +359,16 @@ def edit_session(session_id: int) -> ResponseReturnValue:
         form.languages.data = session.language_codes
     if form.validate_on_submit():
         try:
-            starts_at, ends_at = schedule.session_times(form.day.data, form.start_time.data, form.end_time.data)
+            starts_at, ends_at = schedule.session_times(
+                filled(form.day.data), filled(form.start_time.data), filled(form.end_time.data)
+            )
             told = operations.change_session(
                 session,
                 starts_at=starts_at,
                 ends_at=ends_at,
                 location=_place(form),
                 capacity=form.capacity.data,
-                languages=list(form.languages.data),
+                languages=list(filled(form.languages.data)),
                 editor=current_user,
             )
         except CatalogueError as error:
@@ -434,7 +444,9 @@ def translation(offer_id: int, locale: str) -> ResponseReturnValue:
             held = services.remove_translation(offer, locale, current_user)
             done = _("The translation is removed.")
         else:
-            held = services.set_translation(offer, locale, form.title.data, form.description.data or "", current_user)
+            held = services.set_translation(
+                offer, locale, filled(form.title.data), form.description.data or "", current_user
+            )
             done = _("The translation is saved.")
         db.session.commit()
         if held:
@@ -508,7 +520,9 @@ def reject_revision(revision_id: int) -> ResponseReturnValue:
     return _decide_revision(revision_id, approve=False)
 
 
-def _decide(offer_id: int, decide: Callable[[Offer, Any], None], done: Callable[[str], str], category: str) -> Any:
+def _decide(
+    offer_id: int, decide: Callable[[Offer, Any], None], done: Callable[[str], str], category: str
+) -> ResponseReturnValue:
     offer = _visible_offer(offer_id)
     try:
         decide(offer, current_user)
@@ -534,4 +548,6 @@ def approve(offer_id: int) -> ResponseReturnValue:
 def reject(offer_id: int) -> ResponseReturnValue:
     """Decline a volunteer's activity (the volunteer still sees it and can talk to you)."""
     return _decide(offer_id, services.reject, lambda title: _("“%(title)s” is not published.", title=title), "info")
+
+
 bp.add_app_template_global(has_started, "has_started")

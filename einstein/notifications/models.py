@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from einstein.db import db, enum_column, utcnow
+from einstein.db import Model, enum_column, utcnow
 
 
 class NotificationStatus(enum.StrEnum):
@@ -29,7 +29,7 @@ class NotificationStatus(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
-class Notification(db.Model):
+class Notification(Model):
     """One message to one person, from the moment it is decided until it is sent or given up."""
 
     __tablename__ = "notifications"

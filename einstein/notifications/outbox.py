@@ -20,15 +20,29 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypedDict
 
 import sqlalchemy as sa
 
-from einstein.db import db, utcnow
+from einstein.db import db, table_of, utcnow
 from einstein.notifications.models import Notification, NotificationStatus
 
 #: Session.info key holding the ids of the outbox rows to publish once the transaction commits.
 AFTER_COMMIT = "einstein.outbox.after_commit"
+
+
+class OutboxRow(TypedDict):
+    """The values of one new ``Notification`` row, as ``add`` inserts them."""
+
+    kind: str
+    channel: str
+    user_id: int
+    address: str | None
+    booking_id: int | None
+    session_id: int | None
+    due_at: datetime
+    reminder_offset: str | None
+    payload: dict[str, Any]
 
 
 def row(
@@ -42,7 +56,7 @@ def row(
     payload: dict[str, Any] | None = None,
     channel: str = "email",
     address: str | None = None,
-) -> dict[str, Any]:
+) -> OutboxRow:
     """The values of one outbox row, for ``add``."""
     return {
         "kind": str(kind),
@@ -57,7 +71,7 @@ def row(
     }
 
 
-def add(rows: list[dict[str, Any]]) -> list[int]:
+def add(rows: list[OutboxRow]) -> list[int]:
     """Write outbox rows in the current transaction, all in one INSERT; return their ids (in no
     particular order).
 
@@ -69,7 +83,7 @@ def add(rows: list[dict[str, Any]]) -> list[int]:
     # each id comes back with its time, so the order of the rows returned does not matter (SQLite
     # batches the rows in one statement only when it need not keep their order)
     written = db.session.execute(
-        sa.insert(Notification.__table__).returning(Notification.id, Notification.due_at), rows
+        sa.insert(table_of(Notification)).returning(Notification.id, Notification.due_at), rows
     )
     now = utcnow()
     ids, due = [], []

@@ -48,6 +48,7 @@ def _coming_bookings(user: User) -> list[sa.ColumnElement[bool]]:
 
 def export_data(user: User) -> dict[str, object]:
     """Everything einstein holds about ``user``, for "download my data"."""
+
     def when(value: object) -> object:
         return value.isoformat() if hasattr(value, "isoformat") else value
 

@@ -17,6 +17,7 @@ from einstein.auth.access import role_required, signed_in
 from einstein.auth.forms import ActForPersonForm, DeleteAccountForm
 from einstein.auth.models import Role, User
 from einstein.db import db
+from einstein.forms import add_error
 from einstein.privacy import services
 from einstein.views import render_form
 
@@ -43,11 +44,11 @@ def download_data() -> ResponseReturnValue:
 @signed_in
 def delete_account() -> ResponseReturnValue:
     """Ask for confirmation, then delete the account and its personal data."""
-    user: User = current_user._get_current_object()  # type: ignore[attr-defined]
+    user: User = current_user._get_current_object()
     form = DeleteAccountForm()
     if form.validate_on_submit():
         if user.password_hash is not None and not accounts.check_password(user, form.password.data or ""):
-            form.password.errors.append(_("This is not your password."))
+            add_error(form.password, _("This is not your password."))
         else:
             services.delete_account(user)
             db.session.commit()
