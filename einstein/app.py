@@ -29,6 +29,7 @@ from einstein.auth import messages as account_messages
 from einstein.auth import sessions
 from einstein.auth.views import bp as auth_bp
 from einstein.bookings import messages as booking_messages
+from einstein.bookings import replies
 from einstein.bookings.views import bp as bookings_bp
 from einstein.bounds import IdConverter
 from einstein.config import ROOT, check_config, default_config
@@ -36,7 +37,10 @@ from einstein.core.views import bp as core_bp
 from einstein.courses.views import bp as courses_bp
 from einstein.db import configure_engine
 from einstein.extensions import babel, cache, celery_init_app, compress, csrf, db, limiter, login_manager, migrate
-from einstein.notifications import publisher
+from einstein.notifications import publisher, registry
+from einstein.notifications.channels import register_channel
+from einstein.notifications.sms import SmsChannel
+from einstein.notifications.views import bp as gateway_bp
 from einstein.privacy.views import bp as privacy_bp
 from einstein.staff.views import bp as staff_bp
 
@@ -106,13 +110,16 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_messages() -> None:
-    """Each area tells the notification layer which messages it sends and how they are written."""
+    """Each area tells the notification layer which messages it sends, how they are written, and
+    what it does with texts people send back; the SMS channel joins e-mail."""
+    register_channel(SmsChannel())
     account_messages.register()
     booking_messages.register()
+    registry.register_reply_handler("bookings", replies.handle)
 
 
 def register_blueprints(app: Flask) -> None:
     """Attach each area's routes; every ``<int:...>`` in them is an id in the range a table holds."""
     app.url_map.converters["int"] = IdConverter
-    for blueprint in (core_bp, auth_bp, courses_bp, bookings_bp, attendance_bp, privacy_bp, staff_bp):
+    for blueprint in (core_bp, auth_bp, courses_bp, bookings_bp, attendance_bp, privacy_bp, staff_bp, gateway_bp):
         app.register_blueprint(blueprint)

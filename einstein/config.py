@@ -9,6 +9,8 @@ into the Celery settings), for example ``EINSTEIN_ENV=production``.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 from collections.abc import Mapping, MutableMapping
 from pathlib import Path
@@ -179,6 +181,10 @@ def default_config(instance_path: Path, environ: Mapping[str, str] | None = None
         "SIGNUP_RATE_LIMIT": "20 per hour",
         #: Profile saves per account (each may send e-mails, or probe whether a number is taken).
         "PROFILE_RATE_LIMIT": "20 per hour",
+        #: A booking's short link (from a text message) opened per address (IP).
+        "SHORT_LINK_RATE_LIMIT": "60 per minute",
+        #: Codes typed to confirm a phone number, per address (IP).
+        "PHONE_CODE_RATE_LIMIT": "10 per 15 minutes",
         #: People added at the door per person taking attendance (each may try a phone number).
         "WALK_IN_RATE_LIMIT": "60 per hour",
         # Mail: SMTP when SMTP_HOST is set, otherwise .eml files a developer can open.
@@ -192,6 +198,24 @@ def default_config(instance_path: Path, environ: Mapping[str, str] | None = None
         "SMTP_SSL": _truthy(env.get("SMTP_SSL")),
         "SMTP_TIMEOUT": 10.0,
         "MAIL_FROM": env.get("MAIL_FROM", "einstein <noreply@einstein.localhost>"),
+        # SMS: through an SMS gateway (Kannel's sendsms) when SMS_GATEWAY_URL is set, else files
+        #: e.g. http://127.0.0.1:13013/cgi-bin/sendsms (Kannel's smsbox)
+        "SMS_GATEWAY_URL": env.get("SMS_GATEWAY_URL") or None,
+        "SMS_USERNAME": env.get("SMS_USERNAME") or None,
+        "SMS_PASSWORD": env.get("SMS_PASSWORD") or None,
+        #: The sender people see: a short name (up to 11 letters) or a number, as the operator allows.
+        "SMS_SENDER": env.get("SMS_SENDER", "einstein"),
+        #: Shared with the gateway: it calls back with replies and delivery reports carrying it.
+        #: None: one is derived from SECRET_KEY (say it in Kannel's sms-service and dlr URLs).
+        "SMS_CALLBACK_SECRET": env.get("SMS_CALLBACK_SECRET") or None,
+        "SMS_TIMEOUT": 5.0,
+        "SMS_FILE_DIR": str(instance_path / "sms"),
+        #: No text goes out between these hours (Utrecht time), unless what it says is due sooner.
+        "SMS_QUIET_FROM": 21,
+        "SMS_QUIET_UNTIL": 8,
+        #: A code texted to a phone works this long, and this many wrong tries.
+        "PHONE_CODE_SECONDS": 15 * 60,
+        "PHONE_CODE_ATTEMPTS": 5,
         # Reminders and the outbox
         #: How long a worker may hold a claimed message before the sweep hands it out again.
         "MAIL_CLAIM_SECONDS": 300,
@@ -239,6 +263,10 @@ def check_config(config: MutableMapping[str, Any]) -> None:
     and a shared store for the rate limits (each process counting on its own is no limit).
     """
     mode = config["ENV"] = normalise_env(config.get("ENV") or "development")
+    if not config.get("SMS_CALLBACK_SECRET") and config.get("SECRET_KEY"):
+        # derived, so that it differs from the key itself (it travels in the gateway's URLs)
+        digest = hmac.new(str(config["SECRET_KEY"]).encode(), b"einstein sms callbacks", hashlib.sha256)
+        config["SMS_CALLBACK_SECRET"] = digest.hexdigest()[:32]
     if mode == "production":
         # Secure cookies whose name the browser ties to this host over https: a sibling
         # subdomain or a plain-http page cannot plant or overwrite them.

@@ -58,6 +58,11 @@ def celery_init_app(app: Flask) -> Celery:
             "schedule": float(app.config["SWEEP_SECONDS"]),
             "options": {"expires": float(app.config["SWEEP_SECONDS"])},
         },
+        "release-unanswered": {
+            "task": "einstein.bookings.tasks.release_unanswered",
+            "schedule": float(app.config["SWEEP_SECONDS"]),
+            "options": {"expires": float(app.config["SWEEP_SECONDS"])},
+        },
         "check-counters": {
             "task": "einstein.bookings.tasks.check_counters",
             "schedule": crontab(hour=3, minute=17),

@@ -110,6 +110,11 @@ def format_when(start: datetime, end: datetime | None = None) -> str:
     return text
 
 
+def format_short_when(value: datetime) -> str:
+    """A moment as short as a text message needs it, in the reader's language: 'Tue 24 Nov, 19:00'."""
+    return str(format_datetime(value, "EEE d MMM, HH:mm"))
+
+
 def format_day(value: date | datetime) -> str:
     """Format a day as 'Tuesday 24 November'."""
     return str(format_date(value, "EEEE d MMMM"))
@@ -150,6 +155,7 @@ def init_app(app: Flask) -> None:
     """Expose the language helpers to templates."""
     app.jinja_env.filters["when"] = format_when
     app.jinja_env.filters["day"] = format_day
+    app.jinja_env.filters["short_when"] = format_short_when
     app.jinja_env.filters["format_date_short"] = format_date_short
     app.jinja_env.filters["month"] = format_month
     app.jinja_env.filters["language_name"] = language_name

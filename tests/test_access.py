@@ -71,6 +71,12 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("privacy.download_data", "GET"): Rule(SIGNED_IN, fixed("/account/data.json")),
     ("privacy.delete_account", "GET"): Rule(SIGNED_IN, fixed("/account/delete")),
     ("privacy.delete_account", "POST"): Rule(SIGNED_IN, fixed("/account/delete")),
+    ("auth.signup_code", "GET"): Rule(EVERYONE, fixed("/signup/code")),
+    ("auth.signup_code", "POST"): Rule(EVERYONE, fixed("/signup/code"), lambda w: {"code": "123456"}),
+    ("auth.signup_code_again", "POST"): Rule(EVERYONE, fixed("/signup/code/again")),
+    ("auth.confirm_phone", "GET"): Rule(SIGNED_IN, fixed("/account/phone")),
+    ("auth.confirm_phone", "POST"): Rule(SIGNED_IN, fixed("/account/phone"), lambda w: {"code": "123456"}),
+    ("auth.send_phone_code", "POST"): Rule(SIGNED_IN, fixed("/account/phone/send")),
     ("auth.devices", "GET"): Rule(SIGNED_IN, fixed("/account/devices")),
     ("auth.end_device", "POST"): Rule(SIGNED_IN, lambda w: f"/account/devices/{w['target_session_id']}/end"),
     ("auth.end_other_devices", "POST"): Rule(SIGNED_IN, fixed("/account/devices/end-others")),
@@ -119,6 +125,9 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("bookings.cancel", "POST"): Rule(BOOKED, lambda w: f"/bookings/{w['booking'].reference}/cancel", denied=404),
     ("bookings.cancel_by_link", "GET"): Rule(EVERYONE, lambda w: f"/cancel/{w['cancel_token']}"),
     ("bookings.cancel_by_link", "POST"): Rule(EVERYONE, lambda w: f"/cancel/{w['cancel_token']}"),
+    ("bookings.short", "GET"): Rule(EVERYONE, lambda w: f"/b/{w['short_code']}"),
+    ("bookings.keep", "POST"): Rule(EVERYONE, lambda w: f"/b/{w['short_code']}/keep"),
+    ("bookings.cancel_short", "POST"): Rule(EVERYONE, lambda w: f"/b/{w['short_code']}/cancel"),
     ("bookings.card", "GET"): Rule(BOOKED, lambda w: f"/bookings/{w['booking'].reference}/card", denied=404),
     ("bookings.mine", "GET"): Rule(SIGNED_IN, fixed("/my/bookings")),
     ("bookings.reset_feed", "POST"): Rule(SIGNED_IN, fixed("/my/calendar/reset")),
@@ -130,6 +139,13 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("bookings.desk_new_person", "POST"): Rule(COORDINATORS, fixed("/desk/people/new")),
     ("bookings.desk_person", "GET"): Rule(COORDINATORS, lambda w: f"/desk/people/{w['target'].id}"),
     ("bookings.desk_person", "POST"): Rule(COORDINATORS, lambda w: f"/desk/people/{w['target'].id}"),
+    # the SMS gateway's calls back (they carry the shared secret)
+    ("gateway.delivery_report", "GET"): Rule(
+        EVERYONE, lambda w: f"/sms/dlr?secret={w['sms_secret']}&id={w['failed_id']}&status=1"
+    ),
+    ("gateway.inbound", "GET"): Rule(
+        EVERYONE, lambda w: f"/sms/inbound?secret={w['sms_secret']}&from=%2B31600000000&text=hi"
+    ),
     # the outbox
     ("staff.outbox", "GET"): Rule(COORDINATORS, fixed("/outbox")),
     ("staff.retry", "POST"): Rule(COORDINATORS, lambda w: f"/outbox/{w['failed_id']}/retry"),
@@ -215,7 +231,7 @@ def extra_world(app: Flask, people: dict[str, Any]) -> dict[str, Any]:
     from datetime import timedelta
 
     from einstein.bookings import services as bookings
-    from einstein.bookings.links import cancel_token
+    from einstein.bookings.links import cancel_token, short_code
     from einstein.db import utcnow
     from einstein.models import (
         Attendance,
@@ -270,6 +286,8 @@ def extra_world(app: Flask, people: dict[str, Any]) -> dict[str, Any]:
         for value in world.values():
             db.session.refresh(value)
         world["cancel_token"] = cancel_token(booking)
+        world["short_code"] = short_code(booking)
+        world["sms_secret"] = app.config["SMS_CALLBACK_SECRET"]
         world["failed_id"] = failed.id
         world["revision_id"] = revision.id
         world["feed_token"] = participant.calendar_token

@@ -211,6 +211,11 @@ class ProfileForm(ContactMixin, BaseForm):
         _l("Send me e-mails about my bookings and reminders"),
         description=_l("We only send e-mails to an address you have confirmed."),
     )
+    notify_by = RadioField(
+        _l("How shall we tell you about your bookings?"),
+        choices=lambda: choices([("email", _l("By e-mail")), ("sms", _l("By text message (SMS)"))]),
+        validators=[Optional()],
+    )
     current_password = PasswordField(
         _l("Current password"),
         validators=[Optional(), Length(max=MAX_PASSWORD_LENGTH)],
@@ -263,4 +268,14 @@ class ActForPersonForm(BaseForm):
     confirm = BooleanField(
         _l("The person asked for this themselves"),
         validators=[DataRequired(message=_l("Please tick the box to confirm."))],
+    )
+
+
+class PhoneCodeForm(BaseForm):
+    """The six digits texted to a phone number."""
+
+    code = StringField(
+        _l("Code from the text message"),
+        validators=[DataRequired(message=_l("Please type the code from the text message.")), Length(max=12)],
+        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric", "pattern": "[0-9 ]*"},
     )

@@ -11,9 +11,10 @@ from einstein.auth.models import User
 from einstein.auth.tokens import address_to_confirm, make_reset_token, make_verify_token
 from einstein.db import db
 from einstein.mail import render_email
-from einstein.notifications import registry
+from einstein.notifications import registry, sms
 from einstein.notifications.channels import Outgoing
 from einstein.notifications.models import Notification
+from einstein.notifications.segments import cost
 from einstein.urls import external_url
 
 
@@ -26,6 +27,8 @@ class AccountMessage(enum.StrEnum):
     ACCOUNT_EXISTS = "account_exists"
     #: To the old address, when the account's address or phone number changed.
     CONTACT_CHANGED = "contact_changed"
+    #: The code that proves a phone number is the person's.
+    PHONE_CODE = "phone_code"
 
 
 def recipient(notification: Notification) -> User:
@@ -95,6 +98,35 @@ def contact_changed(notification: Notification) -> Outgoing | None:
     return Outgoing(to, message)
 
 
+def phone_code(notification: Notification) -> Outgoing | None:
+    """Text the code that proves the number, unless another number is being verified by now."""
+    user = recipient(notification)
+    if notification.address != user.phone_to_verify:
+        return None
+    text = sms.render_text("auth/phone_code", user.locale, code=notification.payload.get("code", ""))
+    return Outgoing(notification.address or "", text, segments=cost(text).segments)
+
+
+def account_exists_sms(notification: Notification) -> Outgoing | None:
+    """Text the owner of a number that someone tried to sign up with it, or add it elsewhere."""
+    user = recipient(notification)
+    if not user.phone:
+        return None
+    link = external_url("auth.login")
+    reason = notification.payload.get("reason", "signup")
+    text = sms.render_text("auth/account_exists", user.locale, reason=reason, link=link)
+    return Outgoing(user.phone, text, segments=cost(text).segments)
+
+
+def contact_changed_sms(notification: Notification) -> Outgoing | None:
+    """Text the old number that the account's number was changed."""
+    user, to = recipient(notification), notification.payload.get("to")
+    if not to:
+        return None
+    text = sms.render_text("auth/contact_changed", user.locale)
+    return Outgoing(to, text, segments=cost(text).segments)
+
+
 def preload(rows: list[Notification]) -> None:
     """Load the people of a batch in one query."""
     ids = {row.user_id for row in rows}
@@ -107,5 +139,13 @@ def register() -> None:
     registry.register_preload("auth.people", preload)
     registry.register(AccountMessage.VERIFY_EMAIL, _l("Confirm your e-mail address"), email=verify_email)
     registry.register(AccountMessage.PASSWORD_RESET, _l("Password reset"), email=password_reset)
-    registry.register(AccountMessage.ACCOUNT_EXISTS, _l("Someone used your address"), email=account_exists)
-    registry.register(AccountMessage.CONTACT_CHANGED, _l("Your contact details changed"), email=contact_changed)
+    registry.register(
+        AccountMessage.ACCOUNT_EXISTS, _l("Someone used your address"), email=account_exists, sms=account_exists_sms
+    )
+    registry.register(
+        AccountMessage.CONTACT_CHANGED,
+        _l("Your contact details changed"),
+        email=contact_changed,
+        sms=contact_changed_sms,
+    )
+    registry.register(AccountMessage.PHONE_CODE, _l("Code for your phone number"), sms=phone_code)

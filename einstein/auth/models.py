@@ -67,6 +67,19 @@ class User(UserMixin, Model):  # type: ignore[misc]  # Flask-Login ships no type
     email: Mapped[str | None] = mapped_column(sa.String(254), unique=True)
     #: E.164, e.g. +31612345678; optional.
     phone: Mapped[str | None] = mapped_column(sa.String(20), unique=True)
+    #: Set when the person typed the code we texted to ``phone`` (or the desk registered them in
+    #: person): only then do messages go to it by SMS, and only then is the number theirs alone.
+    phone_verified_at: Mapped[datetime | None]
+    #: A new number the person asked for, kept apart until the code texted to it is typed.
+    pending_phone: Mapped[str | None] = mapped_column(sa.String(20))
+    #: SHA-256 of the last code texted, when, and how often a wrong code was typed since.
+    phone_code_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    phone_code_sent_at: Mapped[datetime | None]
+    phone_code_attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    #: The number answered STOP: no more SMS to it until it answers START.
+    sms_stopped_at: Mapped[datetime | None]
+    #: How the person wants to be told, when both work: "email" or "sms" (None: e-mail first).
+    notify_by: Mapped[str | None] = mapped_column(sa.String(8))
     #: argon2id hash; None for people booked in at the desk who have not set a password.
     password_hash: Mapped[str | None] = mapped_column(sa.String(255))
     role: Mapped[Role] = mapped_column(enum_column(Role), default=Role.PARTICIPANT, index=True)
@@ -132,6 +145,22 @@ class User(UserMixin, Model):  # type: ignore[misc]  # Flask-Login ships no type
     def wants_email(self) -> bool:
         """Booking e-mails go only to a confirmed address of someone who wants them."""
         return self.email_verified and self.email_notifications
+
+    @property
+    def phone_verified(self) -> bool:
+        return self.phone is not None and self.phone_verified_at is not None
+
+    @property
+    def phone_to_verify(self) -> str | None:
+        """The number a code is for: a new one asked for, else one not verified yet."""
+        if self.pending_phone:
+            return self.pending_phone
+        return self.phone if self.phone and self.phone_verified_at is None else None
+
+    @property
+    def wants_sms(self) -> bool:
+        """Texts go only to a verified number that has not answered STOP."""
+        return self.phone_verified and self.sms_stopped_at is None
 
     @property
     def can_sign_in(self) -> bool:

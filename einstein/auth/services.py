@@ -12,7 +12,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 
 from einstein.audit import services as audit
-from einstein.auth import sessions
+from einstein.auth import phone_codes, reach, sessions
 from einstein.auth.messages import AccountMessage
 from einstein.auth.models import Audience, Role, User
 from einstein.auth.phones import normalise_phone
@@ -141,10 +141,17 @@ def _owner_of(email: str | None) -> User | None:
     return db.session.scalar(sa.select(User).where(User.email == normalise_email(email)))
 
 
-def _tell_owner(owner: User, reason: str) -> None:
-    """Tell the owner of an address that someone tried to use it (the person who tried is told
-    nothing they could not know already: the answer looks as for a new address)."""
-    outbox.queue(AccountMessage.ACCOUNT_EXISTS, owner.id, payload={"reason": reason})
+def _holder_of(phone: str | None) -> User | None:
+    if not phone:
+        return None
+    return db.session.scalar(sa.select(User).where(User.phone == phone))
+
+
+def _tell_owner(owner: User, reason: str, channel: str = "email") -> None:
+    """Tell the owner of an address or number that someone tried to use it (the person who tried
+    is told nothing they could not know already: the answer looks as for a new one)."""
+    address = owner.phone if channel == "sms" else None
+    outbox.queue(AccountMessage.ACCOUNT_EXISTS, owner.id, channel=channel, address=address, payload={"reason": reason})
 
 
 def register(
@@ -155,15 +162,24 @@ def register(
     password: str | None,
     locale: str,
     audience: Audience,
+    at_desk: bool = False,
 ) -> User:
     """Make a participant account (at the desk, or for a new address) and ask to confirm the address.
 
-    Raises AccountExistsError when the address or number is taken: for staff who may look people up.
+    At the desk the person stands there and consents, so their number counts as theirs; anyone
+    else's number waits for its code (``pending_phone``). Raises AccountExistsError when the
+    address or number is taken: for staff, who may look people up.
     """
     taken = contact_taken(normalise_email(email), phone)
     if taken:
         raise AccountExistsError(taken)
-    user = create_user(name, email=email, phone=phone, password=password, locale=locale, audience=audience)
+    user = create_user(
+        name, email=email, phone=phone if at_desk else None, password=password, locale=locale, audience=audience
+    )
+    if at_desk and phone:
+        user.phone_verified_at = utcnow()
+    elif phone:
+        user.pending_phone = phone
     if user.email:
         request_verification(user)
     return user
@@ -178,19 +194,27 @@ def sign_up(
     locale: str,
     audience: Audience,
 ) -> User | None:
-    """A stranger makes an account; return it, or None when the address belongs to someone already.
+    """A stranger makes an account; return it, or None when the address or number is someone's.
 
-    Signing up with an address that has an account looks the same as with a new one ("we sent you
-    an e-mail"): the owner is told instead, so the form cannot be used to learn who has an account.
-    A phone number is still refused openly when taken, until numbers are confirmed by a code.
+    The answer looks the same either way ("we sent you an e-mail", "we sent you a code"): the
+    owner is told instead, so the form cannot be used to learn who has an account. A number is
+    the person's once they type the code texted to it; without an e-mail address the code is
+    sent at once.
     """
-    owner = _owner_of(email)
+    owner = _owner_of(email) if email else _holder_of(phone)
     if owner is not None:
         if password:
             hash_password(password)  # as long as making the account would take: time tells nothing either
-        _tell_owner(owner, "signup")
+        _tell_owner(owner, "signup", channel="email" if email else "sms")
         return None
-    return register(name, email=email, phone=phone, password=password, locale=locale, audience=audience)
+    holder = _holder_of(phone) if email else None
+    if holder is not None:  # an e-mail sign-up with someone else's number: that owner hears of it
+        _tell_owner(holder, "signup", channel="sms")
+        phone = None
+    user = register(name, email=email, phone=phone, password=password, locale=locale, audience=audience)
+    if not email:
+        phone_codes.send_code(user)
+    return user
 
 
 def authenticate(identifier: str, password: str) -> User | None:
@@ -227,9 +251,11 @@ def confirm_email(user: User, email: str) -> bool:
         user.security_stamp = secrets.token_hex(16)
         if old and old != email:
             _tell_old_address(user, old, "email")
+        follow_reach(user)
         return True
     if user.email == email and user.email_verified_at is None:
         user.email_verified_at = utcnow()
+        follow_reach(user)
         return True
     return False
 
@@ -263,7 +289,9 @@ def set_password(user: User, password: str, *, keep: str | None = None) -> None:
 # --- the profile -------------------------------------------------------------------------------
 
 
-def update_profile(user: User, *, name: str, locale: str, email_notifications: bool) -> None:
+def update_profile(
+    user: User, *, name: str, locale: str, email_notifications: bool, notify_by: str | None = None
+) -> None:
     """Change what a person can change about themselves without their password.
 
     (The answer to "about you" is changed through ``privacy.services.save_profile``: bookings
@@ -271,7 +299,12 @@ def update_profile(user: User, *, name: str, locale: str, email_notifications: b
     """
     user.name = name
     user.locale = locale
+    switched = user.email_notifications != email_notifications
     user.email_notifications = email_notifications
+    if notify_by is not None:
+        choose_channel(user, notify_by)
+    if switched:
+        follow_reach(user)
 
 
 @dataclass
@@ -282,24 +315,37 @@ class ContactChange:
     email_sent: bool = False
     email_removed: bool = False
     phone_changed: bool = False
+    #: A code went to the new number (or seemed to, likewise).
+    code_sent: bool = False
 
 
 def change_contact(user: User, *, email: str | None, phone: str | None) -> ContactChange:
     """Change the e-mail address and phone number; the caller has checked the password.
 
-    A new address is only *asked for*: it replaces the old one when its link is followed, so a
-    stranger with a minute on an unlocked phone cannot move the account to their own mailbox.
-    If another account has it, that owner is told and this person sees the usual answer. The old
-    address hears of every change.
-
-    Raises AccountExistsError("phone") for a phone number another account has.
+    A new address or number is only *asked for*: it replaces the old one when its link is
+    followed or its code typed, so a stranger with a minute on an unlocked phone cannot move the
+    account to their own mailbox or phone. If another account has it, that owner is told and
+    this person sees the usual answer. The old address hears of every change.
     """
     email, change = normalise_email(email), ContactChange()
     if phone != user.phone:
-        if contact_taken(None, phone, exclude=user):
-            raise AccountExistsError("phone")
-        user.phone = phone
         change.phone_changed = True
+        if phone is None:
+            user.phone, user.phone_verified_at, user.pending_phone = None, None, None
+            _tell_of_new_phone(user)
+        elif phone == user.pending_phone and not phone_codes.can_send_again(user):
+            pass  # the same new number again, within the minute: the code on its way stands
+        else:
+            holder = _holder_of(phone)
+            if holder is not None and holder.id != user.id:
+                _tell_owner(holder, "profile", channel="sms")
+                user.pending_phone = None
+            else:
+                user.pending_phone = phone
+                phone_codes.send_code(user)
+            change.code_sent = True
+    elif user.pending_phone:
+        user.pending_phone = None  # back to the number it had: nothing to verify
     if email != user.email:
         if email is None:
             change.email_removed = True
@@ -318,11 +364,70 @@ def change_contact(user: User, *, email: str | None, phone: str | None) -> Conta
             change.email_sent = True
     elif user.pending_email:
         user.pending_email = None  # back to the address it had: nothing to confirm
-    if change.phone_changed:
-        user.security_stamp = secrets.token_hex(16)
-        if user.email_verified:
-            _tell_old_address(user, user.email or "", "phone")
     return change
+
+
+def confirm_phone(user: User, code: str) -> bool:
+    """The code typed for the number being verified: right, and the number is the person's."""
+    if not phone_codes.check_code(user, code):
+        return False
+    had = user.phone
+    phone_codes.confirm_number(user)
+    if had != user.phone:
+        _tell_of_new_phone(user)
+    follow_reach(user)
+    return True
+
+
+def awaiting_code(phone: str) -> User | None:
+    """The account waiting for a code texted to ``phone`` at sign-up (its number is not theirs yet)."""
+    return db.session.scalar(sa.select(User).where(User.pending_phone == phone).order_by(User.id.desc()).limit(1))
+
+
+def send_phone_code(user: User) -> bool:
+    """Text a new code to the number the person is confirming, at most once a minute."""
+    return phone_codes.can_send_again(user) and phone_codes.send_code(user)
+
+
+def follow_reach(user: User) -> None:
+    """Messages still to go take the way the person can be reached now (a number confirmed, STOP,
+    another choice): the same messages, by the new way."""
+    db.session.flush()
+    outbox.reroute(user.id, reach.channel_for(user))
+
+
+def choose_channel(user: User, channel: str | None) -> None:
+    """The person's choice, when both e-mail and SMS reach them."""
+    if channel not in (None, reach.EMAIL, reach.SMS) or channel == user.notify_by:
+        return
+    user.notify_by = channel
+    follow_reach(user)
+
+
+def stop_sms(phone: str) -> User | None:
+    """The number answered STOP: no more texts to it (its messages go another way, or to a call)."""
+    user = _holder_of(phone)
+    if user is None or user.sms_stopped_at is not None:
+        return None
+    user.sms_stopped_at = utcnow()
+    follow_reach(user)
+    return user
+
+
+def start_sms(phone: str) -> User | None:
+    """The number answered START after a STOP: texts again."""
+    user = _holder_of(phone)
+    if user is None or user.sms_stopped_at is None:
+        return None
+    user.sms_stopped_at = None
+    follow_reach(user)
+    return user
+
+
+def _tell_of_new_phone(user: User) -> None:
+    """The account's number changed: the confirmed address hears of it, to catch a stranger."""
+    if user.email_verified:
+        _tell_old_address(user, user.email or "", "phone")
 
 
 def by_calendar_token(token: str) -> User | None:

@@ -10,7 +10,7 @@ from flask_login import current_user, login_user, logout_user
 
 from einstein import policy
 from einstein.audit import services as audit
-from einstein.auth import services
+from einstein.auth import reach, services
 from einstein.auth import sessions as sign_ins
 from einstein.auth.access import role_required, signed_in
 from einstein.auth.devices import describe_device
@@ -19,6 +19,7 @@ from einstein.auth.forms import (
     LoginForm,
     NewPasswordForm,
     PeopleSearchForm,
+    PhoneCodeForm,
     ProfileForm,
     ResetRequestForm,
     RoleForm,
@@ -85,7 +86,7 @@ def signup() -> ResponseReturnValue:
     if form.validate_on_submit():
         email = services.normalise_email(form.email.data)
         try:
-            user = services.sign_up(
+            services.sign_up(
                 filled(form.name.data),
                 email=email,
                 phone=form.phone.data or None,
@@ -93,19 +94,50 @@ def signup() -> ResponseReturnValue:
                 locale=form.locale.data,
                 audience=Audience(form.audience.data),
             )
-        except services.AccountExistsError:
+        except services.AccountExistsError:  # pragma: no cover - sign_up tells the owner instead
             add_error(form.phone, _("There is already an account with this phone number. Sign in instead."))
         else:
+            # the same answer whether the address or number was new or had an account (its owner
+            # is told): with an address, its link finishes; with only a number, the code texted
+            db.session.commit()
             if email:
-                # the same page whether the address was new or had an account (whose owner is told)
-                db.session.commit()
                 return render_template("auth/signup_sent.html", email=email)
-            assert user is not None  # noqa: S101 - without an address nothing can be taken
+            session["signup_phone"] = form.phone.data
+            return redirect(url_for("auth.signup_code"), 303)
+    return render_form("auth/signup.html", form)
+
+
+@bp.route("/signup/code", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["PHONE_CODE_RATE_LIMIT"], methods=["POST"])
+def signup_code() -> ResponseReturnValue:
+    """Type the code texted at sign-up: the number is the person's, and they are signed in."""
+    phone = session.get("signup_phone")
+    if current_user.is_authenticated or not phone:
+        return redirect(url_for("courses.index"))
+    form = PhoneCodeForm()
+    if form.validate_on_submit():
+        user = services.awaiting_code(phone)
+        if user is not None and services.confirm_phone(user, form.code.data or ""):
+            session.pop("signup_phone", None)
             _sign_in(user, remember=False)
             db.session.commit()
             flash(_("Welcome, %(name)s! Your account is ready.", name=user.name), "success")
             return redirect(url_for("courses.index"))
-    return render_form("auth/signup.html", form)
+        db.session.commit()  # a wrong try counts
+        add_error(form.code, _("This code is not right, or too old. Check the text message, or ask for a new code."))
+    return render_form("auth/phone_code.html", form, phone=phone, signing_up=True)
+
+
+@bp.post("/signup/code/again")
+@limiter.limit("3 per 15 minutes")
+def signup_code_again() -> ResponseReturnValue:
+    """Text the sign-up code again (not more than once a minute)."""
+    phone = session.get("signup_phone")
+    user = services.awaiting_code(phone) if phone else None
+    if user is not None and services.send_phone_code(user):
+        db.session.commit()
+    flash(_("If the number is right, a new code is on its way."), "info")
+    return redirect(url_for("auth.signup_code"), 303)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -238,6 +270,7 @@ def profile() -> ResponseReturnValue:
     form = ProfileForm(obj=user if request.method == "GET" else None)
     if request.method == "GET":
         form.audience.data = user.audience.value
+        form.notify_by.data = reach.channel_for(user)
     if form.validate_on_submit():
         email, phone = services.normalise_email(form.email.data), form.phone.data or None
         new_contact = email != user.email or phone != user.phone
@@ -259,10 +292,14 @@ def profile() -> ResponseReturnValue:
                     locale=form.locale.data,
                     audience=Audience(form.audience.data),
                     email_notifications=form.email_notifications.data,
+                    notify_by=form.notify_by.data or None,
                 )
                 db.session.commit()
                 session["lang"] = user.locale
                 flash(_("Your profile is saved."), "success")
+                if change is not None and change.code_sent:
+                    flash(_("We sent a code by text message to %(phone)s. Type it here.", phone=phone), "info")
+                    return redirect(url_for("auth.confirm_phone"), 303)
                 if change is not None and change.email_sent:
                     flash(
                         _(
@@ -274,7 +311,40 @@ def profile() -> ResponseReturnValue:
                     )
                 return redirect(url_for("auth.profile"))
         db.session.rollback()
-    return render_form("auth/profile.html", form, user=user)
+    return render_form("auth/profile.html", form, user=user, ways=reach.channels_of(user), told=reach.told(user))
+
+
+@bp.route("/account/phone", methods=["GET", "POST"])
+@signed_in
+@limiter.limit(lambda: current_app.config["PHONE_CODE_RATE_LIMIT"], methods=["POST"])
+def confirm_phone() -> ResponseReturnValue:
+    """Type the code texted to a new number: from then on it is the account's."""
+    user: User = current_user._get_current_object()
+    phone = user.phone_to_verify
+    if phone is None:
+        return redirect(url_for("auth.profile"))
+    form = PhoneCodeForm()
+    if form.validate_on_submit():
+        if services.confirm_phone(user, form.code.data or ""):
+            db.session.commit()
+            flash(_("Thank you, your phone number is confirmed: %(told)s", told=reach.told(user)), "success")
+            return redirect(url_for("auth.profile"), 303)
+        db.session.commit()  # a wrong try counts
+        add_error(form.code, _("This code is not right, or too old. Check the text message, or ask for a new code."))
+    return render_form("auth/phone_code.html", form, phone=phone, signing_up=False)
+
+
+@bp.post("/account/phone/send")
+@signed_in
+@limiter.limit("3 per 15 minutes", key_func=lambda: f"phone-code:{current_user.id}")
+def send_phone_code() -> ResponseReturnValue:
+    """Text a code to the number waiting to be confirmed (not more than once a minute)."""
+    if services.send_phone_code(current_user):
+        db.session.commit()
+        flash(_("A new code is on its way."), "info")
+    else:
+        flash(_("Please wait a minute before asking for another code."), "info")
+    return redirect(url_for("auth.confirm_phone"), 303)
 
 
 @bp.route("/account/devices", methods=["GET"])

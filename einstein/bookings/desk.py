@@ -81,7 +81,9 @@ def register_at_desk(
     coordinator: User, *, name: str, phone: str | None, email: str | None, locale: str, audience: Audience
 ) -> User:
     """Make an account for someone at the desk, recording who took their consent and when."""
-    person = accounts.register(name, email=email, phone=phone, password=None, locale=locale, audience=audience)
+    person = accounts.register(
+        name, email=email, phone=phone, password=None, locale=locale, audience=audience, at_desk=True
+    )
     person.consent_recorded_by_id = coordinator.id
     person.consent_recorded_at = utcnow()
     return person

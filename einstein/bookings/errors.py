@@ -17,6 +17,8 @@ ERRORS = {
     "wrong_kind": _l("A course is booked as a whole, not one session at a time."),
     "already_cancelled": _l("This booking was already cancelled."),
     "cancel_started": _l("This has already started, so the booking can no longer be cancelled here."),
+    "not_held": _l("This place is not waiting for an answer: it is yours already, or it was given away."),
+    "hold_over": _l("Sorry, the time to keep this place is over: it went to the next person on the waiting list."),
     "capacity_below_booked": _l(
         "There are already %(booked)d people booked: the number of places cannot be lower than that."
     ),

@@ -8,7 +8,7 @@ area's, as the consequences of a change are (``operations``).
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,15 +18,16 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from einstein.auth.messages import recipient
 from einstein.auth.models import User
-from einstein.bookings.links import cancel_token
+from einstein.auth.reach import channel_for
+from einstein.bookings.links import cancel_token, short_code
 from einstein.bookings.models import Booking, BookingStatus
 from einstein.bookings.queries import waitlist_place
 from einstein.courses.calendar import calendar_bytes
 from einstein.courses.models import Offer, OfferSession, SessionStatus
 from einstein.db import db, utcnow
 from einstein.mail import Attachment, render_email
-from einstein.notifications import registry
-from einstein.notifications.channels import Outgoing
+from einstein.notifications import outbox, registry, sms
+from einstein.notifications.channels import Later, Outgoing
 from einstein.notifications.models import Notification
 from einstein.urls import external_url
 
@@ -42,6 +43,28 @@ class BookingMessage(enum.StrEnum):
     SESSION_CANCELLED = "session_cancelled"
     OFFER_CANCELLED = "offer_cancelled"
     REMINDER = "reminder"
+
+
+#: The word a person texts back to keep a place held for them, shown in their language's text.
+#: Every one of them (and JA, YES) is understood whatever the language (see ``replies``).
+YES_WORDS = {
+    "nl": "JA",
+    "en": "YES",
+    "ar": "نعم",
+    "ti": "እወ",
+    "fa": "بله",
+    "tr": "EVET",
+    "so": "HAA",
+    "uk": "ТАК",
+}
+
+
+def row_for(kind: BookingMessage, booking: Booking, **details: Any) -> outbox.OutboxRow:
+    """An outbox row that tells the person of ``booking``, the way they can be reached now:
+    by e-mail, by SMS, or (neither works) on the coordinators' call list."""
+    person = booking.user
+    assert person is not None  # noqa: S101 - callers tell only bookings that still have a person
+    return outbox.row(kind, person.id, booking_id=booking.id, channel=channel_for(person), **details)
 
 
 def booking_context(booking: Booking, locale: str) -> dict[str, Any]:
@@ -60,6 +83,10 @@ def booking_context(booking: Booking, locale: str) -> dict[str, Any]:
         "link": external_url("courses.offer_detail", offer_id=offer.id),
         "bookings_link": external_url("bookings.mine"),
         "cancel_link": external_url("bookings.cancel_by_link", token=cancel_token(booking)),
+        #: the booking's own page: keep a place held for an answer, cancel, see the details
+        "short_link": external_url("bookings.short", code=short_code(booking)),
+        "hold_until": booking.hold_until,
+        "yes_word": YES_WORDS.get(locale, "YES"),
     }
 
 
@@ -122,6 +149,7 @@ def booking_cancelled(notification: Notification) -> Outgoing | None:
         return None
     context = booking_context(booking, user.locale)
     context["was_waiting"] = notification.payload.get("was") == "waitlisted"
+    context["why"] = notification.payload.get("why", "participant")
     return _email(user, "bookings/booking_cancelled", **context)
 
 
@@ -190,6 +218,135 @@ def offer_cancelled(notification: Notification) -> Outgoing | None:
     return _email(user, "bookings/offer_cancelled", **_change_context(notification, booking, user))
 
 
+# --- the same by SMS: short, with the reference and one link, written to fit two segments ---------
+
+
+def _next_start(booking: Booking, session: OfferSession | None = None) -> datetime | None:
+    if session is not None:
+        return session.starts_at
+    coming = booking.upcoming_sessions
+    return coming[0].starts_at if coming else None
+
+
+def _text(
+    notification: Notification,
+    booking: Booking,
+    template: str,
+    *,
+    session: OfferSession | None = None,
+    deadline: datetime | None = None,
+    **extra: Any,
+) -> Outgoing | Later | None:
+    """Write a text about ``booking`` in the person's language; at night, put it off until morning
+    unless it is due before then (``deadline``)."""
+    user = recipient(notification)
+    if not user.wants_sms or not user.phone:
+        return None
+    start = _next_start(booking, session)
+    if start is None:
+        return None
+    due_by = deadline or start - timedelta(hours=2)
+    morning = sms.daytime(utcnow(), due_by)
+    if morning is not None:
+        return Later(morning)
+    title, _description = booking.offer.text_in(user.locale)
+    shown = session or booking.session
+    where = shown.place if shown is not None else booking.offer.location
+    context = {
+        "when": start,
+        "course": booking.session is None and session is None,
+        "ref": booking.reference,
+        "link": external_url("bookings.short", code=short_code(booking)),
+        "place": where.name if where is not None else "",
+        **extra,
+    }
+
+    def write(length: int | None) -> str:
+        shown = title if length is None else sms.shorten(title, length)
+        return sms.render_text(f"bookings/{template}", user.locale, title=shown, **context)
+
+    return sms.fitted(user.phone, write)
+
+
+def booking_confirmed_sms(notification: Notification) -> Outgoing | Later | None:
+    """Text that a place is confirmed (or, after a yes, kept)."""
+    booking = _booking(notification)
+    if booking is None or booking.status != BookingStatus.CONFIRMED or booking.hold_until is not None:
+        return None
+    return _text(notification, booking, "booking_confirmed")
+
+
+def booking_waitlisted_sms(notification: Notification) -> Outgoing | Later | None:
+    """Text the number on the waiting list."""
+    booking = _booking(notification)
+    if booking is None or booking.status != BookingStatus.WAITLISTED:
+        return None
+    return _text(notification, booking, "booking_waitlisted", position=waitlist_place(booking) or 1)
+
+
+def booking_promoted_sms(notification: Notification) -> Outgoing | Later | None:
+    """Text that a place came free: theirs, or held until they say yes."""
+    booking = _booking(notification)
+    if booking is None or booking.status != BookingStatus.CONFIRMED:
+        return None
+    user = recipient(notification)
+    if booking.hold_until is None:
+        return _text(notification, booking, "booking_promoted")
+    if booking.hold_until <= utcnow():
+        return None
+    return _text(
+        notification,
+        booking,
+        "booking_held",
+        deadline=booking.hold_until - timedelta(hours=2),
+        hold_until=booking.hold_until,
+        word=YES_WORDS.get(user.locale, "YES"),
+    )
+
+
+def booking_cancelled_sms(notification: Notification) -> Outgoing | Later | None:
+    """Text that a booking ended: cancelled by them, by the organiser, or not kept in time."""
+    booking = _booking(notification)
+    if booking is None or booking.status != BookingStatus.CANCELLED:
+        return None
+    return _text(notification, booking, "booking_cancelled", why=notification.payload.get("why", "participant"))
+
+
+def reminder_sms(notification: Notification) -> Outgoing | Later | None:
+    """Text a reminder of the session, with how to cancel."""
+    booking, session = _booking(notification), _session(notification)
+    if booking is None or session is None or booking.status != BookingStatus.CONFIRMED:
+        return None
+    if session.status != SessionStatus.SCHEDULED or session.starts_at <= utcnow():
+        return None
+    return _text(notification, booking, "reminder", session=session, deadline=session.starts_at - timedelta(hours=1))
+
+
+def session_changed_sms(notification: Notification) -> Outgoing | Later | None:
+    """Text the new time or place of a session."""
+    booking, session = _booking(notification), _session(notification)
+    if booking is None or session is None or session.is_cancelled or not booking.is_active:
+        return None
+    return _text(notification, booking, "session_changed", session=session)
+
+
+def session_cancelled_sms(notification: Notification) -> Outgoing | Later | None:
+    """Text that a session will not take place."""
+    booking, session = _booking(notification), _session(notification)
+    if booking is None or session is None:
+        return None
+    return _text(notification, booking, "session_cancelled", session=session, deadline=session.starts_at)
+
+
+def offer_cancelled_sms(notification: Notification) -> Outgoing | Later | None:
+    """Text that a whole course or activity is cancelled."""
+    booking = _booking(notification)
+    if booking is None:
+        return None
+    first = min((s for s in booking.offer.sessions), key=lambda s: s.starts_at, default=None)
+    return _text(notification, booking, "offer_cancelled", session=first, deadline=first.starts_at if first else None)
+
+
 def preload(rows: list[Notification]) -> None:
     """Load the bookings and sessions of a batch, with all their messages show, in a few queries."""
     booking_ids = {row.booking_id for row in rows if row.booking_id is not None}
@@ -217,11 +374,14 @@ def preload(rows: list[Notification]) -> None:
 def register() -> None:
     """Tell the notification layer about the messages to the people booked."""
     registry.register_preload("bookings", preload)
-    registry.register(BookingMessage.BOOKING_CONFIRMED, _l("Booking confirmed"), email=booking_confirmed)
-    registry.register(BookingMessage.BOOKING_WAITLISTED, _l("On the waiting list"), email=booking_waitlisted)
-    registry.register(BookingMessage.BOOKING_PROMOTED, _l("Place from the waiting list"), email=booking_promoted)
-    registry.register(BookingMessage.BOOKING_CANCELLED, _l("Booking cancelled"), email=booking_cancelled)
-    registry.register(BookingMessage.SESSION_CHANGED, _l("Session changed"), email=session_changed)
-    registry.register(BookingMessage.SESSION_CANCELLED, _l("Session cancelled"), email=session_cancelled)
-    registry.register(BookingMessage.OFFER_CANCELLED, _l("Course or activity cancelled"), email=offer_cancelled)
-    registry.register(BookingMessage.REMINDER, _l("Reminder"), email=reminder)
+    for kind, label, email, text in (
+        (BookingMessage.BOOKING_CONFIRMED, _l("Booking confirmed"), booking_confirmed, booking_confirmed_sms),
+        (BookingMessage.BOOKING_WAITLISTED, _l("On the waiting list"), booking_waitlisted, booking_waitlisted_sms),
+        (BookingMessage.BOOKING_PROMOTED, _l("Place from the waiting list"), booking_promoted, booking_promoted_sms),
+        (BookingMessage.BOOKING_CANCELLED, _l("Booking cancelled"), booking_cancelled, booking_cancelled_sms),
+        (BookingMessage.SESSION_CHANGED, _l("Session changed"), session_changed, session_changed_sms),
+        (BookingMessage.SESSION_CANCELLED, _l("Session cancelled"), session_cancelled, session_cancelled_sms),
+        (BookingMessage.OFFER_CANCELLED, _l("Course or activity cancelled"), offer_cancelled, offer_cancelled_sms),
+        (BookingMessage.REMINDER, _l("Reminder"), reminder, reminder_sms),
+    ):
+        registry.register(kind, label, email=email, sms=text)

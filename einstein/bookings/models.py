@@ -43,6 +43,8 @@ class CancelReason(enum.StrEnum):
     SESSION_CANCELLED = "session_cancelled"
     OFFER_CANCELLED = "offer_cancelled"
     ACCOUNT_DELETED = "account_deleted"
+    #: A place from the waiting list that the person did not take in time.
+    NO_ANSWER = "no_answer"
 
 
 #: Booking references avoid letters and digits that are easy to confuse (0/O, 1/I/L, 5/S, 2/Z).
@@ -104,6 +106,9 @@ class Booking(Model):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     confirmed_at: Mapped[datetime | None]
     cancelled_at: Mapped[datetime | None]
+    #: A place from the waiting list held until this moment for the person to say yes; None
+    #: once they did (or when the offer gives places without asking).
+    hold_until: Mapped[datetime | None]
 
     user: Mapped[User | None] = relationship(foreign_keys=[user_id])
     offer: Mapped[Offer] = relationship()

@@ -10,12 +10,13 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
 
 from einstein.auth.models import User
 from einstein.bookings import reminders
 from einstein.bookings import services as places
 from einstein.bookings.errors import BookingError
-from einstein.bookings.messages import BookingMessage
+from einstein.bookings.messages import BookingMessage, row_for
 from einstein.bookings.models import Booking, BookingStatus, CancelReason
 from einstein.bookings.queries import booked_on
 from einstein.bookings.targets import Target
@@ -95,13 +96,7 @@ def change_session(
         reminders.reschedule_session(session)
     outbox.add(
         [
-            outbox.row(
-                BookingMessage.SESSION_CHANGED,
-                booking.user_id,
-                booking_id=booking.id,
-                session_id=session.id,
-                payload=change.before,
-            )
+            row_for(BookingMessage.SESSION_CHANGED, booking, session_id=session.id, payload=change.before)
             for booking in booked_on(session)
             if booking.user_id is not None
         ]
@@ -118,13 +113,7 @@ def cancel_session(session: OfferSession, message: str = "") -> int:
     reminders.cancel_for_session(session)
     outbox.add(
         [
-            outbox.row(
-                BookingMessage.SESSION_CANCELLED,
-                booking.user_id,
-                booking_id=booking.id,
-                session_id=session.id,
-                payload={"message": message},
-            )
+            row_for(BookingMessage.SESSION_CANCELLED, booking, session_id=session.id, payload={"message": message})
             for booking in affected
             if booking.user_id is not None
         ]
@@ -137,7 +126,9 @@ def cancel_offer(offer: Offer, message: str = "") -> int:
     """Cancel a whole offer: every session, every booking; each person booked is told once."""
     active = list(
         db.session.scalars(
-            sa.select(Booking).where(Booking.offer_id == offer.id, Booking.status != BookingStatus.CANCELLED)
+            sa.select(Booking)
+            .where(Booking.offer_id == offer.id, Booking.status != BookingStatus.CANCELLED)
+            .options(joinedload(Booking.user))
         )
     )
     cancelled = offers.cancel_offer(offer)
@@ -151,10 +142,7 @@ def cancel_offer(offer: Offer, message: str = "") -> int:
         if booking.user_id is not None:
             first.setdefault(booking.user_id, booking)
     outbox.add(
-        [
-            outbox.row(BookingMessage.OFFER_CANCELLED, user_id, booking_id=booking.id, payload={"message": message})
-            for user_id, booking in first.items()
-        ]
+        [row_for(BookingMessage.OFFER_CANCELLED, booking, payload={"message": message}) for booking in first.values()]
     )
     db.session.flush()
     return len(first)

@@ -11,8 +11,9 @@ from datetime import datetime, time, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.orm import joinedload
 
-from einstein.bookings.messages import BookingMessage
+from einstein.bookings.messages import BookingMessage, row_for
 from einstein.bookings.models import Booking, BookingStatus
 from einstein.courses.models import Offer, OfferSession, SessionStatus
 from einstein.db import db, utcnow
@@ -59,10 +60,9 @@ def _plan(
             row = existing.get((session.id, offset))
             if row is None:
                 rows.append(
-                    outbox.row(
+                    row_for(
                         BookingMessage.REMINDER,
-                        booking.user_id,
-                        booking_id=booking.id,
+                        booking,
                         session_id=session.id,
                         reminder_offset=offset,
                         due_at=due,
@@ -110,11 +110,13 @@ def plan_for_session(session: OfferSession) -> None:
     """Plan reminders for a session added to a course, for everyone booked on the course."""
     bookings = list(
         db.session.scalars(
-            sa.select(Booking).where(
+            sa.select(Booking)
+            .where(
                 Booking.offer_id == session.offer_id,
                 Booking.session_id.is_(None),
                 Booking.status == BookingStatus.CONFIRMED,
             )
+            .options(joinedload(Booking.user))
         )
     )
     existing = _existing([b.id for b in bookings])
@@ -139,7 +141,9 @@ def replan_offer(offer: Offer) -> None:
     )
     bookings = list(
         db.session.scalars(
-            sa.select(Booking).where(Booking.offer_id == offer.id, Booking.status == BookingStatus.CONFIRMED)
+            sa.select(Booking)
+            .where(Booking.offer_id == offer.id, Booking.status == BookingStatus.CONFIRMED)
+            .options(joinedload(Booking.user))
         )
     )
     existing = _existing([b.id for b in bookings])

@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -25,7 +25,7 @@ from einstein.audit import services as audit
 from einstein.auth.models import User
 from einstein.bookings import reminders
 from einstein.bookings.errors import BookingError
-from einstein.bookings.messages import BookingMessage
+from einstein.bookings.messages import BookingMessage, row_for
 from einstein.bookings.models import REFERENCE_ALPHABET, Booking, BookingSource, BookingStatus, CancelReason
 from einstein.bookings.targets import Target
 from einstein.courses.models import Offer, OfferSession, OfferStatus, SessionStatus
@@ -198,7 +198,7 @@ def book(
     if status == BookingStatus.CONFIRMED:
         _confirmed([booking], BookingMessage.BOOKING_CONFIRMED, new=new)
     else:
-        outbox.queue(BookingMessage.BOOKING_WAITLISTED, user.id, booking_id=booking.id)
+        outbox.add([row_for(BookingMessage.BOOKING_WAITLISTED, booking)])
     return booking
 
 
@@ -248,7 +248,7 @@ def _confirmed(bookings: list[Booking], kind: BookingMessage, *, new: bool = Fal
     for booking in bookings:
         rows += reminders.reminder_rows(booking, new=new)
         if booking.user_id is not None:
-            rows.append(outbox.row(kind, booking.user_id, booking_id=booking.id))
+            rows.append(row_for(kind, booking))
     outbox.add(rows)
 
 
@@ -268,6 +268,7 @@ def promote(target: Target, unit: Offer | OfferSession) -> list[Booking]:
         waiting.status = BookingStatus.CONFIRMED
         waiting.waitlist_position = None
         waiting.confirmed_at = utcnow()
+        waiting.hold_until = hold_deadline(target, waiting.confirmed_at)
         unit.confirmed_count += 1
         unit.waitlist_count -= 1
         promoted.append(waiting)
@@ -276,9 +277,79 @@ def promote(target: Target, unit: Offer | OfferSession) -> list[Booking]:
     return promoted
 
 
+#: A place held for an answer is held at least this long, or not at all (the place is simply theirs).
+HOLD_AT_LEAST = timedelta(hours=1)
+#: ... and it is settled this long before the start, so the next person can still come.
+HOLD_SETTLED_BEFORE = timedelta(hours=2)
+
+
+def hold_deadline(target: Target, now: datetime) -> datetime | None:
+    """Until when a place from the waiting list waits for the person's yes, or None.
+
+    Only for offers that ask (``promotion_hold``): ``promotion_hours`` at most, shorter when the
+    session is near, settled two hours before it starts; with less than an hour left, there is
+    no time to ask and the place is simply theirs.
+    """
+    offer = target.offer
+    if not offer.promotion_hold:
+        return None
+    if target.session is not None:
+        starts = target.session.starts_at
+    else:
+        coming = [s.starts_at for s in offer.sessions if s.status == SessionStatus.SCHEDULED and s.starts_at > now]
+        if not coming:
+            return None
+        starts = min(coming)
+    deadline = min(now + timedelta(hours=offer.promotion_hours), starts - HOLD_SETTLED_BEFORE)
+    return deadline if deadline - now >= HOLD_AT_LEAST else None
+
+
+def accept_hold(booking: Booking) -> None:
+    """The person said yes (a reply, a tap): the place held for them is theirs for good."""
+    target = Target.of_booking(booking)
+    lock_places(target)
+    db.session.refresh(booking)
+    if booking.status != BookingStatus.CONFIRMED or booking.hold_until is None:
+        raise BookingError("not_held")
+    if booking.hold_until <= utcnow():
+        raise BookingError("hold_over")
+    booking.hold_until = None
+    outbox.add([row_for(BookingMessage.BOOKING_CONFIRMED, booking)])
+    db.session.flush()
+
+
+def release_unanswered(limit: int = 200) -> int:
+    """Give the places nobody said yes to in time to the next person on the list; return how many.
+
+    Each under its lock, checked again there: a yes that came in a moment ago wins.
+    """
+    now = utcnow()
+    ids = list(
+        db.session.scalars(
+            sa.select(Booking.id)
+            .where(Booking.status == BookingStatus.CONFIRMED, Booking.hold_until <= now)
+            .order_by(Booking.hold_until)
+            .limit(limit)
+        )
+    )
+    released = 0
+    for booking_id in ids:
+        booking = db.session.get(Booking, booking_id)
+        if booking is None:
+            continue
+        lock_places(Target.of_booking(booking))
+        db.session.refresh(booking)
+        if booking.status != BookingStatus.CONFIRMED or booking.hold_until is None or booking.hold_until > now:
+            continue
+        cancel(booking, reason=CancelReason.NO_ANSWER)
+        released += 1
+    return released
+
+
 def _end(booking: Booking, reason: CancelReason, now: datetime) -> None:
     """Mark a booking cancelled and drop its reminders (the caller keeps the counters)."""
     booking.status = BookingStatus.CANCELLED
+    booking.hold_until = None
     booking.cancel_reason = reason
     booking.cancelled_at = now
     booking.waitlist_position = None
@@ -315,12 +386,8 @@ def cancel(
             reference=booking.reference,
         )
     if notify and booking.user_id is not None:
-        outbox.queue(
-            BookingMessage.BOOKING_CANCELLED,
-            booking.user_id,
-            booking_id=booking.id,
-            payload={"was": "confirmed" if was_confirmed else "waitlisted"},
-        )
+        was = "confirmed" if was_confirmed else "waitlisted"
+        outbox.add([row_for(BookingMessage.BOOKING_CANCELLED, booking, payload={"was": was, "why": reason.value})])
     if was_confirmed:
         unit.confirmed_count -= 1
         return promote(target, unit)

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from einstein import policy
 from einstein.attendance import services as attendance
+from einstein.auth import reach
 from einstein.auth import services as accounts
 from einstein.auth.access import role_required, signed_in
 from einstein.auth.models import Audience, Role, User
@@ -23,7 +24,8 @@ from einstein.bookings.models import Booking, BookingSource, BookingStatus, Canc
 from einstein.bookings.targets import Target
 from einstein.courses.calendar import calendar_bytes
 from einstein.courses.models import Offer, OfferSession
-from einstein.db import db
+from einstein.db import db, utcnow
+from einstein.extensions import limiter
 from einstein.forms import add_error, choices, filled
 from einstein.urls import safe_next
 from einstein.views import render_form
@@ -58,6 +60,7 @@ def _book(locked: services.Locked | None, kind_ok: bool) -> ResponseReturnValue:
         booking = services.book(current_user, locked, waitlist=waitlist)
         # Read what the message needs inside the transaction: after the commit it would be reloaded.
         confirmed, reference = booking.status == BookingStatus.CONFIRMED, booking.reference
+        told = reach.told(current_user)  # how they will hear of it (read before the commit expires it)
         # A new place on the list is always the last one: the list's length, counted under the lock.
         place = None if confirmed else target.unit.waitlist_count
         db.session.commit()
@@ -69,12 +72,13 @@ def _book(locked: services.Locked | None, kind_ok: bool) -> ResponseReturnValue:
         # Only reachable without the lock (a test setting): the unique index still says no.
         return _refused(target, BookingError("already_booked"))
     if confirmed:
-        flash(_("You have a place! Your booking reference is %(ref)s.", ref=reference), "success")
+        flash(_("You have a place! Your booking reference is %(ref)s. %(told)s", ref=reference, told=told), "success")
     else:
         flash(
             _(
-                "You are on the waiting list, number %(num)d. If a place comes free, it is yours and we e-mail you.",
+                "You are on the waiting list, number %(num)d. If a place comes free, we tell you. %(told)s",
                 num=place,
+                told=told,
             ),
             "success",
         )
@@ -166,6 +170,67 @@ def cancel_by_link(token: str) -> ResponseReturnValue:
     return render_template(
         "bookings/cancel.html", booking=booking, form=form, action=url_for("bookings.cancel_by_link", token=token)
     )
+
+
+def _short_booking(code: str) -> Booking:
+    booking = links.read_short_code(code)
+    if booking is None:
+        abort(404)
+    return booking
+
+
+@bp.get("/b/<code>")
+@limiter.limit(lambda: current_app.config["SHORT_LINK_RATE_LIMIT"])
+def short(code: str) -> ResponseReturnValue:
+    """A booking opened from the link in a text message: what, when, and what can be done."""
+    booking = _short_booking(code)
+    return render_template(
+        "bookings/short.html",
+        booking=booking,
+        code=code,
+        form=CancelForm(),
+        started=Target.of_booking(booking).has_started,
+        held=booking.hold_until is not None and booking.hold_until > utcnow(),
+    )
+
+
+@bp.post("/b/<code>/keep")
+@limiter.limit(lambda: current_app.config["SHORT_LINK_RATE_LIMIT"])
+def keep(code: str) -> ResponseReturnValue:
+    """Yes, I want the place that was held for me."""
+    booking = _short_booking(code)
+    form = CancelForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        services.accept_hold(booking)
+    except BookingError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash(_("The place is yours. See you there!"), "success")
+    return redirect(url_for("bookings.short", code=code), 303)
+
+
+@bp.post("/b/<code>/cancel")
+@limiter.limit(lambda: current_app.config["SHORT_LINK_RATE_LIMIT"])
+def cancel_short(code: str) -> ResponseReturnValue:
+    """Cancel from the booking's short link (after its page asked)."""
+    booking = _short_booking(code)
+    form = CancelForm()
+    if not form.validate_on_submit():
+        abort(400)
+    if booking.is_active:
+        try:
+            services.cancel(booking, reason=CancelReason.PARTICIPANT)
+        except BookingError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+            return redirect(url_for("bookings.short", code=code), 303)
+        db.session.commit()
+        flash(_("Your booking is cancelled. Thank you for letting us know."), "success")
+    return redirect(url_for("bookings.short", code=code), 303)
 
 
 @bp.get("/my/bookings")

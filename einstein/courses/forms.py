@@ -194,7 +194,22 @@ class OfferForm(PlaceFields, BaseForm):
         ],
     )
     waitlist_enabled = BooleanField(_l("Keep a waiting list when it is full"), default=True)
-    reminder_offsets = MultiCheckboxField(_l("Reminders by e-mail"), choices=lambda: choices(REMINDER_CHOICES))
+    promotion_hold = BooleanField(
+        _l("Ask before giving a free place to the next person on the waiting list"),
+        description=_l(
+            "We keep the place for them and ask (by e-mail or text message) whether they still want it. "
+            "Without an answer in time, it goes to the next person."
+        ),
+    )
+    promotion_hours = IntegerField(
+        _l("Hours to answer"),
+        default=24,
+        validators=[Optional(), NumberRange(min=1, max=72, message=_l("Choose between 1 and 72 hours."))],
+        description=_l("Shorter when the session is near."),
+    )
+    reminder_offsets = MultiCheckboxField(
+        _l("Reminders (by e-mail or text message)"), choices=lambda: choices(REMINDER_CHOICES)
+    )
     completion_threshold = IntegerField(
         _l("Certificate after this share of sessions (%)"),
         default=80,

@@ -209,6 +209,11 @@ class Offer(CapacityMixin, Model):
     #: Free text shown as "who to contact", e.g. "Sara, 030 123 4567".
     contact: Mapped[str] = mapped_column(sa.String(200), default="")
     waitlist_enabled: Mapped[bool] = mapped_column(default=True)
+    #: A place from the waiting list is held for the person until they say yes (a reply, a tap),
+    #: and goes to the next person when they do not; off: the place is simply theirs.
+    promotion_hold: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    #: How long such a place is held, at most (shorter when the session is near).
+    promotion_hours: Mapped[int] = mapped_column(default=24, server_default="24")
     #: When reminders go out, e.g. ["24h", "morning"]; see einstein.notifications.reminders.
     reminder_offsets: Mapped[list[str]] = mapped_column(sa.JSON, default=lambda: list(DEFAULT_REMINDER_OFFSETS))
     #: Lower-cased title, description and translations, for the catalogue's text search.

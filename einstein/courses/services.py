@@ -58,6 +58,9 @@ class OfferData:
     waitlist_enabled: bool
     reminder_offsets: list[str]
     completion_threshold: int
+    #: a free place from the waiting list waits for the person's yes, for at most this many hours
+    promotion_hold: bool = False
+    promotion_hours: int = 24
 
 
 def find_or_add_place(
@@ -116,6 +119,8 @@ def _apply_settings(offer: Offer, data: OfferData) -> None:
     offer.dutch_level = data.dutch_level
     offer.organisation = data.organisation
     offer.waitlist_enabled = data.waitlist_enabled
+    offer.promotion_hold = data.promotion_hold
+    offer.promotion_hours = data.promotion_hours
     offer.reminder_offsets = list(data.reminder_offsets)
     offer.completion_threshold = data.completion_threshold
 

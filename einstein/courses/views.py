@@ -212,6 +212,8 @@ def _offer_data(form: OfferForm, offer: Offer | None = None) -> services.OfferDa
         contact=form.contact.data or "",
         capacity=filled(form.capacity.data),
         waitlist_enabled=form.waitlist_enabled.data,
+        promotion_hold=form.promotion_hold.data,
+        promotion_hours=form.promotion_hours.data or 24,
         reminder_offsets=list(form.reminder_offsets.data or []),
         completion_threshold=form.completion_threshold.data or 80,
     )
@@ -378,7 +380,7 @@ def edit_session(session_id: int) -> ResponseReturnValue:
         else:
             db.session.commit()
             flash(
-                _("The session is changed and everyone booked gets an e-mail.")
+                _("The session is changed. Everyone booked is told (by e-mail, text message, or a call from the desk).")
                 if told
                 else _("The session is changed."),
                 "success",
@@ -400,7 +402,7 @@ def cancel_session(session_id: int) -> ResponseReturnValue:
             flash(error.message, "error")
         else:
             db.session.commit()
-            flash(_("The session is cancelled. %(num)d people booked get an e-mail.", num=told), "success")
+            flash(_("The session is cancelled. %(num)d people booked are told.", num=told), "success")
         return redirect(url_for("courses.offer_detail", offer_id=session.offer_id))
     booked = len(queries.booked_on(session))
     return render_form("courses/confirm_cancel.html", form, offer=session.offer, session=session, booked=booked)
@@ -420,7 +422,7 @@ def cancel_offer(offer_id: int) -> ResponseReturnValue:
         else:
             db.session.commit()
             flash(
-                _("“%(title)s” is cancelled. %(num)d people booked get an e-mail.", title=offer.title, num=told),
+                _("“%(title)s” is cancelled. %(num)d people booked are told.", title=offer.title, num=told),
                 "success",
             )
         return redirect(url_for("courses.offer_detail", offer_id=offer.id))

@@ -12,6 +12,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from email.message import Message
 from typing import Any, ClassVar
 
@@ -30,6 +31,14 @@ class PermanentDeliveryError(DeliveryError):
     """Will never work as it is (a wrong address): give up and show it to coordinators."""
 
 
+class UnconfirmedDelivery(DeliveryError):  # noqa: N818  (not an error: an outcome)
+    """Handed over, but the other side did not say so in time (a gateway that froze).
+
+    It may still send the message later, so trying again could send it twice: the message
+    counts as sent, with a note, and a delivery report may confirm it afterwards.
+    """
+
+
 @dataclass
 class Outgoing:
     """A written message and the address it goes to."""
@@ -37,6 +46,20 @@ class Outgoing:
     address: str
     #: what the channel sends: an e-mail Message for e-mail, a text for SMS
     content: Any
+    #: what it costs: SMS segments (None for e-mail)
+    segments: int | None = None
+
+
+@dataclass(frozen=True)
+class Later:
+    """Not now: send this message at ``when`` (a text that would arrive at night)."""
+
+    when: datetime
+
+
+#: The channel of a message for someone einstein cannot reach: a coordinator calls them.
+#: No worker ever sends it; the call list shows the ones that matter.
+CALL = "call"
 
 
 class Connection(ABC):

@@ -11,6 +11,7 @@ import logging
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
@@ -18,7 +19,15 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from einstein.db import db, utcnow
 from einstein.notifications import registry
-from einstein.notifications.channels import Connection, PermanentDeliveryError, TemporaryDeliveryError, channel
+from einstein.notifications.channels import (
+    CALL,
+    Connection,
+    Later,
+    PermanentDeliveryError,
+    TemporaryDeliveryError,
+    UnconfirmedDelivery,
+    channel,
+)
 from einstein.notifications.models import Notification, NotificationStatus
 
 log = logging.getLogger(__name__)
@@ -32,9 +41,11 @@ class DeliveryReport:
     retry: list[int] = field(default_factory=list)
     failed: list[int] = field(default_factory=list)
     skipped: list[int] = field(default_factory=list)
+    #: put off to a later moment by their renderer (a text at night)
+    later: list[int] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, int]:
-        return {name: len(getattr(self, name)) for name in ("sent", "retry", "failed", "skipped")}
+        return {name: len(getattr(self, name)) for name in ("sent", "retry", "failed", "skipped", "later")}
 
 
 def claim(notification_id: int) -> int | None:
@@ -49,6 +60,7 @@ def claim(notification_id: int) -> int | None:
             Notification.id == notification_id,
             Notification.status == NotificationStatus.PENDING,
             Notification.due_at <= now,
+            Notification.channel != CALL,
         )
         .values(status=NotificationStatus.SENDING, claimed_at=now, attempts=Notification.attempts + 1)
         .returning(Notification.attempts)
@@ -122,7 +134,14 @@ def _deliver(ids: list[int], loaded: dict[int, Notification]) -> DeliveryReport:
                 _finish(notification, NotificationStatus.CANCELLED, "no longer relevant")
                 report.skipped.append(notification_id)
                 continue
+            if isinstance(outgoing, Later):  # e.g. a text that would arrive at night
+                notification.due_at = notification.queued_at = outgoing.when
+                notification.attempts = attempts - 1  # waiting is no failed try
+                _finish(notification, NotificationStatus.PENDING)
+                report.later.append(notification_id)
+                continue
             notification.address = outgoing.address[:254]
+            notification.segments = outgoing.segments
             try:
                 if notification.channel not in opened:
                     opened[notification.channel] = connections.enter_context(channel(notification.channel).connect())
@@ -141,7 +160,32 @@ def _deliver(ids: list[int], loaded: dict[int, Notification]) -> DeliveryReport:
                 _finish(notification, NotificationStatus.FAILED, str(error))
                 report.failed.append(notification_id)
                 log.warning("message %d failed for good: %s", notification_id, error)
+            except UnconfirmedDelivery as error:
+                # sending again could send it twice: count it as sent, and say so
+                _finish(notification, NotificationStatus.SENT, str(error))
+                report.sent.append(notification_id)
+                log.warning("message %d: %s", notification_id, error)
             else:
                 _finish(notification, NotificationStatus.SENT)
                 report.sent.append(notification_id)
     return report
+
+
+def record_report(notification_id: int, status: str) -> bool:
+    """What the gateway later reported about a text (delivered, failed ...); False if unknown.
+
+    A text the operator could not deliver is marked failed, so coordinators see it and can try
+    again or call; a report never turns a failure into a success or back.
+    """
+    values: dict[str, Any] = {"delivery": status[:16], "updated_at": utcnow()}
+    if status == "delivered":
+        values["delivered_at"] = utcnow()
+    query = sa.update(Notification).where(Notification.id == notification_id, Notification.channel != CALL)
+    result = db.session.execute(query.values(**values))
+    if status in ("failed", "rejected"):
+        db.session.execute(
+            sa.update(Notification)
+            .where(Notification.id == notification_id, Notification.status == NotificationStatus.SENT)
+            .values(status=NotificationStatus.FAILED, last_error=f"the operator reports: {status}")
+        )
+    return bool(result.rowcount)  # type: ignore[attr-defined]

@@ -65,6 +65,11 @@ class Notification(Model):
     #: When a worker claimed it; a claim older than MAIL_CLAIM_SECONDS is handed out again.
     claimed_at: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
+    #: What it cost: SMS segments (None for e-mail).
+    segments: Mapped[int | None]
+    #: What the gateway later reported: "delivered", "failed", "buffered", "accepted", "rejected".
+    delivery: Mapped[str | None] = mapped_column(sa.String(16))
+    delivered_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

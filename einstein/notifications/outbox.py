@@ -25,6 +25,7 @@ from typing import Any, TypedDict
 import sqlalchemy as sa
 
 from einstein.db import db, table_of, utcnow
+from einstein.notifications.channels import CALL
 from einstein.notifications.models import Notification, NotificationStatus
 
 #: Session.info key holding the ids of the outbox rows to publish once the transaction commits.
@@ -83,13 +84,13 @@ def add(rows: list[OutboxRow]) -> list[int]:
     # each id comes back with its time, so the order of the rows returned does not matter (SQLite
     # batches the rows in one statement only when it need not keep their order)
     written = db.session.execute(
-        sa.insert(table_of(Notification)).returning(Notification.id, Notification.due_at), rows
+        sa.insert(table_of(Notification)).returning(Notification.id, Notification.due_at, Notification.channel), rows
     )
     now = utcnow()
     ids, due = [], []
-    for id_, due_at in written:
+    for id_, due_at, channel in written:
         ids.append(id_)
-        if due_at <= now:
+        if due_at <= now and channel != CALL:  # a coordinator calls those people: nothing to send
             due.append(id_)
     publish_after_commit(due)
     return ids
@@ -120,6 +121,22 @@ def requeue(notification: Notification) -> bool:
     notification.attempts = 0
     publish_after_commit([notification.id])
     return True
+
+
+def reroute(user_id: int, channel: str) -> int:
+    """Send a person's messages still to go by ``channel`` (they confirmed a number, said STOP,
+    chose another way): the rows keep their kind and time, only the way changes."""
+    result = db.session.execute(
+        sa.update(Notification)
+        .where(
+            Notification.user_id == user_id,
+            Notification.status == NotificationStatus.PENDING,
+            Notification.channel != channel,
+            Notification.address.is_(None),  # messages for a given address stay with it
+        )
+        .values(channel=channel, queued_at=None, updated_at=utcnow())
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def cancel_pending(*conditions: sa.ColumnElement[bool]) -> int:

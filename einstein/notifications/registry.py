@@ -13,11 +13,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from einstein.notifications.channels import Outgoing
+from einstein.notifications.channels import CALL, Later, Outgoing
 from einstein.notifications.models import Notification
 
 #: Write one row's message for one channel, or None when it should no longer be sent.
-Render = Callable[[Notification], Outgoing | None]
+Render = Callable[[Notification], Outgoing | Later | None]
 #: Load what a batch of rows needs, so that writing each one asks the database nothing more.
 Preload = Callable[[list[Notification]], None]
 
@@ -34,16 +34,45 @@ class MessageType:
 
 _TYPES: dict[str, MessageType] = {}
 _PRELOADS: dict[str, Preload] = {}
+#: What to do with a text a person sent (a reply through the SMS gateway): (phone, text) -> what it did.
+ReplyHandler = Callable[[str, str], str | None]
+_REPLY_HANDLERS: dict[str, ReplyHandler] = {}
 
 
 def register(kind: str, label: Any, **renderers: Render) -> None:
-    """Register a kind of message and its renderer per channel (``email=...``)."""
+    """Register a kind of message and its renderer per channel (``email=...``, ``sms=...``).
+
+    A ``call`` renderer writes what a coordinator tells someone einstein cannot reach; kinds
+    with one go on the call list.
+    """
     _TYPES[str(kind)] = MessageType(str(kind), label, dict(renderers))
 
 
 def register_preload(name: str, preload: Preload) -> None:
     """Register a loader that prepares a batch before its messages are written."""
     _PRELOADS[name] = preload
+
+
+def register_reply_handler(name: str, handler: ReplyHandler) -> None:
+    """Register what to do with texts people send back (STOP, a yes to a place held for them)."""
+    _REPLY_HANDLERS[name] = handler
+
+
+def handle_reply(phone: str, text: str) -> list[str]:
+    """Let every handler look at a text a person sent; return what they did."""
+    done = []
+    for handler in _REPLY_HANDLERS.values():
+        outcome = handler(phone, text)
+        if outcome:
+            done.append(outcome)
+    return done
+
+
+def needs_a_call(kind: str) -> bool:
+    """Whether a coordinator must call someone einstein cannot reach about this kind of message
+    (the kinds that matter: a place came free, a session moved or was cancelled ...)."""
+    found = _TYPES.get(kind)
+    return found is not None and CALL in found.renderers
 
 
 def message_type(kind: str) -> MessageType:
@@ -71,8 +100,8 @@ def preload(rows: list[Notification]) -> None:
         loader(rows)
 
 
-def render(notification: Notification) -> Outgoing | None:
-    """Write the message of one row for its channel, or None when it should not be sent."""
+def render(notification: Notification) -> Outgoing | Later | None:
+    """Write the message of one row for its channel, None when it should not be sent, or Later."""
     renderer = message_type(notification.kind).renderers.get(notification.channel)
     if renderer is None:
         raise LookupError(f"{notification.kind} is not written for the {notification.channel} channel")

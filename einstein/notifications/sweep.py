@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from einstein.db import db, utcnow
+from einstein.notifications.channels import CALL
 from einstein.notifications.models import Notification, NotificationStatus
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,7 @@ def take_due(limit: int = 5000) -> list[int]:
         .where(
             Notification.status == NotificationStatus.PENDING,
             Notification.due_at <= now,
+            Notification.channel != CALL,  # people einstein cannot reach: a coordinator calls them
             sa.or_(Notification.queued_at.is_(None), Notification.queued_at < requeue),
         )
         .order_by(Notification.due_at, Notification.id)

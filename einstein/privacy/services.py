@@ -23,9 +23,19 @@ from einstein.db import db, utcnow
 from einstein.notifications.models import Notification
 
 
-def save_profile(user: User, *, name: str, locale: str, audience: Audience, email_notifications: bool) -> None:
+def save_profile(
+    user: User,
+    *,
+    name: str,
+    locale: str,
+    audience: Audience,
+    email_notifications: bool,
+    notify_by: str | None = None,
+) -> None:
     """Save the profile; a new answer to "about you" follows into the bookings still to come."""
-    accounts.update_profile(user, name=name, locale=locale, email_notifications=email_notifications)
+    accounts.update_profile(
+        user, name=name, locale=locale, email_notifications=email_notifications, notify_by=notify_by
+    )
     if audience != user.audience:
         user.audience = audience
         db.session.execute(sa.update(Booking).where(*_coming_bookings(user)).values(audience=audience))

@@ -116,9 +116,7 @@ def test_a_changed_answer_follows_into_bookings_still_to_come(app, make_user) ->
     _session_with(app, [person], local_today() + timedelta(days=3))
     with app.app_context():
         me = db.session.get(User, person.id)
-        privacy.save_profile(
-            me, name=me.name, locale=me.locale, audience=Audience.NEWCOMER, email_notifications=True
-        )
+        privacy.save_profile(me, name=me.name, locale=me.locale, audience=Audience.NEWCOMER, email_notifications=True)
         db.session.commit()
         assert db.session.query(Booking).filter_by(user_id=person.id).one().audience == Audience.NEWCOMER
 

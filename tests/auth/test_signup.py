@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from einstein.db import db
+from einstein.db import db, utcnow
 from einstein.models import Audience, NotificationKind, Role, User
 from tests.support.hostile import GOOD_NAMES, HOSTILE_LINES
 from tests.support.outbox import queued
@@ -54,10 +54,18 @@ def test_sign_up_with_email(app, client) -> None:
 
 def test_sign_up_with_phone_only(app, client) -> None:
     response = client.post("/signup", data={**GOOD, "email": "", "phone": "06 1234 5678"})
-    assert response.status_code == 302
+    assert response.status_code == 303 and response.headers["Location"].endswith("/signup/code")
     [user] = _users(app)
-    assert user.email is None and user.phone == "+31612345678"
-    assert queued(app) == []
+    # the number is theirs once they type the code we text to it
+    assert user.email is None and user.phone is None and user.pending_phone == "+31612345678"
+    [code] = queued(app, NotificationKind.PHONE_CODE)
+    assert (code.channel, code.address) == ("sms", "+31612345678")
+    wrong = f"{(int(code.payload['code']) + 1) % 10**6:06d}"
+    assert client.post("/signup/code", data={"code": wrong}).status_code == 422
+    assert client.post("/signup/code", data={"code": code.payload["code"]}).status_code == 302
+    assert client.get("/account").status_code == 200  # signed in
+    [user] = _users(app)
+    assert user.phone == "+31612345678" and user.phone_verified_at is not None
     client.post("/logout")
     response = client.post("/login", data={"identifier": "0612345678", "password": GOOD["password"]})
     assert response.status_code == 302
@@ -150,13 +158,21 @@ def test_an_address_in_use_gets_the_same_answer_and_its_owner_is_told(app, clien
     assert told.user_id == participant.id
 
 
-def test_a_phone_number_in_use_is_refused_kindly(app, client, make_user) -> None:
-    make_user(phone="+31612345678")
-    response = client.post(
-        "/signup", data={**GOOD, "email": "", "phone": "06 1234 5678"}, headers={"Accept-Language": "en"}
-    )
-    assert response.status_code == 422
-    assert "There is already an account with this phone number" in response.get_data(as_text=True)
+def test_a_phone_number_in_use_gets_the_same_answer_and_its_owner_gets_a_text(app, client, make_user) -> None:
+    owner = make_user(phone="+31612345678", phone_verified_at=utcnow())
+    new = client.post("/signup", data={**GOOD, "email": "", "phone": "06 8765 4321"})
+    other = app.test_client()
+    taken = other.post("/signup", data={**GOOD, "email": "", "phone": "06 1234 5678"})
+    # both are sent to type a code; only the new number gets one
+    assert new.status_code == taken.status_code == 303
+    assert new.headers["Location"] == taken.headers["Location"]
+    assert [n.address for n in queued(app, NotificationKind.PHONE_CODE)] == ["+31687654321"]
+    [told] = queued(app, NotificationKind.ACCOUNT_EXISTS)
+    assert (told.user_id, told.channel) == (owner.id, "sms")
+    # and no code typed on the taken one's page ever works
+    for code in ("000000", "123456"):
+        assert other.post("/signup/code", data={"code": code}).status_code == 422
+    assert other.get("/account").status_code == 302
 
 
 def test_the_form_is_in_the_readers_language(client) -> None:

@@ -87,12 +87,30 @@ def test_a_new_address_counts_only_once_confirmed_and_the_old_one_is_told(app, c
     assert told.payload == {"to": participant.email, "what": "email"}
 
 
-def test_a_new_phone_number_tells_the_address(app, client, participant) -> None:
+def test_a_new_phone_number_counts_once_its_code_is_typed_and_the_address_is_told(app, client, participant) -> None:
     client.sign_in(participant)
     response = client.post("/account", data=_profile(participant, phone="06 2345 6789", current_password=PASSWORD))
-    assert response.status_code == 302
+    assert response.status_code == 303 and response.headers["Location"].endswith("/account/phone")
+    with app.app_context():
+        user = db.session.get(User, participant.id)
+        assert (user.phone, user.pending_phone) == (None, "+31623456789")
+    [code] = queued(app, NotificationKind.PHONE_CODE)
+    assert client.post("/account/phone", data={"code": code.payload["code"]}).status_code == 303
+    with app.app_context():
+        user = db.session.get(User, participant.id)
+        assert (user.phone, user.pending_phone) == ("+31623456789", None) and user.phone_verified
     [told] = queued(app, NotificationKind.CONTACT_CHANGED)
     assert told.payload == {"to": participant.email, "what": "phone"}
+
+
+def test_someone_elses_number_in_the_profile_gets_the_usual_answer(app, client, participant, make_user) -> None:
+    owner = make_user(phone="+31634567890", phone_verified_at=utcnow())
+    client.sign_in(participant)
+    response = client.post("/account", data=_profile(participant, phone="06 3456 7890", current_password=PASSWORD))
+    assert response.status_code == 303 and response.headers["Location"].endswith("/account/phone")
+    assert queued(app, NotificationKind.PHONE_CODE) == []
+    [told] = queued(app, NotificationKind.ACCOUNT_EXISTS)
+    assert (told.user_id, told.channel, told.payload) == (owner.id, "sms", {"reason": "profile"})
 
 
 def test_resets_go_only_to_a_confirmed_address(app, client, make_user) -> None:
