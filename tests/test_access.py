@@ -149,6 +149,8 @@ TABLE: dict[tuple[str, str], Rule] = {
     # the outbox
     ("staff.outbox", "GET"): Rule(COORDINATORS, fixed("/outbox")),
     ("staff.retry", "POST"): Rule(COORDINATORS, lambda w: f"/outbox/{w['failed_id']}/retry"),
+    ("staff.calls", "GET"): Rule(COORDINATORS, fixed("/calls")),
+    ("staff.called", "POST"): Rule(COORDINATORS, lambda w: f"/calls/{w['failed_id']}/done"),
     ("staff.offer_history", "GET"): Rule(COORDINATORS, lambda w: f"/offers/{w['offer'].id}/history"),
     ("staff.person_history", "GET"): Rule(COORDINATORS, lambda w: f"/people/{w['target'].id}/history"),
     # attendance and reports

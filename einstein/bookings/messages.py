@@ -12,7 +12,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from flask import g
+from flask import g, render_template
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -347,6 +348,55 @@ def offer_cancelled_sms(notification: Notification) -> Outgoing | Later | None:
     return _text(notification, booking, "offer_cancelled", session=first, deadline=first.starts_at if first else None)
 
 
+# --- what a coordinator tells someone einstein cannot reach (the call list) --------------------------
+
+
+def _call(notification: Notification, template: str, session: OfferSession | None = None) -> Outgoing | None:
+    """What to tell the person on the phone, in the reader's (the coordinator's) language."""
+    booking = _booking(notification)
+    if booking is None or booking.user is None:
+        return None
+    shown = session or _session(notification)
+    start = _next_start(booking, shown)
+    title, _description = booking.offer.text_in(str(get_locale()))
+    text = render_template(
+        f"calls/{template}.html",
+        booking=booking,
+        title=title,
+        when=start,
+        session=shown,
+        payload=notification.payload,
+    )
+    return Outgoing(booking.user.phone or "", " ".join(text.split()))
+
+
+def promoted_call(notification: Notification) -> Outgoing | None:
+    """Call: a place came free for them."""
+    return _call(notification, "booking_promoted")
+
+
+def cancelled_call(notification: Notification) -> Outgoing | None:
+    """Call: their booking was cancelled by the organiser, or not kept in time (not when they did it)."""
+    if notification.payload.get("why", "participant") == "participant":
+        return None
+    return _call(notification, "booking_cancelled")
+
+
+def session_changed_call(notification: Notification) -> Outgoing | None:
+    """Call: their session has a new time or place."""
+    return _call(notification, "session_changed")
+
+
+def session_cancelled_call(notification: Notification) -> Outgoing | None:
+    """Call: their session will not take place."""
+    return _call(notification, "session_cancelled")
+
+
+def offer_cancelled_call(notification: Notification) -> Outgoing | None:
+    """Call: the whole course or activity is cancelled."""
+    return _call(notification, "offer_cancelled")
+
+
 def preload(rows: list[Notification]) -> None:
     """Load the bookings and sessions of a batch, with all their messages show, in a few queries."""
     booking_ids = {row.booking_id for row in rows if row.booking_id is not None}
@@ -377,11 +427,45 @@ def register() -> None:
     for kind, label, email, text in (
         (BookingMessage.BOOKING_CONFIRMED, _l("Booking confirmed"), booking_confirmed, booking_confirmed_sms),
         (BookingMessage.BOOKING_WAITLISTED, _l("On the waiting list"), booking_waitlisted, booking_waitlisted_sms),
-        (BookingMessage.BOOKING_PROMOTED, _l("Place from the waiting list"), booking_promoted, booking_promoted_sms),
-        (BookingMessage.BOOKING_CANCELLED, _l("Booking cancelled"), booking_cancelled, booking_cancelled_sms),
-        (BookingMessage.SESSION_CHANGED, _l("Session changed"), session_changed, session_changed_sms),
-        (BookingMessage.SESSION_CANCELLED, _l("Session cancelled"), session_cancelled, session_cancelled_sms),
-        (BookingMessage.OFFER_CANCELLED, _l("Course or activity cancelled"), offer_cancelled, offer_cancelled_sms),
         (BookingMessage.REMINDER, _l("Reminder"), reminder, reminder_sms),
     ):
         registry.register(kind, label, email=email, sms=text)
+    # the ones that matter also on the call list, for people no message reaches
+    for kind, label, email, text, call in (
+        (
+            BookingMessage.BOOKING_PROMOTED,
+            _l("Place from the waiting list"),
+            booking_promoted,
+            booking_promoted_sms,
+            promoted_call,
+        ),
+        (
+            BookingMessage.BOOKING_CANCELLED,
+            _l("Booking cancelled"),
+            booking_cancelled,
+            booking_cancelled_sms,
+            cancelled_call,
+        ),
+        (
+            BookingMessage.SESSION_CHANGED,
+            _l("Session changed"),
+            session_changed,
+            session_changed_sms,
+            session_changed_call,
+        ),
+        (
+            BookingMessage.SESSION_CANCELLED,
+            _l("Session cancelled"),
+            session_cancelled,
+            session_cancelled_sms,
+            session_cancelled_call,
+        ),
+        (
+            BookingMessage.OFFER_CANCELLED,
+            _l("Course or activity cancelled"),
+            offer_cancelled,
+            offer_cancelled_sms,
+            offer_cancelled_call,
+        ),
+    ):
+        registry.register(kind, label, email=email, sms=text, call=call)

@@ -371,3 +371,5 @@ def card(reference: str) -> ResponseReturnValue:
 
 
 bp.add_app_template_global(queries.next_session_start, "next_session_start")
+bp.add_app_template_global(links.short_code, "short_code")
+bp.add_app_template_global(reach.told_about, "told_about")

@@ -25,6 +25,7 @@ from typing import Any, TypedDict
 import sqlalchemy as sa
 
 from einstein.db import db, table_of, utcnow
+from einstein.notifications import registry
 from einstein.notifications.channels import CALL
 from einstein.notifications.models import Notification, NotificationStatus
 
@@ -153,12 +154,20 @@ def cancel_pending(*conditions: sa.ColumnElement[bool]) -> int:
 class OutboxSummary:
     """What the outbox page shows."""
 
-    #: rows by state (those sent only in the last day)
+    #: rows by state (those sent only in the last day), calls not counted
     counts: dict[NotificationStatus, int]
     #: pending rows whose time has come
     due: int
     #: the latest messages that failed for good
     failed: list[Notification]
+    #: texts sent in the last 30 days, and the segments they cost
+    sms_sent: int = 0
+    segments_sent: int = 0
+    #: texts planned for the next 30 days (reminders and the like), and about what they will cost
+    sms_planned: int = 0
+    segments_planned: int = 0
+    #: people to call (no way to reach them) with something that matters
+    to_call: int = 0
 
     @property
     def planned(self) -> int:
@@ -167,19 +176,23 @@ class OutboxSummary:
 
 
 def summary(failed_limit: int = 50) -> OutboxSummary:
-    """Counts by state, what is due now, and the messages that failed for good, newest first."""
+    """Counts by state, what is due now, what SMS costs, and the messages that failed for good."""
     now = utcnow()
+    sendable = Notification.channel != CALL
     counts = dict(
         db.session.execute(
             sa.select(Notification.status, sa.func.count())
             .where(
-                sa.or_(Notification.status != NotificationStatus.SENT, Notification.sent_at >= now - timedelta(days=1))
+                sendable,
+                sa.or_(Notification.status != NotificationStatus.SENT, Notification.sent_at >= now - timedelta(days=1)),
             )
             .group_by(Notification.status)
         ).all()
     )
     due = db.session.scalar(
-        sa.select(sa.func.count()).where(Notification.status == NotificationStatus.PENDING, Notification.due_at <= now)
+        sa.select(sa.func.count()).where(
+            sendable, Notification.status == NotificationStatus.PENDING, Notification.due_at <= now
+        )
     )
     failed = list(
         db.session.scalars(
@@ -189,4 +202,59 @@ def summary(failed_limit: int = 50) -> OutboxSummary:
             .limit(failed_limit)
         )
     )
-    return OutboxSummary(counts, int(due or 0), failed)
+    month = timedelta(days=30)
+    sms = Notification.channel == "sms"
+    sent, segments_sum = db.session.execute(
+        sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(Notification.segments), 0)).where(
+            sms, Notification.status == NotificationStatus.SENT, Notification.sent_at >= now - month
+        )
+    ).one()
+    planned = db.session.scalar(
+        sa.select(sa.func.count()).where(
+            sms, Notification.status == NotificationStatus.PENDING, Notification.due_at < now + month
+        )
+    )
+    segments = int(segments_sum or 0)
+    # a planned text will cost what the texts sent lately cost on average (two segments at first)
+    average = segments / sent if sent else 2
+    to_call = db.session.scalar(
+        sa.select(sa.func.count()).where(
+            Notification.channel == CALL, Notification.status == NotificationStatus.PENDING
+        )
+    )
+    return OutboxSummary(
+        counts,
+        int(due or 0),
+        failed,
+        sms_sent=int(sent),
+        segments_sent=segments,
+        sms_planned=int(planned or 0),
+        segments_planned=round(int(planned or 0) * average),
+        to_call=int(to_call or 0),
+    )
+
+
+def to_call(limit: int = 200) -> list[Notification]:
+    """Messages for people einstein cannot reach, that a coordinator should tell them by phone:
+    the kinds that matter, not yet ticked off, oldest first (the batch is loaded for writing)."""
+    rows = list(
+        db.session.scalars(
+            sa.select(Notification)
+            .where(Notification.channel == CALL, Notification.status == NotificationStatus.PENDING)
+            .order_by(Notification.due_at, Notification.id)
+            .limit(limit)
+        )
+    )
+    rows = [row for row in rows if registry.needs_a_call(row.kind)]
+    registry.preload(rows)
+    return rows
+
+
+def mark_called(notification: Notification) -> bool:
+    """A coordinator told the person by phone; False if someone ticked it off already."""
+    if notification.channel != CALL or notification.status != NotificationStatus.PENDING:
+        return False
+    notification.status = NotificationStatus.SENT
+    notification.sent_at = utcnow()
+    notification.address = "phone call"
+    return True

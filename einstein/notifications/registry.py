@@ -100,6 +100,12 @@ def preload(rows: list[Notification]) -> None:
         loader(rows)
 
 
+def render_for(notification: Notification, channel: str) -> Outgoing | Later | None:
+    """Write a row's message as it would go by ``channel`` (the call list writes what to say)."""
+    renderer = message_type(notification.kind).renderers.get(channel)
+    return renderer(notification) if renderer is not None else None
+
+
 def render(notification: Notification) -> Outgoing | Later | None:
     """Write the message of one row for its channel, None when it should not be sent, or Later."""
     renderer = message_type(notification.kind).renderers.get(notification.channel)

@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_login import current_user
 
 from einstein.audit import services as audit
 from einstein.auth.access import role_required
@@ -15,6 +16,7 @@ from einstein.db import db
 from einstein.forms import ButtonForm
 from einstein.notifications import outbox as messages
 from einstein.notifications import registry
+from einstein.notifications.channels import CALL
 from einstein.notifications.models import Notification, NotificationStatus
 
 bp = Blueprint("staff", __name__)
@@ -53,6 +55,40 @@ def retry(notification_id: int) -> ResponseReturnValue:
     db.session.commit()  # publishes it to the mail queue
     flash(_("The e-mail is queued again."), "success")
     return redirect(url_for("staff.outbox"), 303)
+
+
+@bp.get("/calls")
+@role_required(Role.COORDINATOR)
+def calls() -> ResponseReturnValue:
+    """People einstein cannot reach who have something coming: whom to call, and what to say."""
+    rows = messages.to_call()
+    entries = []
+    for row in rows:
+        said = registry.render_for(row, CALL)
+        if said is not None:
+            entries.append((row, said))
+    return render_template(
+        "staff/calls.html",
+        entries=entries,
+        people=_people({row.user_id for row, _said in entries}),
+        label=registry.label,
+        form=ButtonForm(),
+    )
+
+
+@bp.post("/calls/<int:notification_id>/done")
+@role_required(Role.COORDINATOR)
+def called(notification_id: int) -> ResponseReturnValue:
+    """The person was called: tick it off (and the trail says who called, and when)."""
+    notification = db.get_or_404(Notification, notification_id)
+    form = ButtonForm()
+    if not form.validate_on_submit() or not messages.mark_called(notification):
+        flash(_("This call was ticked off already."), "info")
+        return redirect(url_for("staff.calls"), 303)
+    audit.record("person.called", actor_id=current_user.id, subject_id=notification.user_id, kind=notification.kind)
+    db.session.commit()
+    flash(_("Ticked off. Thank you for calling."), "success")
+    return redirect(url_for("staff.calls"), 303)
 
 
 @bp.get("/offers/<int:offer_id>/history")
