@@ -100,7 +100,11 @@ def bulk_due_reminders(app: Flask, count: int) -> list[int]:
     now = utcnow()
     with app.app_context():
         location = Location(
-            name="Buurthuis Lombok", address="Kanaalstraat 120", postcode="3531 CL", step_free=True, approved_at=utcnow()
+            name="Buurthuis Lombok",
+            address="Kanaalstraat 120",
+            postcode="3531 CL",
+            step_free=True,
+            approved_at=utcnow(),
         )
         offer = Offer(
             kind=OfferKind.ACTIVITY,
