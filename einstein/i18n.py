@@ -111,8 +111,9 @@ def format_when(start: datetime, end: datetime | None = None) -> str:
 
 
 def format_short_when(value: datetime) -> str:
-    """A moment as short as a text message needs it, in the reader's language: 'Tue 24 Nov, 19:00'."""
-    return str(format_datetime(value, "EEE d MMM, HH:mm"))
+    """A moment as short as a text message needs it, in the reader's language: 'Tue 24/11 19:00'
+    (day before month, as in every language einstein speaks)."""
+    return str(format_datetime(value, "EEE d/M HH:mm"))
 
 
 def format_day(value: date | datetime) -> str:

@@ -128,6 +128,7 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("bookings.short", "GET"): Rule(EVERYONE, lambda w: f"/b/{w['short_code']}"),
     ("bookings.keep", "POST"): Rule(EVERYONE, lambda w: f"/b/{w['short_code']}/keep"),
     ("bookings.cancel_short", "POST"): Rule(EVERYONE, lambda w: f"/b/{w['short_code']}/cancel"),
+    ("bookings.cancel_short", "GET"): Rule(EVERYONE, lambda w: f"/b/{w['short_code']}/cancel"),
     ("bookings.card", "GET"): Rule(BOOKED, lambda w: f"/bookings/{w['booking'].reference}/card", denied=404),
     ("bookings.mine", "GET"): Rule(SIGNED_IN, fixed("/my/bookings")),
     ("bookings.reset_feed", "POST"): Rule(SIGNED_IN, fixed("/my/calendar/reset")),

@@ -277,5 +277,6 @@ class PhoneCodeForm(BaseForm):
     code = StringField(
         _l("Code from the text message"),
         validators=[DataRequired(message=_l("Please type the code from the text message.")), Length(max=12)],
-        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric", "pattern": "[0-9 ]*"},
+        # no pattern: a phone set to Arabic or Farsi types its own digits, which count the same
+        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"},
     )

@@ -112,7 +112,7 @@ def account_exists_sms(notification: Notification) -> Outgoing | None:
     user = recipient(notification)
     if not user.phone:
         return None
-    link = external_url("auth.login")
+    link = sms.bare(external_url("auth.login"))
     reason = notification.payload.get("reason", "signup")
     text = sms.render_text("auth/account_exists", user.locale, reason=reason, link=link)
     return Outgoing(user.phone, text, segments=cost(text).segments)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import unicodedata
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -26,6 +27,11 @@ RESEND_SECONDS = 60
 def _digest(user: User, phone: str, code: str) -> str:
     key = str(current_app.config["SECRET_KEY"]).encode()
     return hmac.new(key, f"phone-code:{user.id}:{phone}:{code}".encode(), hashlib.sha256).hexdigest()
+
+
+def digits(typed: str) -> str:
+    """The digits typed, as ASCII: a phone set to Arabic or Farsi types ٤٨٢ or ۴۸۲ for 482."""
+    return "".join(str(unicodedata.decimal(ch)) for ch in typed if ch.isdecimal())
 
 
 def can_send_again(user: User) -> bool:
@@ -58,7 +64,7 @@ def check_code(user: User, code: str) -> bool:
         return False
     if utcnow() - user.phone_code_sent_at > timedelta(seconds=config["PHONE_CODE_SECONDS"]):
         return False
-    cleaned = "".join(ch for ch in code if ch.isdigit())[:6]
+    cleaned = digits(code)[:6]
     if not hmac.compare_digest(_digest(user, phone, cleaned), user.phone_code_hash):
         user.phone_code_attempts += 1
         return False

@@ -257,14 +257,17 @@ def _text(
         "when": start,
         "course": booking.session is None and session is None,
         "ref": booking.reference,
-        "link": external_url("bookings.short", code=short_code(booking)),
-        "place": where.name if where is not None else "",
+        "link": sms.bare(external_url("bookings.short", code=short_code(booking))),
         **extra,
     }
+    place = where.name if where is not None else ""
 
     def write(length: int | None) -> str:
-        shown = title if length is None else sms.shorten(title, length)
-        return sms.render_text(f"bookings/{template}", user.locale, title=shown, **context)
+        # a long title and a long place name give way; the reference and the link never do
+        if length is None:
+            return sms.render_text(f"bookings/{template}", user.locale, title=title, place=place, **context)
+        shown, at = sms.shorten(title, length), sms.shorten(place, max(length, 12))
+        return sms.render_text(f"bookings/{template}", user.locale, title=shown, place=at, **context)
 
     return sms.fitted(user.phone, write)
 

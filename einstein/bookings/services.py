@@ -31,6 +31,7 @@ from einstein.bookings.targets import Target
 from einstein.courses.models import Offer, OfferSession, OfferStatus, SessionStatus
 from einstein.db import db, table_of, utcnow
 from einstein.notifications import outbox
+from einstein.notifications.channels import CALL
 
 
 def new_reference() -> str:
@@ -387,7 +388,11 @@ def cancel(
         )
     if notify and booking.user_id is not None:
         was = "confirmed" if was_confirmed else "waitlisted"
-        outbox.add([row_for(BookingMessage.BOOKING_CANCELLED, booking, payload={"was": was, "why": reason.value})])
+        told = row_for(BookingMessage.BOOKING_CANCELLED, booking, payload={"was": was, "why": reason.value})
+        # someone einstein cannot reach who cancelled (at the desk, on a shared phone) knows it:
+        # nobody needs to call them about it
+        if not (told["channel"] == CALL and reason == CancelReason.PARTICIPANT):
+            outbox.add([told])
     if was_confirmed:
         unit.confirmed_count -= 1
         return promote(target, unit)

@@ -213,14 +213,18 @@ def keep(code: str) -> ResponseReturnValue:
     return redirect(url_for("bookings.short", code=code), 303)
 
 
-@bp.post("/b/<code>/cancel")
+@bp.route("/b/<code>/cancel", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["SHORT_LINK_RATE_LIMIT"])
 def cancel_short(code: str) -> ResponseReturnValue:
-    """Cancel from the booking's short link (after its page asked)."""
+    """Cancel from the booking's short link, after a page that asks."""
     booking = _short_booking(code)
     form = CancelForm()
+    if request.method == "GET" and booking.is_active and not Target.of_booking(booking).has_started:
+        back = url_for("bookings.short", code=code)
+        action = url_for("bookings.cancel_short", code=code)
+        return render_template("bookings/cancel.html", booking=booking, form=form, action=action, back=back)
     if not form.validate_on_submit():
-        abort(400)
+        return redirect(url_for("bookings.short", code=code), 303)
     if booking.is_active:
         try:
             services.cancel(booking, reason=CancelReason.PARTICIPANT)

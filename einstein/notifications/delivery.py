@@ -171,6 +171,10 @@ def _deliver(ids: list[int], loaded: dict[int, Notification]) -> DeliveryReport:
     return report
 
 
+#: What an operator reports last about a text; "accepted" and "buffered" come on the way.
+FINAL_REPORTS = ("delivered", "failed", "rejected")
+
+
 def record_report(notification_id: int, status: str) -> bool:
     """What the gateway later reported about a text (delivered, failed ...); False if unknown.
 
@@ -181,6 +185,9 @@ def record_report(notification_id: int, status: str) -> bool:
     if status == "delivered":
         values["delivered_at"] = utcnow()
     query = sa.update(Notification).where(Notification.id == notification_id, Notification.channel != CALL)
+    if status not in FINAL_REPORTS:
+        # reports may come out of order: "accepted" arriving late does not undo "delivered"
+        query = query.where(sa.or_(Notification.delivery.is_(None), Notification.delivery.not_in(FINAL_REPORTS)))
     result = db.session.execute(query.values(**values))
     if status in ("failed", "rejected"):
         db.session.execute(

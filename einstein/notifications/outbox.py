@@ -217,11 +217,7 @@ def summary(failed_limit: int = 50) -> OutboxSummary:
     segments = int(segments_sum or 0)
     # a planned text will cost what the texts sent lately cost on average (two segments at first)
     average = segments / sent if sent else 2
-    to_call = db.session.scalar(
-        sa.select(sa.func.count()).where(
-            Notification.channel == CALL, Notification.status == NotificationStatus.PENDING
-        )
-    )
+    to_call = db.session.scalar(sa.select(sa.func.count()).where(*_calls_waiting()))
     return OutboxSummary(
         counts,
         int(due or 0),
@@ -234,18 +230,26 @@ def summary(failed_limit: int = 50) -> OutboxSummary:
     )
 
 
+def _calls_waiting() -> tuple[sa.ColumnElement[bool], ...]:
+    """Rows a coordinator should call about: for people einstein cannot reach, not ticked off,
+    of the kinds that matter (a reminder for someone unreachable waits, in case they can be
+    reached before it is due, but is nobody's call)."""
+    kinds = [kind for kind in registry.kinds() if registry.needs_a_call(kind)]
+    return (
+        Notification.channel == CALL,
+        Notification.status == NotificationStatus.PENDING,
+        Notification.kind.in_(kinds),
+    )
+
+
 def to_call(limit: int = 200) -> list[Notification]:
     """Messages for people einstein cannot reach, that a coordinator should tell them by phone:
     the kinds that matter, not yet ticked off, oldest first (the batch is loaded for writing)."""
     rows = list(
         db.session.scalars(
-            sa.select(Notification)
-            .where(Notification.channel == CALL, Notification.status == NotificationStatus.PENDING)
-            .order_by(Notification.due_at, Notification.id)
-            .limit(limit)
+            sa.select(Notification).where(*_calls_waiting()).order_by(Notification.due_at, Notification.id).limit(limit)
         )
     )
-    rows = [row for row in rows if registry.needs_a_call(row.kind)]
     registry.preload(rows)
     return rows
 

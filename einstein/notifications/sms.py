@@ -158,24 +158,31 @@ def render_text(template: str, locale: str, **context: Any) -> str:
         return " ".join(render_template(f"sms/{template}.txt", **context).split())
 
 
+def bare(url: str) -> str:
+    """A link as short as a text can carry it: without ``https://`` (phones still make it a link)."""
+    return url.split("://", 1)[-1]
+
+
 def shorten(text: str, length: int) -> str:
-    """``text`` cut to ``length`` characters at most, at a word where it can, with an ellipsis."""
+    """``text`` cut to ``length`` characters at most, at a word where it can, ending in "..."
+    (three dots, not "…": GSM-7 has no ellipsis, and one would make the whole text UCS-2)."""
     if len(text) <= length:
         return text
-    cut = text[: max(length - 1, 1)]
+    cut = text[: max(length - 3, 1)]
     if " " in cut[length // 2 :]:
         cut = cut[: cut.rindex(" ")]
-    return cut.rstrip(" ,.;:-") + "…"
+    return cut.rstrip(" ,.;:-") + "..."
 
 
 def fitted(address: str, write: Callable[[int | None], str], budget: int = BUDGET) -> Outgoing:
     """The text ``write`` makes, with its title shortened until it fits ``budget`` segments.
 
     ``write(n)`` writes the text with a title of at most ``n`` characters (None: whole); the
-    reference and the link are never shortened, so a long title gives way first.
+    reference and the link are never shortened, so a long title gives way first, down to 16
+    characters (a text that still does not fit is sent as it is: the segment test catches it).
     """
     text = write(None)
-    for length in (60, 45, 35, 28, 22, 16, 12, 0):
+    for length in (60, 45, 35, 28, 22, 16):
         if cost(text).segments <= budget:
             break
         text = write(length)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
@@ -14,9 +16,10 @@ from einstein.auth.models import Role, User
 from einstein.courses.models import Offer
 from einstein.db import db
 from einstein.forms import ButtonForm
+from einstein.i18n import local
 from einstein.notifications import outbox as messages
 from einstein.notifications import registry
-from einstein.notifications.channels import CALL
+from einstein.notifications.channels import CALL, Outgoing
 from einstein.notifications.models import Notification, NotificationStatus
 
 bp = Blueprint("staff", __name__)
@@ -61,16 +64,15 @@ def retry(notification_id: int) -> ResponseReturnValue:
 @role_required(Role.COORDINATOR)
 def calls() -> ResponseReturnValue:
     """People einstein cannot reach who have something coming: whom to call, and what to say."""
-    rows = messages.to_call()
-    entries = []
-    for row in rows:
+    days: dict[date, list[tuple[Notification, Outgoing]]] = {}
+    for row in messages.to_call():
         said = registry.render_for(row, CALL)
-        if said is not None:
-            entries.append((row, said))
+        if isinstance(said, Outgoing):
+            days.setdefault(local(row.created_at).date(), []).append((row, said))
     return render_template(
         "staff/calls.html",
-        entries=entries,
-        people=_people({row.user_id for row, _said in entries}),
+        days=days,
+        people=_people({row.user_id for entries in days.values() for row, _said in entries}),
         label=registry.label,
         form=ButtonForm(),
     )
