@@ -79,8 +79,11 @@ def temp_folder() -> Path:
     return folder
 
 
-def bulk_due_reminders(app: Flask, count: int) -> list[int]:
-    """Insert ``count`` people, each booked on a session in three hours, with a reminder due now."""
+def bulk_due_reminders(app: Flask, count: int, channel: str = "email") -> list[int]:
+    """Insert ``count`` people, each booked on a session in three hours, with a reminder due now.
+
+    ``channel="sms"``: the people have only a proven phone number, and the reminders go as texts.
+    """
     from einstein.models import (
         Booking,
         BookingStatus,
@@ -133,10 +136,12 @@ def bulk_due_reminders(app: Flask, count: int) -> list[int]:
             [
                 {
                     "name": f"Person {i}",
-                    "email": f"bench{i}@example.org",
+                    "email": None if channel == "sms" else f"bench{i}@example.org",
+                    "phone": f"+3162{i:07d}" if channel == "sms" else None,
+                    "phone_verified_at": now if channel == "sms" else None,
                     "password_hash": hashed,
                     "locale": ("nl", "en", "ar", "ti")[i % 4],
-                    "email_verified_at": now,
+                    "email_verified_at": None if channel == "sms" else now,
                     "calendar_token": f"bench-{i:07d}-abcdefghijklmnop",
                     "created_at": now,
                     "updated_at": now,
@@ -167,6 +172,7 @@ def bulk_due_reminders(app: Flask, count: int) -> list[int]:
             [
                 {
                     "kind": NotificationKind.REMINDER,
+                    "channel": channel,
                     "user_id": uid,
                     "booking_id": bid,
                     "session_id": session.id,

@@ -1,23 +1,37 @@
-"""Push due reminders through Redis, a Celery worker and an SMTP sink; count lost and duplicates.
+"""Push due reminders through Redis, a Celery worker and an SMTP sink (or a real Kannel with a
+fake operator); count lost and duplicates.
 
     .venv/bin/python -m bench.reminders [--count 10000] [--db sqlite|postgresql] [--concurrency 2]
+    .venv/bin/python -m bench.reminders --channel sms [--count 2000]
 
 Baseline, measured in the same run: the same number of messages sent straight to the same SMTP
-sink over one connection by one process (no database, no queue). The ratio shows what the
-pipeline's guarantees cost.
+sink (or Kannel's sendsms) over one connection by one process (no database, no queue). The ratio
+shows what the pipeline's guarantees cost.
 """
 
 from __future__ import annotations
 
 import argparse
+import http.client
 import os
 import smtplib
 import sys
+import threading
 import time
 from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from email.message import EmailMessage
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit
+
+import sqlalchemy as sa
 
 from bench.common import bulk_due_reminders, database, make_app, production_env, redis, temp_folder
+from einstein.db import db
+from einstein.models import Booking
+from tests.support.kannel import KannelGateway
 from tests.support.servers import CeleryProcess, SmtpSink
 
 
@@ -33,84 +47,184 @@ def smtp_baseline(port: int, count: int) -> float:
     return count / (time.monotonic() - started)
 
 
+class _ReportSink(BaseHTTPRequestHandler):
+    """Stands in for einstein's /sms/dlr in this benchmark: answers 200 to every delivery report."""
+
+    received = 0
+
+    def do_GET(self) -> None:
+        type(self).received += 1
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def sendsms_baseline(gateway: KannelGateway, report_url: str, count: int) -> float:
+    """Texts per second handed straight to Kannel's sendsms by one process over one connection,
+    asking for delivery reports as einstein does (which costs Kannel more than the text itself)."""
+    url = urlsplit(gateway.sendsms_url)
+    connection = http.client.HTTPConnection(url.hostname or "127.0.0.1", url.port or 80, timeout=10)
+    started = time.monotonic()
+    for i in range(count):
+        query = urlencode(
+            {
+                "username": gateway.username,
+                "password": gateway.password,
+                "from": "einstein",
+                "to": f"+3169{i:07d}",
+                "text": f"Herinnering: Bike repair café, do 3/12 10:00, Buurthuis Lombok. Ref BASE-{i:04d}",
+                "charset": "UTF-8",
+                "coding": "0",
+                "dlr-mask": "31",
+                "dlr-url": f"{report_url}/sms/dlr?secret=x&id={i}&status=%d",
+            }
+        )
+        connection.request("GET", f"{url.path}?{query}")
+        response = connection.getresponse()
+        response.read()
+        if response.status != 202:
+            raise RuntimeError(f"sendsms answered {response.status}")
+    connection.close()
+    return count / (time.monotonic() - started)
+
+
+@contextmanager
+def sms_gateway(folder: Path, count: int) -> Iterator[tuple[dict[str, str], Callable[[], list[str]], float]]:
+    """A real Kannel with a fake operator, and a stand-in for einstein's delivery-report endpoint:
+    the worker's settings, what reached the operator (the texts), and the baseline measured on it."""
+    reports = ThreadingHTTPServer(("127.0.0.1", 0), _ReportSink)
+    threading.Thread(target=reports.serve_forever, daemon=True).start()
+    report_url = f"http://127.0.0.1:{reports.server_address[1]}"
+    directory = folder / "kannel"
+    directory.mkdir()
+    gateway = KannelGateway("http://127.0.0.1:9/sms/inbound", directory=directory, queue_limit=count + 10)
+    gateway.start()
+    try:
+        baseline = sendsms_baseline(gateway, report_url, min(count, 2000))
+        gateway.wait_for_mt(min(count, 2000), timeout=120)
+        gateway.clear_mt()
+        env = {
+            "SMS_GATEWAY_URL": gateway.sendsms_url,
+            "SMS_USERNAME": gateway.username,
+            "SMS_PASSWORD": gateway.password,
+            "BASE_URL": report_url,
+            "SMS_CALLBACK_SECRET": "bench-sms-callback-secret",
+            "EINSTEIN_SMS_QUIET_FROM": "24",
+            "EINSTEIN_SMS_QUIET_UNTIL": "0",
+        }
+        yield env, lambda: [message.text for message in gateway.mt_messages], baseline
+    finally:
+        gateway.stop()
+        reports.shutdown()
+
+
+def run_pipeline(
+    env: dict[str, str], folder: Path, concurrency: int, timeout: float, done: Callable[[], bool]
+) -> float:
+    """Start a worker, then the beat whose first sweep queues the reminders; return the seconds
+    until ``done()``, then let more sweeps pass (would anything come twice?)."""
+    worker = CeleryProcess(
+        env,
+        [
+            "worker",
+            "--loglevel",
+            "WARNING",
+            "--queues",
+            "default,mail",
+            "--concurrency",
+            str(concurrency),
+            "--without-gossip",
+            "--without-mingle",
+        ],
+        folder / "worker.log",
+    )
+    beat = CeleryProcess(
+        env, ["beat", "--loglevel", "WARNING", "--schedule", str(folder / "beat")], folder / "beat.log"
+    )
+    worker.start()
+    time.sleep(3)
+    started = time.monotonic()
+    beat.start()
+    try:
+        deadline = started + timeout
+        while not done() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        elapsed = time.monotonic() - started
+        time.sleep(5)
+    finally:
+        beat.stop()
+        worker.stop()
+    return elapsed
+
+
+def report(
+    what: str, ids: int, received: Counter[object], elapsed: float, baseline: float, args: argparse.Namespace
+) -> None:
+    """Print the rate, the lost and duplicated, and the ratio to the baseline; fail on a loss."""
+    delivered = len(received)
+    lost = ids - delivered
+    duplicated = sum(received.values()) - len(received)
+    rate = delivered / elapsed
+    print(
+        f"reminders by {args.channel}: {delivered} delivered in {elapsed:.1f} s = {rate:.0f} per second "
+        f"(worker concurrency {args.concurrency}, {args.db}, first sweep included)"
+    )
+    print(f"lost: {lost}   duplicated: {duplicated}")
+    print(f"baseline, {what} from one process: {baseline:.0f} per second; pipeline/baseline = {rate / baseline:.2f}")
+    if lost or duplicated:
+        sys.exit(1)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--count", type=int, default=10_000)
     parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--concurrency", type=int, default=2)
     parser.add_argument("--timeout", type=float, default=600)
+    parser.add_argument("--channel", choices=["email", "sms"], default="email")
     args = parser.parse_args()
 
     folder = temp_folder()
-    sink = SmtpSink()
-    sink.start()
-    try:
-        baseline = smtp_baseline(sink.port, min(args.count, 5000))
-        sink.reset()
-        with database(args.db, folder) as url, redis(folder) as broker:
-            app = make_app(url, folder)
-            print(f"preparing {args.count} due reminders on {args.db} ...", flush=True)
-            ids = bulk_due_reminders(app, args.count)
-            env = {
-                **os.environ,
-                **production_env(
-                    url,
-                    broker.url,
-                    folder,
-                    SMTP_HOST="127.0.0.1",
-                    SMTP_PORT=str(sink.port),
-                    EINSTEIN_SWEEP_SECONDS="2",
-                ),
-            }
-            worker = CeleryProcess(
-                env,
-                [
-                    "worker",
-                    "--loglevel",
-                    "WARNING",
-                    "--queues",
-                    "default,mail",
-                    "--concurrency",
-                    str(args.concurrency),
-                    "--without-gossip",
-                    "--without-mingle",
-                ],
-                folder / "worker.log",
-            )
-            beat = CeleryProcess(
-                env, ["beat", "--loglevel", "WARNING", "--schedule", str(folder / "beat")], folder / "beat.log"
-            )
-            worker.start()
-            time.sleep(3)
-            started = time.monotonic()
-            beat.start()
-            try:
-                deadline = started + args.timeout
-                while len(set(sink.notification_ids())) < len(ids) and time.monotonic() < deadline:
-                    time.sleep(0.2)
-                elapsed = time.monotonic() - started
-                time.sleep(5)  # more sweeps: would anything come twice?
-            finally:
-                beat.stop()
-                worker.stop()
-    finally:
-        sink.stop()
+    with database(args.db, folder) as url, redis(folder) as broker:
+        app = make_app(url, folder)
+        print(f"preparing {args.count} due reminders by {args.channel} on {args.db} ...", flush=True)
+        ids = bulk_due_reminders(app, args.count, channel=args.channel)
+        env = {**os.environ, **production_env(url, broker.url, folder, EINSTEIN_SWEEP_SECONDS="2")}
+        if args.channel == "sms":
+            with app.app_context():
+                references = set(db.session.scalars(sa.select(Booking.reference)))
+            with sms_gateway(folder, args.count) as (settings, texts, baseline):
 
-    received = Counter(sink.notification_ids())
-    delivered = len(set(received) & set(ids))
-    lost = len(ids) - delivered
-    duplicated = sum(received.values()) - len(received)
-    rate = delivered / elapsed
-    print(
-        f"reminders: {delivered} delivered in {elapsed:.1f} s = {rate:.0f} per second "
-        f"(worker concurrency {args.concurrency}, {args.db}, first sweep included)"
-    )
-    print(f"lost: {lost}   duplicated: {duplicated}")
-    print(
-        f"baseline, plain SMTP from one process: {baseline:.0f} per second; pipeline/baseline = {rate / baseline:.2f}"
-    )
-    if lost or duplicated:
-        sys.exit(1)
+                def arrived() -> Counter[object]:
+                    return Counter(text.rsplit("Ref ", 1)[-1][:9] for text in texts() if "Ref " in text)
+
+                elapsed = run_pipeline(
+                    {**env, **settings}, folder, args.concurrency, args.timeout, lambda: len(arrived()) >= len(ids)
+                )
+                received = arrived()
+            assert set(received) <= references, "a text for a booking that was not reminded"
+            report("Kannel sendsms", len(ids), received, elapsed, baseline, args)
+            return
+        sink = SmtpSink()
+        sink.start()
+        try:
+            baseline = smtp_baseline(sink.port, min(args.count, 5000))
+            sink.reset()
+            smtp = {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(sink.port)}
+            elapsed = run_pipeline(
+                {**env, **smtp},
+                folder,
+                args.concurrency,
+                args.timeout,
+                lambda: len(set(sink.notification_ids())) >= len(ids),
+            )
+            received = Counter(i for i in sink.notification_ids() if i in set(ids))
+        finally:
+            sink.stop()
+    report("plain SMTP", len(ids), received, elapsed, baseline, args)
 
 
 if __name__ == "__main__":

@@ -263,7 +263,8 @@ def check_config(config: MutableMapping[str, Any]) -> None:
     and a shared store for the rate limits (each process counting on its own is no limit).
     """
     mode = config["ENV"] = normalise_env(config.get("ENV") or "development")
-    if not config.get("SMS_CALLBACK_SECRET") and config.get("SECRET_KEY"):
+    callback_secret = str(config.get("SMS_CALLBACK_SECRET") or "")
+    if not callback_secret and config.get("SECRET_KEY"):
         # derived, so that it differs from the key itself (it travels in the gateway's URLs)
         digest = hmac.new(str(config["SECRET_KEY"]).encode(), b"einstein sms callbacks", hashlib.sha256)
         config["SMS_CALLBACK_SECRET"] = digest.hexdigest()[:32]
@@ -293,4 +294,11 @@ def check_config(config: MutableMapping[str, Any]) -> None:
     if str(config.get("RATELIMIT_STORAGE_URI", "memory://")).startswith("memory://"):
         raise ConfigurationError(
             "EINSTEIN_ENV=production needs REDIS_URL: the sign-in limits must be shared by every web process"
+        )
+    if config.get("SMS_GATEWAY_URL") and len(callback_secret) < 16:
+        # Kannel must say it in every reply and report it passes on: it has to be written in
+        # kannel.conf too, so it is given, not derived where nobody can read it
+        raise ConfigurationError(
+            "EINSTEIN_ENV=production with SMS_GATEWAY_URL needs SMS_CALLBACK_SECRET (16 characters or more), "
+            "the same as in the get-url of kannel.conf's sms-service"
         )

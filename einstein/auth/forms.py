@@ -125,7 +125,7 @@ class SignupForm(ContactMixin, BaseForm):
         ],
         render_kw={"autocomplete": "new-password"},
     )
-    locale = SelectField(_l("Language for pages and e-mails"), choices=language_choices, validators=[InputRequired()])
+    locale = SelectField(_l("Language for pages and messages"), choices=language_choices, validators=[InputRequired()])
     audience = RadioField(
         _l("About you"),
         choices=AUDIENCE_CHOICES,
@@ -203,7 +203,7 @@ class ProfileForm(ContactMixin, BaseForm):
     """What a person can change about themselves."""
 
     name = own_name_field()
-    locale = SelectField(_l("Language for pages and e-mails"), choices=language_choices, validators=[InputRequired()])
+    locale = SelectField(_l("Language for pages and messages"), choices=language_choices, validators=[InputRequired()])
     audience = RadioField(
         _l("About you"), choices=AUDIENCE_CHOICES, description=AUDIENCE_HELP, validators=[InputRequired()]
     )

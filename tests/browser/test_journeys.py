@@ -8,7 +8,7 @@ from datetime import datetime
 import pytest
 
 from einstein.i18n import TIMEZONE
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import query, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -127,3 +127,51 @@ def test_from_a_volunteers_idea_to_attendance_and_the_export(live, open_browser)
         coordinator.click("main a[href*='/exports/attendance.csv']")
     text = download.value.path().read_text(encoding="utf-8-sig")
     assert "Dawit Walk-in" in text and "Koffie-ochtend" in text and "present" in text
+
+
+def _arabic(text: str, **values: object) -> str:
+    """``text`` as the Arabic pages say it."""
+    from flask_babel import force_locale, gettext
+
+    from einstein import create_app
+    from tests.support.i18n import compiled_translations
+
+    app = create_app({"TESTING": True, "BABEL_TRANSLATION_DIRECTORIES": str(compiled_translations())})
+    with app.test_request_context(), force_locale("ar"):
+        return gettext(text, **values)
+
+
+def test_a_phone_only_sign_up_in_arabic_is_told_the_truth(live, open_browser) -> None:
+    """Someone with only a phone: every screen says text messages, never e-mail."""
+    page, _traffic = open_browser()
+    page.goto(live.url + "/language")
+    page.click("button[value=ar]")
+    page.goto(live.url + "/signup")
+    page.fill("#name", "هدى عبدي")
+    page.fill("#phone", "06 4444 5555")
+    page.fill("#password", "شاي بالنعناع في المساء")
+    page.fill("#password_again", "شاي بالنعناع في المساء")
+    page.check("#audience-0")
+    page.check("#accept_privacy")
+    page.click("main form button[type=submit]")
+    page.wait_for_url(live.url + "/signup/code")
+    main = page.locator("main").inner_text()
+    assert ARABIC.search(page.locator("main h1").inner_text())
+    assert "e-mail" not in main.lower() and _arabic("Check your e-mail") not in main
+    # the code, as the phone shows it (read here from the outbox), typed in Arabic digits
+    payload = query(live, "SELECT payload FROM notifications WHERE kind = 'phone_code' ORDER BY id DESC")
+    code = re.search(r'"code": "(\d{6})"', payload).group(1)
+    page.fill("#code", "".join(chr(0x0660 + int(d)) for d in code))
+    page.click("main form button[type=submit]")
+    page.wait_for_url(live.url + "/")
+    # she books: the page says she is told by text message
+    page.goto(live.url + "/?kind=activity&free=y")
+    page.locator("main .card h3 a").first.click()
+    page.locator("main form[action$='/book'] button").first.click()
+    page.wait_for_url(live.url + "/my/bookings")
+    flash = page.locator(".flashes").inner_text()
+    assert _arabic("We tell you by text message (SMS).") in flash
+    assert _arabic("We tell you by e-mail.") not in flash
+    page.goto(live.url + "/account")
+    assert _arabic("We tell you by text message (SMS).") in page.locator("main").inner_text()
+    assert query(live, "SELECT channel FROM notifications WHERE kind = 'booking_confirmed' ORDER BY id DESC") == "sms"

@@ -245,3 +245,21 @@ def test_the_messages_page_counts_segments_sent_and_planned(app, client, coordin
     page = client.get("/outbox", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert "Sent in the last 30 days: 3 texts, 5 segments" in page
     assert "Planned for the next 30 days: 2 texts, about 3 segments" in page  # 2 x 5/3, rounded
+
+
+# --- the gateway's shared secret ---------------------------------------------------------------
+
+
+def test_production_with_a_gateway_needs_the_callback_secret_written_down() -> None:
+    from einstein.config import ConfigurationError, check_config
+
+    base = {"ENV": "production", "SECRET_KEY": "x" * 48, "RATELIMIT_STORAGE_URI": "redis://x:6379/0"}
+    check_config(dict(base))  # no gateway: texts go to files, nothing to share
+    for secret in (None, "", "short"):
+        with pytest.raises(ConfigurationError, match="SMS_CALLBACK_SECRET"):
+            check_config(
+                {**base, "SMS_GATEWAY_URL": "http://kannel:13013/cgi-bin/sendsms", "SMS_CALLBACK_SECRET": secret}
+            )
+    given = {**base, "SMS_GATEWAY_URL": "http://kannel:13013/cgi-bin/sendsms", "SMS_CALLBACK_SECRET": "s" * 24}
+    check_config(given)
+    assert given["SMS_CALLBACK_SECRET"] == "s" * 24

@@ -82,9 +82,7 @@ class Stack:
     def texts_to(self, number: str, containing: str = "") -> list[Any]:
         """The texts the operator got for ``number`` (those with ``containing`` in them)."""
         return [
-            m
-            for m in self.gateway.mt_messages
-            if m.receiver.lstrip("+") == number.lstrip("+") and containing in m.text
+            m for m in self.gateway.mt_messages if m.receiver.lstrip("+") == number.lstrip("+") and containing in m.text
         ]
 
 

@@ -57,9 +57,7 @@ def due_reminders(app: Flask, count: int, *, by_sms: bool = False, first: int = 
         )
         db.session.commit()
         ids = list(
-            db.session.scalars(
-                sa.select(Notification.id).where(mine, Notification.kind == NotificationKind.REMINDER)
-            )
+            db.session.scalars(sa.select(Notification.id).where(mine, Notification.kind == NotificationKind.REMINDER))
         )
     # nothing was published for the reminders (they were not due): they wait for the sweep
     return ids
