@@ -25,6 +25,8 @@ from einstein.forms import BaseForm, MultiCheckboxField, add_error, choices, fil
 from einstein.i18n import LANGUAGES, SPOKEN_LANGUAGES, local_today
 
 MAX_DESCRIPTION = 5000
+#: What a course covers fits on a certificate.
+MAX_COVERS = 1000
 MAX_CAPACITY = 500
 MAX_SESSIONS = 52
 
@@ -214,6 +216,11 @@ class OfferForm(PlaceFields, BaseForm):
         _l("Certificate after this share of sessions (%)"),
         default=80,
         validators=[Optional(), NumberRange(min=1, max=100, message=_l("Between 1 and 100."))],
+    )
+    covers = TextAreaField(
+        _l("What the course covers"),
+        validators=[Length(max=MAX_COVERS, message=_l("Please keep this under %(max)d characters.", max=MAX_COVERS))],
+        description=_l("A few lines for the certificate, e.g. “Writing a business plan; pitching; tax basics”."),
     )
 
 

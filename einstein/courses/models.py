@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
 from einstein.auth.models import User
 from einstein.db import LabelledEnum, Model, enum_column, utcnow
@@ -199,6 +200,9 @@ class Offer(CapacityMixin, Model):
     description: Mapped[str] = mapped_column(sa.Text, default="")
     #: Language the title and description are written in.
     language: Mapped[str] = mapped_column(sa.String(8), default="nl")
+    #: Goes up each time the title or the description changes: translations written for an
+    #: older version are out of date (``OfferTranslation.source_version``).
+    text_version: Mapped[int] = mapped_column(default=0, server_default="0")
     category: Mapped[Category] = mapped_column(enum_column(Category))
     dutch_level: Mapped[DutchLevel] = mapped_column(enum_column(DutchLevel), default=DutchLevel.NONE)
     #: Default place of new sessions.
@@ -220,8 +224,12 @@ class Offer(CapacityMixin, Model):
     search_text: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     #: Share of sessions (percent) a participant must attend for a certificate.
     completion_threshold: Mapped[int] = mapped_column(default=80)
+    #: What a course covers, in ``language``; printed on its certificates.
+    covers: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     approved_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     approved_at: Mapped[datetime | None]
+    #: Why a coordinator did not publish it, as the volunteer is told and sees on "my offers".
+    rejection_reason: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     cancelled_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -247,11 +255,22 @@ class Offer(CapacityMixin, Model):
 
     def text_in(self, locale: str) -> tuple[str, str]:
         """Return the title and description in ``locale`` when translated, else the original."""
+        text = self.text_for(locale)
+        return text.title, text.description
+
+    def text_for(self, locale: str) -> OfferText:
+        """The words a reader of ``locale`` sees, and the language each is written in."""
         if locale != self.language:
             for translation in self.translations:
                 if translation.locale == locale:
-                    return translation.title, translation.description or self.description
-        return self.title, self.description
+                    if translation.description or not self.description:
+                        description, description_lang = translation.description, locale
+                    else:
+                        description, description_lang = self.description, self.language
+                    return OfferText(
+                        translation.title, description, locale, description_lang, locale, translation.outdated
+                    )
+        return OfferText(self.title, self.description, self.language, self.language, locale)
 
     @property
     def organised_by(self) -> str | None:
@@ -259,6 +278,35 @@ class Offer(CapacityMixin, Model):
         if self.organisation is not None:
             return self.organisation.name
         return self.organiser.name if self.organiser is not None else None
+
+
+@dataclass(frozen=True)
+class OfferText:
+    """An offer's title and description as one reader sees them (``Offer.text_for``).
+
+    A text not in the reader's language is the original: pages say which language it is in
+    ("in Dutch") and mark it with ``lang``, so that screen readers and fonts read it right.
+    """
+
+    title: str
+    description: str
+    #: the language the title is written in (the reader's when translated, else the original's)
+    title_lang: str
+    #: the language of the description (an empty translated description shows the original's)
+    description_lang: str
+    #: the reader's language
+    reader: str
+    #: a translation written for an older version of the original
+    outdated: bool = False
+
+    @property
+    def untranslated(self) -> bool:
+        """The title is the original, in another language than the reader's."""
+        return self.title_lang != self.reader
+
+    @property
+    def description_untranslated(self) -> bool:
+        return bool(self.description) and self.description_lang != self.reader
 
 
 class OfferTranslation(Model):
@@ -272,11 +320,18 @@ class OfferTranslation(Model):
     locale: Mapped[str] = mapped_column(sa.String(8))
     title: Mapped[str] = mapped_column(sa.String(200))
     description: Mapped[str] = mapped_column(sa.Text, default="")
+    #: The ``Offer.text_version`` this translation was written for; older means out of date.
+    source_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     offer: Mapped[Offer] = relationship(back_populates="translations")
 
     def __repr__(self) -> str:
         return f"<OfferTranslation offer={self.offer_id} {self.locale}>"
+
+    @property
+    def outdated(self) -> bool:
+        """The original's title or description changed since this was written."""
+        return self.source_version < self.offer.text_version
 
 
 class OfferSession(CapacityMixin, Model):
@@ -417,3 +472,72 @@ class OfferRevision(Model):
 
     def __repr__(self) -> str:
         return f"<OfferRevision {self.id} offer={self.offer_id} {self.status.value}>"
+
+
+class TranslatorLanguage(Model):
+    """A language a person may translate offers into, given by a coordinator.
+
+    Bilingual volunteers (or participants) translate from a queue of what is untranslated or out
+    of date; what they write waits for a coordinator unless they publish directly.
+    """
+
+    __tablename__ = "translator_languages"
+
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    locale: Mapped[str] = mapped_column(sa.String(8), primary_key=True)
+    granted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    granted_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    #: ``User.translator_languages`` is added here (the accounts know nothing of the catalogue),
+    #: for ``policy.may_translate``.
+    user: Mapped[User] = relationship(
+        foreign_keys=[user_id],
+        backref=backref(
+            "translator_languages", cascade="all, delete-orphan", passive_deletes=True, order_by="TranslatorLanguage.locale"
+        ),
+    )
+
+    def __repr__(self) -> str:
+        return f"<TranslatorLanguage user={self.user_id} {self.locale}>"
+
+
+class TranslationProposal(Model):
+    """A translation held until a coordinator has seen it; the one online (if any) stays until then.
+
+    One waits per offer and language: a second translator goes on from the first one's words.
+    """
+
+    __tablename__ = "translation_proposals"
+    __table_args__ = (
+        sa.Index(
+            "uq_translation_proposals_pending",
+            "offer_id",
+            "locale",
+            unique=True,
+            sqlite_where=sa.text("status = 'pending'"),
+            postgresql_where=sa.text("status = 'pending'"),
+        ),
+        sa.Index("ix_translation_proposals_status_created_at", "status", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    offer_id: Mapped[int] = mapped_column(sa.ForeignKey("offers.id", ondelete="CASCADE"), index=True)
+    locale: Mapped[str] = mapped_column(sa.String(8))
+    author_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    title: Mapped[str] = mapped_column(sa.String(200))
+    description: Mapped[str] = mapped_column(sa.Text, default="")
+    #: The ``Offer.text_version`` it was written for: approved after an edit, it is out of date.
+    source_version: Mapped[int] = mapped_column(default=0)
+    status: Mapped[RevisionStatus] = mapped_column(enum_column(RevisionStatus), default=RevisionStatus.PENDING)
+    decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    decided_at: Mapped[datetime | None]
+    #: Why a coordinator did not approve it, for the translator.
+    reason: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    offer: Mapped[Offer] = relationship()
+    author: Mapped[User | None] = relationship(foreign_keys=[author_id])
+
+    def __repr__(self) -> str:
+        return f"<TranslationProposal {self.id} offer={self.offer_id} {self.locale} {self.status.value}>"

@@ -61,6 +61,8 @@ class OfferData:
     #: a free place from the waiting list waits for the person's yes, for at most this many hours
     promotion_hold: bool = False
     promotion_hours: int = 24
+    #: what a course covers (for its certificates), in ``language``
+    covers: str = ""
 
 
 def find_or_add_place(
@@ -123,6 +125,7 @@ def _apply_settings(offer: Offer, data: OfferData) -> None:
     offer.promotion_hours = data.promotion_hours
     offer.reminder_offsets = list(data.reminder_offsets)
     offer.completion_threshold = data.completion_threshold
+    offer.covers = data.covers if offer.is_course else ""
 
 
 def _apply(offer: Offer, data: OfferData) -> None:

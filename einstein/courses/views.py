@@ -216,6 +216,7 @@ def _offer_data(form: OfferForm, offer: Offer | None = None) -> services.OfferDa
         promotion_hours=form.promotion_hours.data or 24,
         reminder_offsets=list(form.reminder_offsets.data or []),
         completion_threshold=form.completion_threshold.data or 80,
+        covers=form.covers.data or "",
     )
 
 
