@@ -20,10 +20,12 @@ from einstein import (
     errors,
     i18n,
     models,  # noqa: F401  (every table, for Alembic)
+    navigation,
     policy,
     security,
     templating,
 )
+from einstein.attendance import charts
 from einstein.attendance.views import bp as attendance_bp
 from einstein.auth import messages as account_messages
 from einstein.auth import sessions
@@ -34,7 +36,9 @@ from einstein.bookings.views import bp as bookings_bp
 from einstein.bounds import IdConverter
 from einstein.config import ROOT, check_config, default_config
 from einstein.core.views import bp as core_bp
+from einstein.courses import messages as course_messages
 from einstein.courses.views import bp as courses_bp
+from einstein.courses.views import review_count
 from einstein.db import configure_engine
 from einstein.extensions import babel, cache, celery_init_app, compress, csrf, db, limiter, login_manager, migrate
 from einstein.notifications import publisher, registry
@@ -103,6 +107,7 @@ def register_extensions(app: Flask) -> None:
     compress.init_app(app)
     security.init_app(app)
     templating.init_app(app)
+    charts.init_app(app)  # the dashboard's SVG charts, numbers in the reader's digits
     policy.init_app(app)
     celery_init_app(app)
     publisher.init_app()
@@ -115,11 +120,13 @@ def register_messages() -> None:
     register_channel(SmsChannel())
     account_messages.register()
     booking_messages.register()
+    course_messages.register()
     registry.register_reply_handler("bookings", replies.handle)
 
 
 def register_blueprints(app: Flask) -> None:
     """Attach each area's routes; every ``<int:...>`` in them is an id in the range a table holds."""
     app.url_map.converters["int"] = IdConverter
+    navigation.register_badge("courses.review", review_count)  # what waits, on the coordinators' menu
     for blueprint in (core_bp, auth_bp, courses_bp, bookings_bp, attendance_bp, privacy_bp, staff_bp, gateway_bp):
         app.register_blueprint(blueprint)

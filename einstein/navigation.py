@@ -1,14 +1,28 @@
-"""The navigation each role sees: one table, filtered by role and by what is installed."""
+"""The navigation each role sees: one table, filtered by role and by what is installed, in groups.
+
+On a phone the groups are a list behind a "Menu" button, on a wide screen one bar (base.html).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from flask import Flask, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from einstein.auth.models import Role
+from einstein.policy import may_see_translation_queue
+
+#: The menu's groups, in the order they are shown: key -> heading.
+GROUPS: dict[str, object] = {
+    "find": _l("Find and book"),
+    "organise": _l("Organise"),
+    "coordinate": _l("Coordinate"),
+    "account": _l("My account"),
+}
 
 
 @dataclass(frozen=True)
@@ -21,23 +35,45 @@ class NavItem:
     #: Lowest role that sees the link; None means "everyone, signed in or not".
     role: Role | None = None
     anonymous_only: bool = False
+    #: A rule of ``einstein.policy`` the person must pass too (e.g. translators of any role).
+    allowed: Callable[[Any], bool] | None = None
+    #: The heading it is listed under (a key of GROUPS).
+    group: str = "find"
 
 
 NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("courses.index", _l("What's on"), "search"),
     NavItem("bookings.mine", _l("My bookings"), "ticket", Role.PARTICIPANT),
-    NavItem("courses.my_offers", _l("My offers"), "list", Role.VOLUNTEER),
-    NavItem("courses.review", _l("Approvals"), "check", Role.COORDINATOR),
-    NavItem("bookings.desk", _l("Desk"), "desk", Role.COORDINATOR),
-    NavItem("attendance.dashboard", _l("Dashboard"), "chart", Role.COORDINATOR),
-    NavItem("auth.people", _l("People"), "people", Role.COORDINATOR),
-    NavItem("staff.outbox", _l("Messages"), "speech", Role.COORDINATOR),
-    NavItem("staff.calls", _l("Calls"), "user", Role.COORDINATOR),
-    NavItem("attendance.exports_page", _l("Exports"), "download", Role.COORDINATOR),
-    NavItem("auth.profile", _l("Profile"), "user", Role.PARTICIPANT),
-    NavItem("auth.login", _l("Sign in"), "login", anonymous_only=True),
-    NavItem("auth.signup", _l("Sign up"), "user", anonymous_only=True),
+    NavItem("courses.my_offers", _l("My offers"), "list", Role.VOLUNTEER, group="organise"),
+    NavItem(
+        "courses.translation_queue",
+        _l("Translations"),
+        "globe",
+        Role.PARTICIPANT,
+        allowed=may_see_translation_queue,
+        group="organise",
+    ),
+    NavItem("courses.review", _l("Approvals"), "check", Role.COORDINATOR, group="organise"),
+    NavItem("bookings.desk", _l("Desk"), "desk", Role.COORDINATOR, group="coordinate"),
+    NavItem("attendance.dashboard", _l("Dashboard"), "chart", Role.COORDINATOR, group="coordinate"),
+    NavItem("auth.people", _l("People"), "people", Role.COORDINATOR, group="coordinate"),
+    NavItem("staff.outbox", _l("Messages"), "speech", Role.COORDINATOR, group="coordinate"),
+    NavItem("staff.calls", _l("Calls"), "phone", Role.COORDINATOR, group="coordinate"),
+    NavItem("attendance.exports_page", _l("Exports"), "download", Role.COORDINATOR, group="coordinate"),
+    NavItem("auth.profile", _l("Profile"), "user", Role.PARTICIPANT, group="account"),
+    NavItem("auth.login", _l("Sign in"), "login", anonymous_only=True, group="account"),
+    NavItem("auth.signup", _l("Sign up"), "plus", anonymous_only=True, group="account"),
 )
+
+
+#: Counts shown beside a menu item (what waits for review), registered by the areas when the app
+#: is assembled; asked only when the item is shown, so only for the roles that see it.
+_BADGES: dict[str, Callable[[], int]] = {}
+
+
+def register_badge(endpoint: str, count: Callable[[], int]) -> None:
+    """Show ``count()`` beside the menu item of ``endpoint`` when it is more than nought."""
+    _BADGES[endpoint] = count
 
 
 def nav_items() -> list[dict[str, object]]:
@@ -48,17 +84,33 @@ def nav_items() -> list[dict[str, object]]:
             continue
         if item.role is not None and not (current_user.is_authenticated and current_user.has_role(item.role)):
             continue
+        if item.allowed is not None and not item.allowed(current_user):
+            continue
         items.append(
             {
                 "url": url_for(item.endpoint),
                 "label": item.label,
                 "icon": item.icon,
                 "current": request.endpoint == item.endpoint,
+                "badge": _BADGES[item.endpoint]() if item.endpoint in _BADGES else 0,
+                "group": item.group,
             }
         )
     return items
 
 
+def nav_groups() -> list[dict[str, object]]:
+    """Return the current person's links under their headings, leaving out empty groups."""
+    items = nav_items()
+    groups = []
+    for key, label in GROUPS.items():
+        members = [item for item in items if item["group"] == key]
+        if members or (key == "account" and current_user.is_authenticated):
+            groups.append({"key": key, "label": label, "items": members})
+    return groups
+
+
 def init_app(app: Flask) -> None:
     """Make the navigation available to the base layout."""
     app.jinja_env.globals["nav_items"] = nav_items
+    app.jinja_env.globals["nav_groups"] = nav_groups

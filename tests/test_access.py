@@ -59,6 +59,9 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("auth.logout", "POST"): Rule(EVERYONE, fixed("/logout")),
     ("auth.verify_email", "GET"): Rule(EVERYONE, lambda w: f"/verify/{w['verify_token']}"),
     ("auth.confirm_email", "POST"): Rule(EVERYONE, lambda w: f"/verify/{w['verify_token']}"),
+    # the token is the key (RFC 8058: a mail program POSTs it, signed in as nobody)
+    ("auth.unsubscribe", "GET"): Rule(EVERYONE, lambda w: f"/unsubscribe/{w['unsubscribe_token']}"),
+    ("auth.unsubscribe", "POST"): Rule(EVERYONE, lambda w: f"/unsubscribe/{w['unsubscribe_token']}"),
     ("auth.resend_verification", "POST"): Rule(SIGNED_IN, fixed("/account/verify")),
     ("auth.reset_request", "GET"): Rule(EVERYONE, fixed("/reset")),
     ("auth.reset_request", "POST"): Rule(EVERYONE, fixed("/reset")),
@@ -106,6 +109,21 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("courses.add_sessions", "POST"): Rule(ORGANISER, lambda w: f"/offers/{w['offer'].id}/sessions/new"),
     ("courses.translation", "GET"): Rule(ORGANISER, lambda w: f"/offers/{w['offer'].id}/translations/ar"),
     ("courses.translation", "POST"): Rule(ORGANISER, lambda w: f"/offers/{w['offer'].id}/translations/ar"),
+    # translators: in the world nobody but coordinators translates (tests/courses/test_translations.py has translators)
+    ("courses.translation_queue", "GET"): Rule(COORDINATORS, fixed("/translations?lang=ti")),
+    ("courses.translation_proposal", "GET"): Rule(
+        COORDINATORS, lambda w: f"/translations/proposals/{w['proposal_id']}"
+    ),
+    ("courses.approve_translation", "POST"): Rule(
+        COORDINATORS, lambda w: f"/translations/proposals/{w['proposal_id']}/approve"
+    ),
+    ("courses.reject_translation", "POST"): Rule(
+        COORDINATORS, lambda w: f"/translations/proposals/{w['proposal_id']}/reject", lambda w: {"reason": "Too loose."}
+    ),
+    ("courses.translator_languages", "GET"): Rule(COORDINATORS, lambda w: f"/people/{w['target'].id}/translator"),
+    ("courses.translator_languages", "POST"): Rule(
+        COORDINATORS, lambda w: f"/people/{w['target'].id}/translator", lambda w: {"languages": ["ti"]}
+    ),
     ("courses.cancel_offer", "GET"): Rule(ORGANISER, lambda w: f"/offers/{w['offer'].id}/cancel"),
     ("courses.cancel_offer", "POST"): Rule(ORGANISER, lambda w: f"/offers/{w['offer'].id}/cancel"),
     ("courses.edit_session", "GET"): Rule(ORGANISER, lambda w: f"/sessions/{w['session'].id}/edit"),
@@ -115,9 +133,13 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("courses.my_offers", "GET"): Rule(VOLUNTEERS, fixed("/my/offers")),
     ("courses.review", "GET"): Rule(COORDINATORS, fixed("/review")),
     ("courses.approve", "POST"): Rule(COORDINATORS, lambda w: f"/offers/{w['pending'].id}/approve"),
-    ("courses.reject", "POST"): Rule(COORDINATORS, lambda w: f"/offers/{w['pending'].id}/reject"),
+    ("courses.reject", "POST"): Rule(
+        COORDINATORS, lambda w: f"/offers/{w['pending'].id}/reject", lambda w: {"reason": "Not this month."}
+    ),
     ("courses.approve_revision", "POST"): Rule(COORDINATORS, lambda w: f"/revisions/{w['revision_id']}/approve"),
-    ("courses.reject_revision", "POST"): Rule(COORDINATORS, lambda w: f"/revisions/{w['revision_id']}/reject"),
+    ("courses.reject_revision", "POST"): Rule(
+        COORDINATORS, lambda w: f"/revisions/{w['revision_id']}/reject", lambda w: {"reason": "Not this month."}
+    ),
     # bookings
     ("bookings.book_course", "POST"): Rule(SIGNED_IN, lambda w: f"/offers/{w['course'].id}/book"),
     ("bookings.book_session", "POST"): Rule(SIGNED_IN, lambda w: f"/sessions/{w['session'].id}/book"),
@@ -140,6 +162,18 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("bookings.desk_new_person", "POST"): Rule(COORDINATORS, fixed("/desk/people/new")),
     ("bookings.desk_person", "GET"): Rule(COORDINATORS, lambda w: f"/desk/people/{w['target'].id}"),
     ("bookings.desk_person", "POST"): Rule(COORDINATORS, lambda w: f"/desk/people/{w['target'].id}"),
+    # correcting, merging and cancelling at the desk (the POSTs sent here lack their confirmation: 422)
+    ("bookings.desk_edit", "GET"): Rule(COORDINATORS, lambda w: f"/desk/people/{w['desk_person'].id}/edit"),
+    ("bookings.desk_edit", "POST"): Rule(COORDINATORS, lambda w: f"/desk/people/{w['desk_person'].id}/edit"),
+    ("bookings.desk_merge", "GET"): Rule(COORDINATORS, lambda w: f"/desk/people/{w['desk_person'].id}/merge?q=a"),
+    ("bookings.desk_merge_with", "GET"): Rule(
+        COORDINATORS, lambda w: f"/desk/people/{w['desk_person'].id}/merge/{w['booking'].user_id}"
+    ),
+    ("bookings.desk_merge_with", "POST"): Rule(
+        COORDINATORS, lambda w: f"/desk/people/{w['desk_person'].id}/merge/{w['booking'].user_id}"
+    ),
+    ("bookings.desk_cancel", "GET"): Rule(COORDINATORS, lambda w: f"/desk/bookings/{w['booking'].reference}/cancel"),
+    ("bookings.desk_cancel", "POST"): Rule(COORDINATORS, lambda w: f"/desk/bookings/{w['booking'].reference}/cancel"),
     # the SMS gateway's calls back (they carry the shared secret)
     ("gateway.delivery_report", "GET"): Rule(
         EVERYONE, lambda w: f"/sms/dlr?secret={w['sms_secret']}&id={w['failed_id']}&status=1"
@@ -233,6 +267,7 @@ def extra_world(app: Flask, people: dict[str, Any]) -> dict[str, Any]:
     """Offers, sessions and bookings the routes are about, organised by "volunteer"."""
     from datetime import timedelta
 
+    from einstein.auth.unsubscribe import unsubscribe_token
     from einstein.bookings import services as bookings
     from einstein.bookings.links import cancel_token, short_code
     from einstein.db import utcnow
@@ -247,6 +282,7 @@ def extra_world(app: Flask, people: dict[str, Any]) -> dict[str, Any]:
         OfferKind,
         OfferRevision,
         OfferStatus,
+        TranslationProposal,
     )
     from tests import factories
 
@@ -277,6 +313,8 @@ def extra_world(app: Flask, people: dict[str, Any]) -> dict[str, Any]:
         db.session.add(failed)
         revision = OfferRevision(offer=session.offer, author=organiser, changes={"title": "A new title"})
         db.session.add(revision)
+        proposal = TranslationProposal(offer=session.offer, locale="ti", author=participant, title="ሰላም")
+        db.session.add(proposal)
         db.session.commit()
         world = {
             "offer": session.offer,
@@ -293,7 +331,9 @@ def extra_world(app: Flask, people: dict[str, Any]) -> dict[str, Any]:
         world["sms_secret"] = app.config["SMS_CALLBACK_SECRET"]
         world["failed_id"] = failed.id
         world["revision_id"] = revision.id
+        world["proposal_id"] = proposal.id
         world["feed_token"] = participant.calendar_token
+        world["unsubscribe_token"] = unsubscribe_token(participant)
         db.session.expunge_all()
     return world
 

@@ -28,6 +28,8 @@ MAX_DESCRIPTION = 5000
 #: What a course covers fits on a certificate.
 MAX_COVERS = 1000
 MAX_CAPACITY = 500
+#: A coordinator's reason for a no: a few sentences (a text carries the start, "my offers" all).
+MAX_REASON = 1000
 MAX_SESSIONS = 52
 
 #: Reminder offsets an organiser can choose; see einstein.notifications.reminders.
@@ -269,7 +271,13 @@ class ConfirmForm(BaseForm):
 class RejectForm(BaseForm):
     """A coordinator's decision on a change, with a reason for the volunteer when it is a no."""
 
-    reason = TextAreaField(_l("Why not (the volunteer sees this)"), validators=[Optional(), Length(max=1000)])
+    reason = TextAreaField(
+        _l("Why not (the volunteer gets these words)"),
+        validators=[
+            DataRequired(message=_l("Please tell the volunteer why (they get your words).")),
+            Length(max=MAX_REASON, message=_l("Please keep this under %(max)d characters.", max=MAX_REASON)),
+        ],
+    )
 
 
 class FilterForm(BaseForm):
@@ -301,3 +309,26 @@ class FilterForm(BaseForm):
     def validate_date_to(self, field: Any) -> None:
         if field.data and self.date_from.data and field.data < self.date_from.data:
             raise ValidationError(str(_l("The end date is before the start date.")))
+
+
+class TranslatorLanguagesForm(BaseForm):
+    """The languages a person may translate offers into."""
+
+    languages = MultiCheckboxField(
+        _l("Translates into"),
+        choices=text_language_choices,
+        validators=[Optional()],
+        description=_l("Their translations wait for a coordinator, unless they are trusted."),
+    )
+
+
+class TranslationRejectForm(BaseForm):
+    """A coordinator's no to a held translation, with the reason its translator sees."""
+
+    reason = TextAreaField(
+        _l("Why not (the translator sees this)"),
+        validators=[
+            Optional(),
+            Length(max=1000, message=_l("Please keep this under %(max)d characters.", max=1000)),
+        ],
+    )

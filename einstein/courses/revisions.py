@@ -8,6 +8,7 @@ approves it.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +17,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload
 
 from einstein.auth.models import User
+from einstein.caching import catalogue_version, note_catalogue_change
+from einstein.courses import messages
 from einstein.courses.errors import CatalogueError
 from einstein.courses.models import (
     Location,
@@ -26,8 +29,11 @@ from einstein.courses.models import (
     RevisionStatus,
 )
 from einstein.db import db, utcnow
+from einstein.extensions import cache
 from einstein.i18n import language_name
 from einstein.policy import publishes_directly
+
+log = logging.getLogger(__name__)
 
 REVIEWED_FIELDS = ("title", "description", "language", "contact", "location_id")
 #: Offers that participants can read.
@@ -66,21 +72,28 @@ def refresh_search_text(offer: Offer) -> None:
 
 
 def apply_words(offer: Offer, words: dict[str, Any]) -> None:
+    """Put new words online; a new title or description leaves the translations out of date."""
+    retold = any(name in words and words[name] != getattr(offer, name) for name in ("title", "description"))
     for name, value in words.items():
         if name == "location_id":
             offer.location = db.session.get(Location, value)
             approve_place(offer.location)
         elif name in REVIEWED_FIELDS:
             setattr(offer, name, value)
+    if retold:
+        offer.text_version = (offer.text_version or 0) + 1
     refresh_search_text(offer)
 
 
-def put_translation(offer: Offer, locale: str, title: str, description: str) -> None:
+def put_translation(offer: Offer, locale: str, title: str, description: str, source_version: int | None = None) -> None:
+    """Put a translation online, written for the original's ``source_version`` (by default: as it is now)."""
     translation = next((t for t in offer.translations if t.locale == locale), None)
     if translation is None:
         translation = OfferTranslation(locale=locale, title=title, description=description)
         offer.translations.append(translation)
     translation.title, translation.description = title, description
+    current = offer.text_version or 0
+    translation.source_version = current if source_version is None else min(source_version, current)
     refresh_search_text(offer)
 
 
@@ -118,10 +131,12 @@ def propose(
     if not changes:
         if revision is not None:
             db.session.delete(revision)
+            note_catalogue_change(db.session())  # the count of what waits changed
         return False
     if revision is None:
         revision = OfferRevision(offer=offer, author=author)
         db.session.add(revision)
+        note_catalogue_change(db.session())
     revision.author = author
     revision.changes = changes
     return True
@@ -163,8 +178,16 @@ def differences(revision: OfferRevision) -> list[Difference]:
     return result
 
 
+def required_reason(reason: str) -> str:
+    """The reason a coordinator gives for a no, or CatalogueError: the volunteer must learn why."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise CatalogueError(str(_l("Please tell the volunteer why (they get your words).")), field="reason")
+    return reason
+
+
 def approve_revision(revision: OfferRevision, coordinator: User) -> None:
-    """Put the held words online."""
+    """Put the held words online; the volunteer is told."""
     if revision.status != RevisionStatus.PENDING:
         raise CatalogueError(str(_l("This change was already decided.")))
     offer = revision.offer
@@ -176,15 +199,19 @@ def approve_revision(revision: OfferRevision, coordinator: User) -> None:
             put_translation(offer, locale, text["title"], text["description"])
     revision.status = RevisionStatus.APPROVED
     revision.decided_by_id, revision.decided_at = coordinator.id, utcnow()
+    note_catalogue_change(db.session())  # the count of what waits changed
+    messages.tell_revision_decided(revision)
 
 
-def reject_revision(revision: OfferRevision, coordinator: User, reason: str = "") -> None:
-    """Keep the approved words online; the volunteer sees why."""
+def reject_revision(revision: OfferRevision, coordinator: User, reason: str) -> None:
+    """Keep the approved words online; the volunteer is told why (a no needs a reason)."""
     if revision.status != RevisionStatus.PENDING:
         raise CatalogueError(str(_l("This change was already decided.")))
+    revision.reason = required_reason(reason)
     revision.status = RevisionStatus.REJECTED
     revision.decided_by_id, revision.decided_at = coordinator.id, utcnow()
-    revision.reason = reason
+    note_catalogue_change(db.session())  # the count of what waits changed
+    messages.tell_revision_decided(revision)
 
 
 def revisions_waiting() -> list[OfferRevision]:
@@ -197,3 +224,49 @@ def revisions_waiting() -> list[OfferRevision]:
             .order_by(OfferRevision.created_at)
         )
     )
+
+
+#: How long the count of what waits for review is kept (a decision or a new activity makes it
+#: stale at once: they change the catalogue's version).
+WAITING_COUNT_SECONDS = 30
+
+
+def waiting_count() -> int:
+    """How many activities and changes wait for a coordinator: one COUNT query, kept briefly."""
+    try:
+        key = f"review-waiting:{catalogue_version()}"
+        found = cache.get(key)
+    except Exception:  # a cache that is down: count without it
+        log.warning("the cache is unreachable; counting what waits without it", exc_info=True)
+        return _count_waiting()
+    if found is None:
+        found = _count_waiting()
+        try:
+            cache.set(key, found, timeout=WAITING_COUNT_SECONDS)
+        except Exception:
+            log.warning("could not keep the count of what waits in the cache", exc_info=True)
+    return int(found)
+
+
+def _count_waiting() -> int:
+    offers = sa.select(sa.func.count()).select_from(Offer).where(Offer.status == OfferStatus.PENDING)
+    changes = (
+        sa.select(sa.func.count()).select_from(OfferRevision).where(OfferRevision.status == RevisionStatus.PENDING)
+    )
+    return int(db.session.scalar(sa.select(offers.scalar_subquery() + changes.scalar_subquery())) or 0)
+
+
+def latest_revisions(offer_ids: list[int]) -> dict[int, OfferRevision]:
+    """The newest revision of each of these offers, waiting or decided (for "my offers": changes
+    that wait, or why the last ones were not published)."""
+    if not offer_ids:
+        return {}
+    found: dict[int, OfferRevision] = {}
+    rows = db.session.scalars(
+        sa.select(OfferRevision)
+        .where(OfferRevision.offer_id.in_(offer_ids))
+        .order_by(OfferRevision.offer_id, OfferRevision.updated_at.desc(), OfferRevision.id.desc())
+    )
+    for revision in rows:
+        found.setdefault(revision.offer_id, revision)
+    return found

@@ -13,8 +13,11 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
+from einstein.audit import services as audit
 from einstein.auth.models import User
 from einstein.bounds import as_id
+from einstein.courses import messages, translations
+from einstein.courses.calendar import SESSION_CHANGED
 from einstein.courses.errors import CatalogueError
 from einstein.courses.models import (
     Category,
@@ -34,8 +37,8 @@ from einstein.courses.revisions import (
     drop_translation,
     held_for_review,
     propose,
-    put_translation,
     refresh_search_text,
+    required_reason,
 )
 from einstein.courses.schedule import Schedule
 from einstein.db import db, utcnow
@@ -214,6 +217,12 @@ class SessionChange:
     relocated: bool
     #: the old time and place, for the message to the people booked
     before: dict[str, str]
+    #: the languages spoken changed (nobody is told of that)
+    languages: bool = False
+
+    @property
+    def anything(self) -> bool:
+        return self.moved or self.relocated or self.languages
 
 
 def update_session(
@@ -244,12 +253,28 @@ def update_session(
         "ends_at": session.ends_at.isoformat(),
         "place": session.place.one_line if session.place else "",
     }
-    moved = (starts_at, ends_at) != (session.starts_at, session.ends_at)
+    # the form speaks in minutes: a time stored with seconds is not "moved" by saving it unchanged
+    moved = (starts_at, ends_at) != (_to_the_minute(session.starts_at), _to_the_minute(session.ends_at))
+    if moved and starts_at <= utcnow() < session.starts_at:
+        raise CatalogueError(
+            str(_l("This time has already passed. Choose a day and time still to come, or cancel the session.")),
+            field="day",
+        )
     relocated = location.id != session.location_id
-    session.starts_at, session.ends_at, session.location = starts_at, ends_at, location
-    if sorted(session.language_codes) != sorted(languages):
+    if moved:
+        session.starts_at, session.ends_at = starts_at, ends_at
+    session.location = location
+    if moved or relocated:
+        # what a calendar shows changed: the event's SEQUENCE grows with it (courses.calendar)
+        audit.record(SESSION_CHANGED, actor_id=editor.id, offer_id=session.offer_id, session=session.id, was=before)
+    spoken = sorted(session.language_codes) != sorted(languages)
+    if spoken:
         session.languages = [SessionLanguage(language=code) for code in languages]
-    return SessionChange(moved, relocated, before)
+    return SessionChange(moved, relocated, before, spoken)
+
+
+def _to_the_minute(moment: datetime) -> datetime:
+    return moment.replace(second=0, microsecond=0)
 
 
 def cancel_session(session: OfferSession) -> None:
@@ -285,24 +310,28 @@ def _decide(offer: Offer, coordinator: User, status: OfferStatus, refusal: Any) 
 
 
 def approve(offer: Offer, coordinator: User) -> None:
-    """Publish a volunteer's activity, and the places it uses."""
+    """Publish a volunteer's activity, and the places it uses; the volunteer is told."""
     _decide(offer, coordinator, OfferStatus.PUBLISHED, _l("Only activities waiting for approval can be approved."))
     approve_place(offer.location)
     for session in offer.sessions:
         approve_place(session.location)
+    offer.rejection_reason = ""
+    messages.tell_offer_decided(offer)
 
 
-def reject(offer: Offer, coordinator: User) -> None:
-    """Do not publish a volunteer's activity (it stays visible to its volunteer)."""
+def reject(offer: Offer, coordinator: User, reason: str) -> None:
+    """Do not publish a volunteer's activity (it stays visible to its volunteer), and tell the
+    volunteer why: a no without a reason is refused."""
+    reason = required_reason(reason)
     _decide(offer, coordinator, OfferStatus.REJECTED, _l("Only activities waiting for approval can be declined."))
+    offer.rejection_reason = reason
+    messages.tell_offer_decided(offer)
 
 
 def set_translation(offer: Offer, locale: str, title: str, description: str, editor: User) -> bool:
-    """Add or change the offer's text in another language; return True when it waits for review."""
-    if held_for_review(offer, editor):
-        return propose(offer, editor, translations={locale: {"title": title, "description": description}})
-    put_translation(offer, locale, title, description)
-    return False
+    """Add or change the offer's text in another language; return True when it waits for review
+    (as a translation of its own, decided apart from other changes: see ``translations``)."""
+    return translations.write(offer, locale, title, description, editor)
 
 
 def remove_translation(offer: Offer, locale: str, editor: User) -> bool:

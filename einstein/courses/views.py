@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from typing import Any
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -14,12 +12,13 @@ from flask_login import current_user
 
 from einstein import caching, policy
 from einstein.audit import services as audit
+from einstein.auth import reach
 from einstein.auth.access import role_required
-from einstein.auth.models import Role
+from einstein.auth.models import Role, User
 from einstein.bookings import operations, queries
 from einstein.bookings.models import BookingStatus
 from einstein.bounds import page_arg
-from einstein.courses import catalogue, revisions, schedule, services
+from einstein.courses import catalogue, revisions, schedule, services, translations
 from einstein.courses.calendar import calendar_bytes
 from einstein.courses.errors import CatalogueError
 from einstein.courses.forms import (
@@ -31,6 +30,8 @@ from einstein.courses.forms import (
     RejectForm,
     SessionForm,
     TranslationForm,
+    TranslationRejectForm,
+    TranslatorLanguagesForm,
 )
 from einstein.courses.models import (
     DEFAULT_REMINDER_OFFSETS,
@@ -42,12 +43,13 @@ from einstein.courses.models import (
     OfferRevision,
     OfferSession,
     Organisation,
+    TranslationProposal,
     has_started,
 )
 from einstein.db import db
 from einstein.forms import add_error, choices, filled
 from einstein.i18n import LANGUAGES, TIMEZONE, current_language
-from einstein.views import render_form
+from einstein.views import FORM_INVALID, render_form
 
 bp = Blueprint("courses", __name__)
 
@@ -365,7 +367,7 @@ def edit_session(session_id: int) -> ResponseReturnValue:
             starts_at, ends_at = schedule.session_times(
                 filled(form.day.data), filled(form.start_time.data), filled(form.end_time.data)
             )
-            told = operations.change_session(
+            edit = operations.change_session(
                 session,
                 starts_at=starts_at,
                 ends_at=ends_at,
@@ -380,12 +382,17 @@ def edit_session(session_id: int) -> ResponseReturnValue:
             _field_error(form, error)
         else:
             db.session.commit()
-            flash(
-                _("The session is changed. Everyone booked is told (by e-mail, text message, or a call from the desk).")
-                if told
-                else _("The session is changed."),
-                "success",
-            )
+            if edit.told:
+                flash(
+                    _(
+                        "The session is changed. Everyone booked is told (by e-mail, text message, or a call from the desk)."
+                    ),
+                    "success",
+                )
+            elif edit.changed:
+                flash(_("The session is changed."), "success")
+            else:
+                flash(_("Nothing was changed."), "info")
             return redirect(url_for("courses.offer_detail", offer_id=session.offer_id))
     return render_form("courses/session_form.html", form, session=session, offer=session.offer)
 
@@ -432,18 +439,28 @@ def cancel_offer(offer_id: int) -> ResponseReturnValue:
 
 
 @bp.route("/offers/<int:offer_id>/translations/<locale>", methods=["GET", "POST"])
-@role_required(Role.VOLUNTEER)
+@role_required(Role.PARTICIPANT)
 def translation(offer_id: int, locale: str) -> ResponseReturnValue:
-    """Write the title and description of an offer in another language."""
-    offer = _managed_offer(offer_id)
+    """Write the title and description of an offer in another language (its organiser, or a translator)."""
+    offer = _visible_offer(offer_id)
     if locale not in LANGUAGES or locale == offer.language:
         abort(404)
+    if not policy.may_translate_offer(current_user, offer, locale):
+        abort(403)
+    manages = policy.may_manage_offer(current_user, offer)
+    from_queue = request.args.get("from") == "queue" or not manages
+    back = (
+        url_for("courses.translation_queue", lang=locale)
+        if from_queue
+        else url_for("courses.edit_offer", offer_id=offer.id)
+    )
     existing = next((t for t in offer.translations if t.locale == locale), None)
-    form = TranslationForm(obj=existing if request.method == "GET" else None)
+    waiting = translations.pending_proposal(offer, locale)
+    form = TranslationForm(obj=(waiting or existing) if request.method == "GET" else None)
     for text in (form.title, form.description):  # typed in that language; the labels stay in the reader's
         text.render_kw = {"lang": locale, "dir": LANGUAGES[locale].direction}
     if form.validate_on_submit():
-        if request.form.get("remove") and existing is not None:
+        if request.form.get("remove") and existing is not None and manages:
             held = services.remove_translation(offer, locale, current_user)
             done = _("The translation is removed.")
         else:
@@ -456,9 +473,17 @@ def translation(offer_id: int, locale: str) -> ResponseReturnValue:
             flash(_("Thank you! The translation is online once a coordinator has looked at it."), "success")
         else:
             flash(done, "success")
-        return redirect(url_for("courses.edit_offer", offer_id=offer.id))
+        return redirect(back)
     return render_form(
-        "courses/translation_form.html", form, offer=offer, locale=locale, language=LANGUAGES[locale], existing=existing
+        "courses/translation_form.html",
+        form,
+        offer=offer,
+        locale=locale,
+        language=LANGUAGES[locale],
+        existing=existing,
+        waiting=waiting,
+        manages=manages,
+        back=back,
     )
 
 
@@ -468,30 +493,55 @@ def my_offers() -> ResponseReturnValue:
     """The offers a person organises; coordinators can see every offer."""
     everyone = policy.may_review(current_user) and request.args.get("all") == "1"
     pagination = db.paginate(catalogue.offers_of(current_user, everyone), page=page_arg(), per_page=25, error_out=False)
-    return render_template("courses/my_offers.html", pagination=pagination, everyone=everyone)
+    changes = revisions.latest_revisions([offer.id for offer in pagination.items])
+    return render_template("courses/my_offers.html", pagination=pagination, everyone=everyone, changes=changes)
 
 
 @bp.get("/review")
 @role_required(Role.COORDINATOR)
 def review() -> ResponseReturnValue:
     """Volunteers' activities waiting for approval, and changes to public ones, side by side."""
+    return _review_page()
+
+
+def _review_page(status: int = 200, form: RejectForm | None = None, refused: str | None = None) -> ResponseReturnValue:
+    """The review page; after a refused "no", with the problem at the card it was for (``refused``)."""
     waiting = [(revision, revisions.differences(revision)) for revision in revisions.revisions_waiting()]
-    return render_template(
-        "courses/review.html", offers=catalogue.waiting_for_approval(), revisions=waiting, form=RejectForm()
+    page = render_template(
+        "courses/review.html",
+        offers=catalogue.waiting_for_approval(),
+        revisions=waiting,
+        form=form or RejectForm(formdata=None),
+        refused=refused,
     )
+    return page, status
+
+
+def _reason_refused(form: RejectForm, refused: str, error: CatalogueError | None = None) -> ResponseReturnValue:
+    """A "no" without a reason: the review page again, 422, the problem at its card."""
+    db.session.rollback()
+    if error is not None:
+        add_error(form.reason, error.message)
+    return _review_page(FORM_INVALID, form, refused)
+
+
+def _told(person: User | None) -> str:
+    return reach.told_about(person) if person is not None else ""
 
 
 def _decide_revision(revision_id: int, approve: bool) -> ResponseReturnValue:
     revision = db.get_or_404(OfferRevision, revision_id)
     form = RejectForm()
-    if not form.validate_on_submit():
-        abort(400)
+    if not approve and not form.validate_on_submit():
+        return _reason_refused(form, f"revision-{revision_id}")
     try:
         if approve:
             revisions.approve_revision(revision, current_user)
         else:
             revisions.reject_revision(revision, current_user, form.reason.data or "")
     except CatalogueError as error:
+        if error.field == "reason":
+            return _reason_refused(form, f"revision-{revision_id}", error)
         flash(error.message, "error")
         return redirect(url_for("courses.review"), 303)
     audit.record(
@@ -501,56 +551,190 @@ def _decide_revision(revision_id: int, approve: bool) -> ResponseReturnValue:
         offer_id=revision.offer_id,
     )
     db.session.commit()
-    title = revision.offer.title
+    title, how = revision.offer.title, _told(revision.author)
     if approve:
-        flash(_("The changes to “%(title)s” are online.", title=title), "success")
+        done = _("The changes to “%(title)s” are online. The volunteer is told %(how)s.", title=title, how=how)
+        flash(done, "success")
     else:
-        flash(_("The changes to “%(title)s” are not published.", title=title), "info")
+        done = _(
+            "The changes to “%(title)s” are not published. The volunteer is told why %(how)s.", title=title, how=how
+        )
+        flash(done, "info")
     return redirect(url_for("courses.review"), 303)
 
 
 @bp.post("/revisions/<int:revision_id>/approve")
 @role_required(Role.COORDINATOR)
 def approve_revision(revision_id: int) -> ResponseReturnValue:
-    """Put a volunteer's changes online."""
+    """Put a volunteer's changes online, and tell them."""
     return _decide_revision(revision_id, approve=True)
 
 
 @bp.post("/revisions/<int:revision_id>/reject")
 @role_required(Role.COORDINATOR)
 def reject_revision(revision_id: int) -> ResponseReturnValue:
-    """Keep the approved words online, and tell the volunteer why."""
+    """Keep the approved words online, and tell the volunteer why (a reason is required)."""
     return _decide_revision(revision_id, approve=False)
 
 
-def _decide(
-    offer_id: int, decide: Callable[[Offer, Any], None], done: Callable[[str], str], category: str
-) -> ResponseReturnValue:
-    offer = _visible_offer(offer_id)
-    try:
-        decide(offer, current_user)
-    except CatalogueError as error:
-        flash(error.message, "error")
-        return redirect(url_for("courses.review")), 303
+def _decided(offer: Offer) -> ResponseReturnValue:
     action = "offer.approved" if offer.is_public else "offer.rejected"
     audit.record(action, actor_id=current_user.id, subject_id=offer.organiser_id, offer_id=offer.id)
     db.session.commit()
-    flash(done(offer.title), category)
-    return redirect(url_for("courses.review"))
+    title, told = offer.title, _told(offer.organiser)
+    if offer.is_public:
+        flash(_("“%(title)s” is published. The volunteer is told %(how)s.", title=title, how=told), "success")
+    else:
+        flash(_("“%(title)s” is not published. The volunteer is told why %(how)s.", title=title, how=told), "info")
+    return redirect(url_for("courses.review"), 303)
 
 
 @bp.post("/offers/<int:offer_id>/approve")
 @role_required(Role.COORDINATOR)
 def approve(offer_id: int) -> ResponseReturnValue:
-    """Publish a volunteer's activity."""
-    return _decide(offer_id, services.approve, lambda title: _("“%(title)s” is published.", title=title), "success")
+    """Publish a volunteer's activity, and tell them."""
+    offer = _visible_offer(offer_id)
+    try:
+        services.approve(offer, current_user)
+    except CatalogueError as error:
+        flash(error.message, "error")
+        return redirect(url_for("courses.review"), 303)
+    return _decided(offer)
 
 
 @bp.post("/offers/<int:offer_id>/reject")
 @role_required(Role.COORDINATOR)
 def reject(offer_id: int) -> ResponseReturnValue:
-    """Decline a volunteer's activity (the volunteer still sees it and can talk to you)."""
-    return _decide(offer_id, services.reject, lambda title: _("“%(title)s” is not published.", title=title), "info")
+    """Decline a volunteer's activity and tell them why (a reason is required; they still see it)."""
+    offer = _visible_offer(offer_id)
+    form = RejectForm()
+    if not form.validate_on_submit():
+        return _reason_refused(form, f"offer-{offer_id}")
+    try:
+        services.reject(offer, current_user, form.reason.data or "")
+    except CatalogueError as error:
+        if error.field == "reason":
+            return _reason_refused(form, f"offer-{offer_id}", error)
+        flash(error.message, "error")
+        return redirect(url_for("courses.review"), 303)
+    return _decided(offer)
 
 
+def review_count() -> int:
+    """What waits for review, for the badge on the coordinators' menu; nothing is counted (or
+    asked of the database) for anyone else."""
+    return revisions.waiting_count() if policy.may_review(current_user) else 0
+
+
+# --- translators ----------------------------------------------------------------------------------
+
+
+@bp.get("/translations")
+@role_required(Role.PARTICIPANT)
+def translation_queue() -> ResponseReturnValue:
+    """What waits to be translated into one of the translator's languages (new or out of date), soonest first."""
+    if not policy.may_see_translation_queue(current_user):
+        abort(403)
+    languages = translations.languages_of(current_user)
+    locale = request.args.get("lang") or languages[0]
+    if locale not in LANGUAGES:
+        abort(404)
+    if not policy.may_translate(current_user, locale):
+        abort(403)
+    pagination = db.paginate(translations.queue(locale), page=page_arg(), per_page=20, error_out=False)
+    return render_template(
+        "courses/translation_queue.html",
+        items=translations.queue_items(list(pagination.items), locale),
+        pagination=pagination,
+        locale=locale,
+        language=LANGUAGES[locale],
+        languages=languages,
+    )
+
+
+def _proposal_page(
+    proposal: TranslationProposal, form: TranslationRejectForm, status: int = 200
+) -> ResponseReturnValue:
+    online = next((t for t in proposal.offer.translations if t.locale == proposal.locale), None)
+    page = render_template(
+        "courses/translation_proposal.html",
+        proposal=proposal,
+        offer=proposal.offer,
+        online=online,
+        language=LANGUAGES.get(proposal.locale),
+        form=form,
+    )
+    return page, status
+
+
+@bp.get("/translations/proposals/<int:proposal_id>")
+@role_required(Role.COORDINATOR)
+def translation_proposal(proposal_id: int) -> ResponseReturnValue:
+    """A held translation beside the original and the translation online, to approve or not."""
+    return _proposal_page(db.get_or_404(TranslationProposal, proposal_id), TranslationRejectForm(formdata=None))
+
+
+def _decide_translation(proposal_id: int, approve: bool) -> ResponseReturnValue:
+    proposal = db.get_or_404(TranslationProposal, proposal_id)
+    form = TranslationRejectForm()
+    if not form.validate_on_submit():
+        return _proposal_page(proposal, form, FORM_INVALID)
+    try:
+        if approve:
+            translations.approve(proposal, current_user)
+        else:
+            translations.reject(proposal, current_user, form.reason.data or "")
+    except CatalogueError as error:
+        db.session.rollback()
+        if error.field == "reason":
+            add_error(form.reason, error.message)
+            return _proposal_page(db.get_or_404(TranslationProposal, proposal_id), form, FORM_INVALID)
+        flash(error.message, "error")
+        return redirect(url_for("courses.review", _anchor="translations"), 303)
+    db.session.commit()
+    title = proposal.offer.text_in(current_language().code)[0]
+    if approve:
+        flash(_("The translation of “%(title)s” is online.", title=title), "success")
+    else:
+        flash(_("The translation of “%(title)s” is not published; the translator sees why.", title=title), "info")
+    return redirect(url_for("courses.review", _anchor="translations"), 303)
+
+
+@bp.post("/translations/proposals/<int:proposal_id>/approve")
+@role_required(Role.COORDINATOR)
+def approve_translation(proposal_id: int) -> ResponseReturnValue:
+    """Put a held translation online."""
+    return _decide_translation(proposal_id, approve=True)
+
+
+@bp.post("/translations/proposals/<int:proposal_id>/reject")
+@role_required(Role.COORDINATOR)
+def reject_translation(proposal_id: int) -> ResponseReturnValue:
+    """Keep a held translation off the pages, with a reason for the translator."""
+    return _decide_translation(proposal_id, approve=False)
+
+
+@bp.route("/people/<int:user_id>/translator", methods=["GET", "POST"])
+@role_required(Role.COORDINATOR)
+def translator_languages(user_id: int) -> ResponseReturnValue:
+    """Choose the languages a bilingual volunteer or participant translates offers into."""
+    person = db.get_or_404(User, user_id)
+    if not policy.may_give_translator_languages(current_user, person):
+        abort(403)
+    form = TranslatorLanguagesForm()
+    if request.method == "GET":
+        form.languages.data = translations.languages_of(person)
+    if form.validate_on_submit():
+        added, removed = translations.set_languages(person, filled(form.languages.data), by=current_user)
+        db.session.commit()
+        if added or removed:
+            flash(_("%(name)s's languages for translating are saved.", name=person.name), "success")
+        else:
+            flash(_("Nothing was changed."), "info")
+        return redirect(url_for("auth.people", q=person.name))
+    return render_form("courses/translator_form.html", form, person=person)
+
+
+bp.add_app_template_global(translations.proposals_waiting, "translations_waiting")
+bp.add_app_template_global(translations.coverage, "translation_coverage")
 bp.add_app_template_global(has_started, "has_started")

@@ -17,8 +17,10 @@ depends_on = None
 
 
 def upgrade():
-    pass
+    with op.batch_alter_table('offers', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('rejection_reason', sa.Text(), server_default='', nullable=False))
 
 
 def downgrade():
-    pass
+    with op.batch_alter_table('offers', schema=None) as batch_op:
+        batch_op.drop_column('rejection_reason')
