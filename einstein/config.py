@@ -97,7 +97,7 @@ def default_config(instance_path: Path, environ: Mapping[str, str] | None = None
         limiter_storage = redis_url
     else:
         broker_dir = instance_path / "broker"
-        broker_url = "filesystem://"
+        broker_url = "filesystem://localhost/"
         broker_options = {
             "data_folder_in": str(broker_dir / "queue"),
             "data_folder_out": str(broker_dir / "queue"),

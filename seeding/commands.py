@@ -28,7 +28,17 @@ def seed_demo_command() -> None:
         f"Demo data: added {report.users} people, {report.offers} offers, "
         f"{report.sessions} sessions and {report.bookings} bookings."
     )
-    click.echo(f"Demo accounts (password: {DEMO_PASSWORD}):")
+    _print_accounts()
+
+
+@click.command("demo-accounts")
+def demo_accounts_command() -> None:
+    """Print the demo accounts and their password (``make run`` does at every start)."""
+    _print_accounts()
+
+
+def _print_accounts() -> None:
+    click.echo(f"Demo accounts, each with the password {DEMO_PASSWORD}:")
     for _name, email, role, _locale in DEMO_ACCOUNTS:
         click.echo(f"  {role.value:<12} {email}")
 
@@ -58,4 +68,4 @@ def seed_large_command(sessions: int, bookings: int, force: bool) -> None:
 
 
 #: Registered on the app's command line by ``einstein.cli``.
-seed_commands = (seed_demo_command, seed_large_command)
+seed_commands = (seed_demo_command, demo_accounts_command, seed_large_command)

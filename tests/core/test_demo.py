@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
+from pathlib import Path
 
 import sqlalchemy as sa
 import time_machine
@@ -11,6 +12,7 @@ from einstein.bookings import integrity
 from einstein.db import db
 from einstein.i18n import TIMEZONE, local_today
 from einstein.models import Booking, BookingStatus, Offer, OfferSession, Role, User
+from seeding.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
 
 
 def _counts() -> dict[str, int]:
@@ -76,3 +78,15 @@ def test_the_demo_loads_just_after_midnight_on_a_day_an_activity_meets(app) -> N
     with time_machine.travel(datetime.combine(saturday, time(0, 30), TIMEZONE).timestamp(), tick=True):
         result = app.test_cli_runner().invoke(args=["seed-demo"])
     assert result.exit_code == 0, result.output
+
+
+def test_the_readme_and_every_start_tell_a_newcomer_how_to_sign_in(app) -> None:
+    """``make run`` prints the demo accounts at every start, and the README names the same."""
+    printed = app.test_cli_runner().invoke(args=["demo-accounts"])
+    assert printed.exit_code == 0, printed.output
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    assert DEMO_PASSWORD in printed.output and f"`{DEMO_PASSWORD}`" in readme
+    for _name, email, role, _locale in DEMO_ACCOUNTS:
+        assert email in printed.output and f"`{email}`" in readme and role.value in printed.output
+    makefile = (Path(__file__).parents[2] / "Makefile").read_text(encoding="utf-8")
+    assert "flask demo-accounts" in makefile.split("\nrun:", 1)[1].split("\n\n", 1)[0]
