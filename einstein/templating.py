@@ -14,6 +14,7 @@ from einstein.auth.models import Audience
 from einstein.auth.phones import display_phone
 from einstein.caching import CACHEABLE
 from einstein.db import utcnow
+from einstein.views import field_shown, in_page_order
 
 
 @cache
@@ -46,6 +47,8 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["now"] = utcnow
     app.jinja_env.globals["audience_label"] = lambda audience: Audience(audience).label
     app.jinja_env.filters["phone"] = display_phone
+    app.jinja_env.globals["field_shown"] = field_shown
+    app.jinja_env.filters["in_page_order"] = in_page_order
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
     app.after_request(_cache_headers)

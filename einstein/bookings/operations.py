@@ -7,6 +7,7 @@ this area owns the consequences, as indico keeps such rules in an ``operations``
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -26,6 +27,16 @@ from einstein.courses.models import Location, Offer, OfferKind, OfferSession
 from einstein.courses.schedule import Schedule
 from einstein.db import db
 from einstein.notifications import outbox
+
+
+@dataclass(frozen=True)
+class SessionEdit:
+    """What saving a session's form did."""
+
+    #: anything at all (time, place, places, languages)
+    changed: bool
+    #: the people booked were told (a new time or place)
+    told: bool
 
 
 def _places(target: Target, capacity: int) -> None:
@@ -78,20 +89,22 @@ def change_session(
     capacity: int | None,
     languages: list[str],
     editor: User,
-) -> bool:
+) -> SessionEdit:
     """Move a session, change its place, places or languages; tell the people booked.
 
-    Returns True when the people booked were told about a new time or place. Their reminders
-    move with the session.
+    Says whether anything changed and whether the people booked were told (of a new time or
+    place). Their reminders move with the session.
     """
     change = offers.update_session(
         session, starts_at=starts_at, ends_at=ends_at, location=location, languages=languages, editor=editor
     )
-    if capacity is not None and not session.offer.is_course:
+    resized = False
+    if capacity is not None and not session.offer.is_course and capacity != session.capacity:
         _places(Target(session.offer, session), capacity)
+        resized = True
     db.session.flush()
     if not (change.moved or change.relocated):
-        return False
+        return SessionEdit(changed=change.anything or resized, told=False)
     if change.moved:
         reminders.reschedule_session(session)
     outbox.add(
@@ -101,7 +114,7 @@ def change_session(
             if booking.user_id is not None
         ]
     )
-    return True
+    return SessionEdit(changed=True, told=True)
 
 
 def cancel_session(session: OfferSession, message: str = "") -> int:

@@ -25,6 +25,11 @@ from einstein.notifications.models import Notification, NotificationStatus
 OFFSETS = {"48h": timedelta(hours=48), "24h": timedelta(hours=24), "2h": timedelta(hours=2)}
 #: A morning reminder is only worth sending if it comes at least this long before the start.
 MORNING_MARGIN = timedelta(minutes=45)
+#: Someone who books after every chosen reminder's time gets one this long before the start
+#: instead ("late"), if that is still this far away (LATE_GAP): sooner, the confirmation is enough.
+LATE_BEFORE = timedelta(hours=2)
+LATE_GAP = timedelta(hours=1)
+LATE = "late"
 
 
 def due_time(session: OfferSession, offset: str) -> datetime | None:
@@ -34,8 +39,20 @@ def due_time(session: OfferSession, offset: str) -> datetime | None:
         hour = current_app.config["REMINDER_MORNING_HOUR"]
         due = datetime.combine(local_day, time(hour, 0), tzinfo=TIMEZONE).astimezone(session.starts_at.tzinfo)
         return due if due <= session.starts_at - MORNING_MARGIN else None
+    if offset == LATE:
+        return session.starts_at - LATE_BEFORE
     delta = OFFSETS.get(offset)
     return session.starts_at - delta if delta is not None else None
+
+
+def _offsets(offer: Offer, session: OfferSession, now: datetime) -> list[str]:
+    """The reminders to plan for ``session``: the offer's, or, when every one of their times has
+    passed (a late booking), one "late" reminder shortly before the start."""
+    chosen = list(offer.reminder_offsets or [])
+    if not chosen or any((due := due_time(session, offset)) is not None and due > now for offset in chosen):
+        return chosen
+    late = due_time(session, LATE)
+    return [LATE] if late is not None and late >= now + LATE_GAP else []
 
 
 def _plan(
@@ -53,7 +70,7 @@ def _plan(
     for session in sessions:
         if session.status != SessionStatus.SCHEDULED or session.starts_at <= now:
             continue
-        for offset in booking.offer.reminder_offsets or []:
+        for offset in _offsets(booking.offer, session, now):
             due = due_time(session, offset)
             if due is None or due <= now:
                 continue

@@ -435,3 +435,12 @@ def test_my_bookings_shows_the_latest_past_bookings_and_all_on_request(app, clie
     with count_queries(app) as many:
         client.get("/my/bookings?past=all")
     assert len(few) <= len(many) + 1 and len(many) <= 12, [len(few), len(many)]
+
+
+def test_the_cancel_page_promises_no_waiting_list_that_is_not_there(app, client, participant, activity) -> None:
+    client.sign_in(participant)
+    book(client, activity)
+    [booking] = _bookings(app)
+    page = client.get(f"/bookings/{booking.reference}/cancel", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "waiting list" not in page
+    assert "Your place becomes free for someone else." in page

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 import pytest
 import sqlalchemy as sa
+import time_machine
 from icalendar import Calendar
 
 from einstein.bookings import services as bookings
@@ -239,6 +241,59 @@ def test_calendar_files(app, client) -> None:
     events = list(Calendar.from_ical(response.data).walk("VEVENT"))
     assert [str(e["summary"]) for e in events] == ["Wandelgroep", "Wandelgroep"]
     assert [str(e["status"]) for e in events] == ["CONFIRMED", "CANCELLED"]
-    assert str(events[0]["uid"]) == f"session-{first_id}@einstein"
+    # unique to this deployment: the host of its public address (BASE_URL)
+    host = urlsplit(app.config["BASE_URL"]).hostname
+    assert str(events[0]["uid"]) == f"session-{first_id}@{host}"
     single = list(Calendar.from_ical(client.get(f"/sessions/{first_id}.ics").data).walk("VEVENT"))
     assert len(single) == 1 and "Kanaalstraat" in str(single[0]["location"])
+
+
+def _as_it_is(world) -> dict[str, str]:
+    """The session's form as it opens: the stored time and place, unchanged."""
+    return {
+        "day": world["starts_at"].date().isoformat(),
+        "start_time": world["starts_at"].strftime("%H:%M"),
+        "end_time": world["ends_at"].strftime("%H:%M"),
+    }
+
+
+@pytest.fixture
+def stored_with_seconds(app, booked_session):
+    """The booked session, stored with seconds (as older data and imports have it)."""
+    with app.app_context():
+        session = db.session.get(OfferSession, booked_session["session_id"])
+        session.starts_at += timedelta(seconds=17)
+        session.ends_at += timedelta(seconds=17)
+        db.session.commit()
+        world = dict(booked_session)
+        world["starts_at"] = session.starts_at.astimezone(TIMEZONE)
+        world["ends_at"] = session.ends_at.astimezone(TIMEZONE)
+        return world
+
+
+def test_saving_a_session_unchanged_changes_nothing_and_tells_nobody(
+    app, client, volunteer, stored_with_seconds
+) -> None:
+    client.sign_in(volunteer)
+    response = _edit(client, stored_with_seconds, **_as_it_is(stored_with_seconds))
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"], headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "Nothing was changed." in page and "The session is changed" not in page
+    assert queued(app, NotificationKind.SESSION_CHANGED) == []
+
+
+def test_a_session_cannot_be_moved_into_the_past(app, client, volunteer, booked_session) -> None:
+    with app.app_context():
+        start = db.session.get(OfferSession, booked_session["session_id"]).starts_at.astimezone(TIMEZONE)
+    # an hour before the session, someone moves it to earlier that day: a time already gone
+    with time_machine.travel(start - timedelta(hours=1), tick=False):
+        client.sign_in(volunteer)
+        earlier = (start - timedelta(hours=3)).strftime("%H:%M")
+        response = _edit(client, booked_session, day=start.date().isoformat(), start_time=earlier)
+        assert response.status_code == 422
+        assert "This time has already passed" in response.get_data(as_text=True)
+        yesterday = (start - timedelta(days=1)).date().isoformat()
+        assert "This date is in the past" in _edit(client, booked_session, day=yesterday).get_data(as_text=True)
+    assert queued(app, NotificationKind.SESSION_CHANGED) == []
+    with app.app_context():
+        assert db.session.get(OfferSession, booked_session["session_id"]).starts_at == start

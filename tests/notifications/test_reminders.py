@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
+import time_machine
 
 from einstein.bookings import operations, reminders
 from einstein.bookings import services as bookings
@@ -238,3 +239,32 @@ def test_the_mail_server_being_away_is_temporary(app, participant) -> None:
     with app.app_context():
         row = db.session.scalar(sa.select(Notification).where(Notification.kind == NotificationKind.BOOKING_CONFIRMED))
         assert row.status == NotificationStatus.PENDING and row.due_at > utcnow() and "cannot reach" in row.last_error
+
+
+def test_a_late_booker_still_gets_a_reminder_before_the_session(app, participant) -> None:
+    with app.app_context():
+        session = _session_at(19, reminder_offsets=["48h", "24h"])
+        # booked the evening before: both chosen reminders' times have passed
+        with time_machine.travel(session.starts_at - timedelta(hours=20), tick=False):
+            booking = bookings.book(db.session.get(User, participant.id), bookings.Target(session.offer, session))
+            db.session.commit()
+        [row] = _reminders(booking.id)
+        assert (row.reminder_offset, row.due_at) == ("late", session.starts_at - timedelta(hours=2))
+
+
+def test_no_late_reminder_right_after_the_confirmation(app, participant) -> None:
+    with app.app_context():
+        session = _session_at(19, reminder_offsets=["24h"])
+        with time_machine.travel(session.starts_at - timedelta(hours=2, minutes=30), tick=False):
+            booking = bookings.book(db.session.get(User, participant.id), bookings.Target(session.offer, session))
+            db.session.commit()
+        assert _reminders(booking.id) == []
+
+
+def test_a_booker_with_a_chosen_reminder_to_come_gets_no_late_one(app, participant) -> None:
+    with app.app_context():
+        session = _session_at(19, reminder_offsets=["24h", "2h"])
+        with time_machine.travel(session.starts_at - timedelta(hours=20), tick=False):
+            booking = bookings.book(db.session.get(User, participant.id), bookings.Target(session.offer, session))
+            db.session.commit()
+        assert [row.reminder_offset for row in _reminders(booking.id)] == ["2h"]

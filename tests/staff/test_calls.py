@@ -75,7 +75,7 @@ def test_a_moved_session_puts_the_unreachable_on_the_list_with_their_number(
             editor=db.session.get(User, coordinator.id),
         )
         db.session.commit()
-    assert moved
+    assert moved.told
     client.sign_in(coordinator)
     page = client.get("/calls", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert "Yonas" in page and "Taalcafé" in page and 'href="tel:+31633334444"' in page
