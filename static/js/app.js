@@ -75,3 +75,33 @@ document.addEventListener("submit", function (event) {
     });
   });
 })();
+
+// Copy buttons beside a link in a read-only field (the calendar link). Without this script the
+// button stays hidden and the field is there to select and copy by hand.
+(function () {
+  var buttons = document.querySelectorAll("[data-copy]");
+  Array.prototype.forEach.call(buttons, function (button) {
+    var field = document.getElementById(button.getAttribute("data-copy"));
+    var status = document.querySelector("[data-copy-status='" + button.getAttribute("data-copy") + "']");
+    if (!field) { return; }
+    button.hidden = false;
+    var say = function (text) { if (status) { status.textContent = text; } };
+    var byHand = function () {
+      field.focus();
+      field.select();
+      var done = false;
+      try { done = document.execCommand("copy"); } catch (e) { done = false; }
+      say(button.getAttribute(done ? "data-copied" : "data-copy-failed"));
+    };
+    button.addEventListener("click", function () {
+      if (navigator.clipboard && navigator.clipboard.writeText) {
+        navigator.clipboard.writeText(field.value).then(function () {
+          field.select();
+          say(button.getAttribute("data-copied"));
+        }, byHand);
+      } else {
+        byHand();
+      }
+    });
+  });
+})();
