@@ -60,6 +60,31 @@ def may_review(user: Any) -> bool:
     return _coordinator(user)
 
 
+def may_translate(user: Any, locale: str) -> bool:
+    """Coordinators translate offers into any language; others into the languages a coordinator
+    gave them (``User.translator_languages``, kept by the catalogue)."""
+    if not _signed_in(user):
+        return False
+    if _coordinator(user):
+        return True
+    return any(grant.locale == locale for grant in getattr(user, "translator_languages", ()))
+
+
+def may_see_translation_queue(user: Any) -> bool:
+    """Translators (for their languages) and coordinators (for all) see what waits to be translated."""
+    return _coordinator(user) or (_signed_in(user) and bool(getattr(user, "translator_languages", ())))
+
+
+def may_translate_offer(user: Any, offer: Offer, locale: str) -> bool:
+    """Whoever manages an offer writes its translations; a translator those of a published offer."""
+    return may_manage_offer(user, offer) or (offer.status.value == "published" and may_translate(user, locale))
+
+
+def may_give_translator_languages(actor: Any, target: Any) -> bool:
+    """Coordinators make a bilingual participant or volunteer a translator (others translate anyway)."""
+    return _coordinator(actor) and actor.id != target.id and target.role in {Role.PARTICIPANT, Role.VOLUNTEER}
+
+
 def may_take_attendance(user: Any, session: OfferSession) -> bool:
     """Whoever manages the offer takes attendance of its sessions."""
     return may_manage_offer(user, session.offer)
@@ -122,6 +147,27 @@ def may_act_for_privacy(actor: Any, person: Any) -> bool:
         and actor.id != person.id
         and person.role == Role.PARTICIPANT
         and person.password_hash is None
+    )
+
+
+def may_edit_at_desk(actor: Any, person: Any) -> bool:
+    """A coordinator corrects the name and contact details of someone registered at the desk.
+
+    The same people as for export and erasure: those who can sign in change their own details
+    (a new address or number needs their password), so nobody else can move their account.
+    """
+    return may_act_for_privacy(actor, person)
+
+
+def may_merge_people(actor: Any, first: Any, second: Any = None) -> bool:
+    """A coordinator merges two records of one participant (registered twice, or registered at
+    the desk and signed up later); without ``second``: whether ``first`` could be merged at all.
+    Whether two can be merged (not both with a password) is the merge's own rule."""
+    people = [first] if second is None else [first, second]
+    return (
+        _coordinator(actor)
+        and all(person.role == Role.PARTICIPANT and person.id != actor.id for person in people)
+        and (second is None or first.id != second.id)
     )
 
 

@@ -136,6 +136,10 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("courses.reject", "POST"): Rule(
         COORDINATORS, lambda w: f"/offers/{w['pending'].id}/reject", lambda w: {"reason": "Not this month."}
     ),
+    ("courses.notice_board", "GET"): Rule(COORDINATORS, fixed("/notice-board")),
+    ("courses.notice_board_print", "GET"): Rule(
+        COORDINATORS, lambda w: f"/notice-board/{w['offer'].location_id}/2030-W10?lang=nl&lang=ar"
+    ),
     ("courses.approve_revision", "POST"): Rule(COORDINATORS, lambda w: f"/revisions/{w['revision_id']}/approve"),
     ("courses.reject_revision", "POST"): Rule(
         COORDINATORS, lambda w: f"/revisions/{w['revision_id']}/reject", lambda w: {"reason": "Not this month."}

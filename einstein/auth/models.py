@@ -13,8 +13,9 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
+from einstein.auth.names import name_key
 from einstein.db import LabelledEnum, Model, enum_column, utcnow
 
 
@@ -63,6 +64,8 @@ class User(UserMixin, Model):  # type: ignore[misc]  # Flask-Login ships no type
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(120))
+    #: The name folded for finding duplicates at the desk (``auth.names.name_key``); kept by ``_keep_name_key``.
+    name_key: Mapped[str] = mapped_column(sa.String(120), default="", server_default="", index=True)
     #: Lower-cased; optional because many participants have none.
     email: Mapped[str | None] = mapped_column(sa.String(254), unique=True)
     #: E.164, e.g. +31612345678; optional.
@@ -116,6 +119,11 @@ class User(UserMixin, Model):  # type: ignore[misc]  # Flask-Login ships no type
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.role.value}>"
+
+    @validates("name")
+    def _keep_name_key(self, _key: str, name: str) -> str:
+        self.name_key = name_key(name)
+        return name
 
     def get_id(self) -> str | None:
         """Identify the sign-in session, not the user, so that it can be revoked on the server."""

@@ -8,7 +8,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from einstein.auth.forms import AUDIENCE_CHOICES, AUDIENCE_HELP, email_field, language_choices, phone_field
 from einstein.auth.models import Audience
-from einstein.forms import BaseForm, PlainName
+from einstein.forms import BaseForm, PlainName, choices
 
 
 class BookForm(BaseForm):
@@ -64,10 +64,83 @@ class DeskPersonForm(NewPersonForm):
         description=AUDIENCE_HELP,
         validators=[InputRequired()],
     )
+    #: The people shown as possibly the same, whom the coordinator saw and said are someone else.
+    seen = HiddenField(default="", validators=[Length(max=200)])
+
+
+class DeskEditForm(BaseForm):
+    """Correct the record of someone registered at the desk."""
+
+    name = StringField(
+        _l("Name"), validators=[DataRequired(message=_l("Please type the name.")), Length(max=120), PlainName()]
+    )
+    phone = phone_field(
+        _l("Phone number (optional)"),
+        render_kw={"inputmode": "tel"},
+        description=_l("Given here in person, a number counts as theirs: texts go to it at once."),
+    )
+    email = email_field(
+        _l("E-mail address (optional)"),
+        description=_l("A new address gets a link to confirm it; until then nothing is sent there."),
+    )
+    locale = SelectField(_l("Language"), choices=language_choices, validators=[InputRequired()])
+    audience = RadioField(
+        _l("About them (only if they want to say)"),
+        choices=AUDIENCE_CHOICES,
+        description=AUDIENCE_HELP,
+        validators=[InputRequired()],
+    )
 
 
 class DeskBookForm(BaseForm):
-    """Book a participant onto a course or a session at the desk."""
+    """Book a participant onto a course or a session from the desk's list."""
 
-    target = SelectField(_l("Course or session"), validators=[InputRequired(message=_l("Please choose what to book."))])
+    #: "offer-12" (a course) or "session-34" (an activity session), as the list gives it
+    target = HiddenField(
+        _l("Course or session"),
+        validators=[InputRequired(message=_l("Please choose what to book.")), Length(max=40)],
+    )
     waitlist = BooleanField(_l("Put them on the waiting list if it is full"), default=True)
+
+
+class DeskListForm(BaseForm):
+    """Search the desk's list of what can be booked (by words of the title)."""
+
+    class Meta:
+        csrf = False
+
+    q = StringField(
+        _l("Find a course or activity"),
+        validators=[Optional(), Length(max=100)],
+        render_kw={"type": "search"},
+    )
+
+
+class DeskCancelForm(BaseForm):
+    """Cancel someone's place at the desk: who asked for it decides what they are told."""
+
+    asked = RadioField(
+        _l("Who wants this?"),
+        choices=choices(
+            [
+                ("yes", _l("They asked for it (they are here, or called)")),
+                ("no", _l("We cancel it (they did not ask): they are told it was the organiser")),
+            ]
+        ),
+        default="yes",
+        validators=[InputRequired(message=_l("Please say who wants this."))],
+    )
+
+
+class MergeForm(BaseForm):
+    """Choose the details to keep when two records of one person become one."""
+
+    name = RadioField(_l("Name"), validators=[Optional()])
+    phone = RadioField(_l("Phone number"), validators=[Optional()])
+    email = RadioField(_l("E-mail address"), validators=[Optional()])
+    locale = RadioField(_l("Language"), validators=[Optional()])
+    audience = RadioField(_l("About them"), validators=[Optional()])
+    confirm = BooleanField(
+        _l("I checked: these two are one and the same person"),
+        validators=[DataRequired(message=_l("Please check that they are the same person, and tick the box."))],
+    )

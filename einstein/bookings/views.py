@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import segno
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import force_locale
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
@@ -16,19 +18,34 @@ from einstein.auth import reach
 from einstein.auth import services as accounts
 from einstein.auth.access import role_required, signed_in
 from einstein.auth.models import Audience, Role, User
+from einstein.auth.phones import display_phone
 from einstein.bookings import desk as at_desk
 from einstein.bookings import links, queries, services
 from einstein.bookings.errors import BookingError
-from einstein.bookings.forms import BookForm, CancelForm, DeskBookForm, DeskPersonForm, DeskSearchForm
+from einstein.bookings.forms import (
+    BookForm,
+    CancelForm,
+    DeskBookForm,
+    DeskCancelForm,
+    DeskEditForm,
+    DeskListForm,
+    DeskPersonForm,
+    DeskSearchForm,
+    MergeForm,
+)
 from einstein.bookings.models import Booking, BookingSource, BookingStatus, CancelReason
 from einstein.bookings.targets import Target
+from einstein.bounds import as_id, page_arg
 from einstein.courses.calendar import calendar_bytes
 from einstein.courses.models import Offer, OfferSession
 from einstein.db import db, utcnow
 from einstein.extensions import limiter
 from einstein.forms import add_error, choices, filled
+from einstein.i18n import LANGUAGES
+from einstein.privacy import desk as people
+from einstein.privacy import merge as merging
 from einstein.urls import safe_next
-from einstein.views import render_form
+from einstein.views import FORM_INVALID, render_form
 
 bp = Blueprint("bookings", __name__)
 
@@ -133,6 +150,8 @@ def _cancel(booking: Booking) -> ResponseReturnValue:
 def cancel(reference: str) -> ResponseReturnValue:
     """Cancel a booking (after a confirmation page), or leave the waiting list in one tap."""
     booking = _booking_for(reference)
+    if booking.user_id != current_user.id:  # a coordinator, for someone: the desk's page asks and says how they hear
+        return redirect(url_for("bookings.desk_cancel", reference=booking.reference), 307)
     form = CancelForm()
     if form.validate_on_submit():
         return _cancel(booking)
@@ -311,67 +330,295 @@ def desk() -> ResponseReturnValue:
     return render_template("bookings/desk.html", form=form, people=people, searched=bool(form.q.data))
 
 
+def _seen(raw: str | None) -> set[int]:
+    """The ids in the registration form's "seen" field (people shown, and said to be someone else)."""
+    return {i for i in (as_id(part) for part in (raw or "").split(",")[:20]) if i is not None}
+
+
 @bp.route("/desk/people/new", methods=["GET", "POST"])
 @role_required(Role.COORDINATOR)
 def desk_new_person() -> ResponseReturnValue:
-    """Make an account for someone at the desk (no password needed), with their recorded consent."""
+    """Make an account for someone at the desk (no password needed), with their recorded consent,
+    after showing anyone who may be them already."""
     form = DeskPersonForm()
+    duplicates: list[User] = []
+    contact_taken = False
     if request.method == "GET":
         form.name.data = request.args.get("name", "")[:120]
     if form.validate_on_submit():
-        try:
-            person = at_desk.register_at_desk(
-                current_user,
-                name=filled(form.name.data),
-                phone=form.phone.data or None,
-                email=form.email.data or None,
-                locale=form.locale.data,
-                audience=Audience(form.audience.data),
-            )
-        except accounts.AccountExistsError as error:
-            add_error(getattr(form, error.field), _("Someone already has this. Search for them instead."))
+        name, phone, email = filled(form.name.data), form.phone.data or None, form.email.data or None
+        duplicates = at_desk.likely_duplicates(name, phone=phone, email=email)
+        taken = accounts.contact_taken(accounts.normalise_email(email), phone)
+        if taken:
+            contact_taken = True
+            add_error(getattr(form, taken), _("Someone already has this. Search for them instead."))
+        elif duplicates and not {p.id for p in duplicates} <= _seen(form.seen.data):
+            form.seen.data = ",".join(str(p.id) for p in duplicates)
         else:
-            db.session.commit()
-            flash(_("%(name)s is registered. Now choose what to book.", name=person.name), "success")
-            return redirect(url_for("bookings.desk_person", user_id=person.id))
-    return render_form("bookings/desk_new.html", form)
+            try:
+                person = at_desk.register_at_desk(
+                    current_user,
+                    name=name,
+                    phone=phone,
+                    email=email,
+                    locale=form.locale.data,
+                    audience=Audience(form.audience.data),
+                )
+            except accounts.AccountExistsError as error:  # taken a moment ago
+                db.session.rollback()
+                add_error(getattr(form, error.field), _("Someone already has this. Search for them instead."))
+            else:
+                db.session.commit()
+                flash(_("%(name)s is registered. Now choose what to book.", name=person.name), "success")
+                return redirect(url_for("bookings.desk_person", user_id=person.id))
+    return render_form(
+        "bookings/desk_new.html",
+        form,
+        duplicates=duplicates,
+        contact_taken=contact_taken,
+        counts=at_desk.coming_counts(duplicates),
+    )
+
+
+def _desk_list_url(person: User, **args: str | int | None) -> str:
+    """The person's desk page with the list's search and pages (those set)."""
+    kept: dict[str, Any] = {k: v for k, v in args.items() if v and v != 1}
+    return url_for("bookings.desk_person", user_id=person.id, **kept)
 
 
 @bp.route("/desk/people/<int:user_id>", methods=["GET", "POST"])
 @role_required(Role.COORDINATOR)
 def desk_person(user_id: int) -> ResponseReturnValue:
-    """A participant's bookings, and a form to book them in."""
+    """A participant's bookings, and the list of what to book them in (searchable, paged)."""
     person = db.get_or_404(User, user_id)
+    search = DeskListForm(request.args)
+    query = search.q.data if search.validate() else None
+    course_page, session_page = page_arg("cpage"), page_arg("spage")
+    here = {"q": query, "cpage": course_page, "spage": session_page}
     form = DeskBookForm()
-    form.target.choices = choices([("", _("Choose…")), *((t.key, t.label) for t in at_desk.desk_targets())])
     if form.validate_on_submit():
-        target = at_desk.target_from_key(form.target.data)
+        target = at_desk.target_from_key(filled(form.target.data))
         if target is None:
-            abort(404)
+            add_error(form.target, _("Not a valid choice."))
+        else:
+            try:
+                booking = services.book(
+                    person, target, source=BookingSource.DESK, booked_by=current_user, waitlist=form.waitlist.data
+                )
+                confirmed, reference = booking.status == BookingStatus.CONFIRMED, booking.reference
+            except BookingError as error:
+                db.session.rollback()
+                add_error(form.target, error.message)
+            else:
+                db.session.commit()
+                if confirmed:
+                    flash(_("Booked: %(ref)s. Print the card for them.", ref=reference), "success")
+                else:
+                    flash(_("On the waiting list: %(ref)s. Print the card for them.", ref=reference), "success")
+                return redirect(_desk_list_url(person, **here))
+    mine = queries.bookings_of(person, past_limit=0)  # the desk shows what is coming
+    page = render_template(
+        "bookings/desk_person.html",
+        form=form,
+        search=search,
+        person=person,
+        mine=mine,
+        courses=at_desk.bookable_courses(query, course_page),
+        sessions=at_desk.bookable_sessions(query, session_page),
+        booked=at_desk.booked_keys(person),
+        now=utcnow(),
+        here=here,
+        list_url=lambda **args: _desk_list_url(person, **{**here, **args}),
+    )
+    return page, FORM_INVALID if form.errors or search.errors else 200
+
+
+@bp.route("/desk/people/<int:user_id>/edit", methods=["GET", "POST"])
+@role_required(Role.COORDINATOR)
+def desk_edit(user_id: int) -> ResponseReturnValue:
+    """Correct the name and contact details of someone registered at the desk."""
+    person = db.get_or_404(User, user_id)
+    if not policy.may_edit_at_desk(current_user, person):
+        abort(403)
+    form = DeskEditForm(
+        data={
+            "name": person.name,
+            "phone": display_phone(person.phone),
+            "email": people.shown_email(person),
+            "locale": person.locale,
+            "audience": person.audience.value,
+        }
+    )
+    if form.validate_on_submit():
         try:
-            booking = services.book(
-                person, target, source=BookingSource.DESK, booked_by=current_user, waitlist=form.waitlist.data
+            changed = people.edit_desk_person(
+                person,
+                by=current_user,
+                name=filled(form.name.data),
+                phone=form.phone.data or None,
+                email=form.email.data or None,
+                locale=filled(form.locale.data),
+                audience=Audience(form.audience.data),
             )
-        except BookingError as error:
+        except accounts.AccountExistsError as error:
             db.session.rollback()
-            add_error(form.target, error.message)
+            add_error(
+                getattr(form, error.field),
+                _("Someone else has this. If they are the same person, merge the two from the desk."),
+            )
         else:
             db.session.commit()
-            flash(_("Booked: %(ref)s. Print the card for them.", ref=booking.reference), "success")
-            return redirect(url_for("bookings.desk_person", user_id=person.id))
-    mine = queries.bookings_of(person, past_limit=0)  # the desk shows what is coming
-    return render_form("bookings/desk_person.html", form, person=person, mine=mine)
+            flash(_("Saved.") if changed else _("Nothing changed."), "success")
+            return redirect(url_for("bookings.desk_person", user_id=user_id), 303)
+    return render_form("bookings/desk_edit.html", form, person=person)
+
+
+@bp.get("/desk/people/<int:user_id>/merge")
+@role_required(Role.COORDINATOR)
+def desk_merge(user_id: int) -> ResponseReturnValue:
+    """Choose the other record of the same person: the likely ones first, or found by a search."""
+    person = db.get_or_404(User, user_id)
+    if not policy.may_merge_people(current_user, person):
+        abort(403)
+    form = DeskSearchForm(request.args)
+    found = at_desk.likely_duplicates(person.name, phone=person.phone, email=person.email, but_not=person)
+    if form.validate() and form.q.data:
+        found += [p for p in at_desk.find_participants(form.q.data) if p not in found]
+    candidates = [p for p in found if policy.may_merge_people(current_user, person, p)]
+    return render_template(
+        "bookings/desk_merge.html",
+        form=form,
+        person=person,
+        candidates=candidates,
+        counts=at_desk.coming_counts(candidates),
+        searched=bool(form.q.data),
+    ), FORM_INVALID if form.errors else 200
+
+
+def _merge_choices(form: MergeForm, found: merging.Plan) -> None:
+    """Offer, per detail, the values of the records that have one (the kept record's chosen first)."""
+    for name in merging.FIELDS:
+        field = getattr(form, name)
+        field.choices = choices([(user.id, _detail(user, name)) for user in found.options[name]])
+        if field.data is None:
+            field.data = str(found.options[name][0].id)
+
+
+def _detail(person: User, name: str) -> str:
+    if name == "phone":
+        return display_phone(person.phone)
+    if name == "locale":
+        return LANGUAGES[person.locale].native_name if person.locale in LANGUAGES else person.locale
+    if name == "audience":
+        return person.audience.label
+    return str(getattr(person, name) or "")
+
+
+@bp.route("/desk/people/<int:user_id>/merge/<int:other_id>", methods=["GET", "POST"])
+@role_required(Role.COORDINATOR)
+def desk_merge_with(user_id: int, other_id: int) -> ResponseReturnValue:
+    """Both records side by side, what happens to their bookings, the details to keep; then merge."""
+    first, second = db.get_or_404(User, user_id), db.get_or_404(User, other_id)
+    if not policy.may_merge_people(current_user, first, second):
+        abort(403)
+    found = merging.plan(first, second)
+    form = MergeForm()
+    _merge_choices(form, found)
+    status = 200
+    if request.method == "POST":
+        if found.problem:
+            status = REFUSED
+        elif not form.validate_on_submit():
+            status = FORM_INVALID
+        else:
+            chosen = {name: as_id(getattr(form, name).data) for name in merging.FIELDS}
+            try:
+                merged = merging.merge(
+                    first, second, by=current_user, chosen={k: v for k, v in chosen.items() if v is not None}
+                )
+                name, given_up, person_id = merged.person.name, len(merged.given_up), merged.person.id
+                db.session.commit()
+            except merging.MergeError as error:
+                db.session.rollback()
+                form.form_errors.append(error.message)
+                status = REFUSED
+            except IntegrityError:  # something changed for one of them meanwhile
+                db.session.rollback()
+                form.form_errors.append(_("Something changed for one of them meanwhile. Look at both again."))
+                status = REFUSED
+            else:
+                flash(_("%(name)s is one person now: everything of both records is here.", name=name), "success")
+                if given_up:
+                    flash(
+                        ngettext(
+                            "%(num)d booking they had twice was removed; a place it freed goes to the waiting list.",
+                            "%(num)d bookings they had twice were removed; places they freed go to the waiting list.",
+                            given_up,
+                        ),
+                        "info",
+                    )
+                return redirect(url_for("bookings.desk_person", user_id=person_id), 303)
+        if status == REFUSED:  # the records may have changed: show them as they are
+            found = merging.plan(db.get_or_404(User, user_id), db.get_or_404(User, other_id))
+            _merge_choices(form, found)
+    return render_template(
+        "bookings/desk_merge_with.html",
+        form=form,
+        plan=found,
+        problem=merging.ERRORS[found.problem] if found.problem else None,
+        counts=at_desk.coming_counts([found.keep, found.drop]),
+    ), status
+
+
+def _cancelled_message(done: at_desk.CancelledAtDesk) -> str:
+    if done.told is None:
+        if done.was_waiting:
+            message = _("%(name)s is off the waiting list. No message can reach them: tell them now.", name=done.name)
+        else:
+            message = _("Cancelled for %(name)s. No message can reach them: tell them now.", name=done.name)
+    elif done.was_waiting:
+        message = _("%(name)s is off the waiting list; they are told %(how)s.", name=done.name, how=done.told)
+    else:
+        message = _("Cancelled for %(name)s; they are told %(how)s.", name=done.name, how=done.told)
+    return str(message)
+
+
+@bp.route("/desk/bookings/<reference>/cancel", methods=["GET", "POST"])
+@role_required(Role.COORDINATOR)
+def desk_cancel(reference: str) -> ResponseReturnValue:
+    """Cancel someone's place at the desk, after a page that asks (and asks who wanted it)."""
+    booking = _booking_for(reference)
+    person = booking.user
+    back = url_for("bookings.desk_person", user_id=person.id) if person is not None else url_for("bookings.desk")
+    if person is None or not booking.is_active:
+        flash(_("This booking was already cancelled."), "info")
+        return redirect(back, 303)
+    form = DeskCancelForm()
+    if form.validate_on_submit():
+        try:
+            done = at_desk.cancel_at_desk(booking, by=current_user, they_asked=form.asked.data == "yes")
+        except BookingError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+            return redirect(back, 303)
+        db.session.commit()
+        flash(_cancelled_message(done), "success")
+        return redirect(back, 303)
+    reachable = bool(reach.channels_of(person))
+    return render_form(
+        "bookings/desk_cancel.html", form, booking=booking, person=person, back=back, reachable=reachable
+    )
 
 
 @bp.get("/bookings/<reference>/card")
 @signed_in
 def card(reference: str) -> ResponseReturnValue:
-    """A printable booking card in the participant's language, with the reference as a QR code."""
+    """A printable booking card in the participant's language, with the reference as a QR code;
+    the page around it (menu, buttons) stays in the reader's."""
     booking = _booking_for(reference)
     locale = booking.user.locale if booking.user is not None else "nl"
     qr = segno.make(booking.reference, error="m").svg_inline(scale=5, border=2, title=booking.reference)
-    with force_locale(locale):
-        return render_template("bookings/card.html", booking=booking, qr=qr, locale=locale)
+    return render_template("bookings/card.html", booking=booking, qr=qr, locale=locale)
 
 
 bp.add_app_template_global(queries.next_session_start, "next_session_start")

@@ -38,7 +38,12 @@ def save_profile(
     )
     if audience != user.audience:
         user.audience = audience
-        db.session.execute(sa.update(Booking).where(*_coming_bookings(user)).values(audience=audience))
+        follow_answer(user)
+
+
+def follow_answer(user: User) -> None:
+    """The person's bookings still to come take their answer to "about you" as it is now."""
+    db.session.execute(sa.update(Booking).where(*_coming_bookings(user)).values(audience=user.audience))
 
 
 def _coming_bookings(user: User) -> list[sa.ColumnElement[bool]]:
