@@ -22,6 +22,8 @@ from einstein.courses.models import (
     RevisionStatus,
     SessionLanguage,
     SessionStatus,
+    TranslationProposal,
+    TranslatorLanguage,
 )
 from einstein.notifications.models import Notification, NotificationStatus
 
@@ -58,5 +60,7 @@ __all__ = [
     "Role",
     "SessionLanguage",
     "SessionStatus",
+    "TranslationProposal",
+    "TranslatorLanguage",
     "User",
 ]

@@ -279,7 +279,11 @@ def _later_than(session: OfferSession) -> sa.ColumnElement[bool]:
 
 def offers_of(user: User, everyone: bool = False) -> sa.Select[Offer]:
     """The offers a person organises (or, for coordinators asking for it, all offers), newest first."""
-    query = sa.select(Offer).options(joinedload(Offer.location)).order_by(Offer.created_at.desc(), Offer.id.desc())
+    query = (
+        sa.select(Offer)
+        .options(joinedload(Offer.location), selectinload(Offer.translations))
+        .order_by(Offer.created_at.desc(), Offer.id.desc())
+    )
     if not everyone:
         query = query.where(Offer.organiser_id == user.id)
     return query

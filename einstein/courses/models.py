@@ -493,7 +493,10 @@ class TranslatorLanguage(Model):
     user: Mapped[User] = relationship(
         foreign_keys=[user_id],
         backref=backref(
-            "translator_languages", cascade="all, delete-orphan", passive_deletes=True, order_by="TranslatorLanguage.locale"
+            "translator_languages",
+            cascade="all, delete-orphan",
+            passive_deletes=True,
+            order_by="TranslatorLanguage.locale",
         ),
     )
 

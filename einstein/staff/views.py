@@ -16,7 +16,7 @@ from einstein.auth.models import Role, User
 from einstein.courses.models import Offer
 from einstein.db import db
 from einstein.forms import ButtonForm
-from einstein.i18n import local
+from einstein.i18n import current_language, local
 from einstein.notifications import outbox as messages
 from einstein.notifications import registry
 from einstein.notifications.channels import CALL, Outgoing
@@ -101,7 +101,7 @@ def offer_history(offer_id: int) -> ResponseReturnValue:
     events = audit.events_about(offer_id=offer.id)
     return render_template(
         "staff/history.html",
-        heading=_("History of “%(title)s”", title=offer.title),
+        heading=_("History of “%(title)s”", title=offer.text_for(current_language().code).title),
         events=events,
         people=_people({e.actor_id for e in events} | {e.subject_id for e in events}),
         labels=audit.ACTION_LABELS,
