@@ -5,20 +5,28 @@ booking changes. Every commit that touches one of those gives the catalogue a ne
 cached fragment's key holds the version, so the next request renders afresh. The cache is Redis
 in production (shared by every web machine), files in instance/ on a laptop. If the cache is
 unreachable, pages are simply rendered without it.
+
+A cache that does not answer (a frozen Redis: the connection opens, nothing comes back) would
+cost every request its socket timeout. So the first failure makes this process leave the cache
+alone for ``CACHE_RETRY_AFTER`` seconds (a circuit breaker): one request waits, the others go
+straight to the database. A catalogue change committed meanwhile is owed to the cache and is
+written first when it answers again, so no page older than the change is served from it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import secrets
+import threading
 import time
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
-from flask import Flask, request
+from flask import Flask, current_app, has_app_context, request
 from itsdangerous import BadSignature
 from markupsafe import Markup
 from werkzeug.http import parse_cookie
@@ -39,8 +47,66 @@ WATCHED_TABLES = frozenset(
 )
 
 
-def catalogue_version() -> str:
-    """The catalogue's current version (a random token, new after every change)."""
+T = TypeVar("T")
+
+#: Seconds a process leaves the cache alone after it failed to answer, unless the app says.
+RETRY_AFTER = 10.0
+
+
+class CacheUnavailableError(Exception):
+    """The cache did not answer, now or a moment ago (then this process does not ask it yet)."""
+
+
+class _Breaker:
+    """Whether this process may ask the cache now, and whether it owes it a new version."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.away_until = 0.0
+        self.version_owed = False
+
+    def call(self, operation: Callable[[], T]) -> T:
+        """Run ``operation`` on the cache; ``CacheUnavailableError`` when it fails or is away."""
+        if time.monotonic() < self.away_until:
+            raise CacheUnavailableError
+        with self.lock:
+            owed, self.version_owed = self.version_owed, False
+        if owed:  # a change committed while the cache was away comes first
+            self._run(lambda: cache.set(VERSION_KEY, secrets.token_hex(8), timeout=0), owed=True)
+        return self._run(operation)
+
+    def attempt(self, operation: Callable[[], object]) -> None:
+        """Run ``operation`` on the cache if it answers; a page is right without it."""
+        with contextlib.suppress(CacheUnavailableError):
+            self.call(operation)
+
+    def _run(self, operation: Callable[[], T], owed: bool = False) -> T:
+        try:
+            return operation()
+        except Exception as error:
+            retry = RETRY_AFTER
+            if has_app_context():
+                retry = float(current_app.config.get("CACHE_RETRY_AFTER", RETRY_AFTER))
+            with self.lock:
+                self.away_until = time.monotonic() + retry
+                self.version_owed = self.version_owed or owed
+            log.warning("the cache did not answer; leaving it alone for %.0f s", retry, exc_info=True)
+            raise CacheUnavailableError from error
+
+    def owe_version(self) -> None:
+        with self.lock:
+            self.version_owed = True
+
+    def reset(self) -> None:
+        """Forget earlier failures (tests that start a new cache)."""
+        with self.lock:
+            self.away_until, self.version_owed = 0.0, False
+
+
+breaker = _Breaker()
+
+
+def _version_or_new() -> str:
     version = cache.get(VERSION_KEY)
     if version is None:
         version = secrets.token_hex(8)
@@ -48,12 +114,20 @@ def catalogue_version() -> str:
     return str(version)
 
 
+def catalogue_version() -> str:
+    """The catalogue's current version (a random token, new after every change).
+
+    Raises ``CacheUnavailableError`` when the cache does not answer (at once while it is away).
+    """
+    return breaker.call(_version_or_new)
+
+
 def catalogue_changed() -> None:
-    """Make every cached catalogue fragment stale."""
+    """Make every cached catalogue fragment stale (now, or when the cache answers again)."""
     try:
-        cache.set(VERSION_KEY, secrets.token_hex(8), timeout=0)
-    except Exception:  # a cache that is down cannot hold stale fragments either
-        log.warning("could not reach the cache to mark the catalogue changed", exc_info=True)
+        breaker.call(lambda: cache.set(VERSION_KEY, secrets.token_hex(8), timeout=0))
+    except CacheUnavailableError:  # a cache that is away serves nothing stale; it is owed the change
+        breaker.owe_version()
 
 
 def _digest(parts: tuple[Any, ...]) -> str:
@@ -61,23 +135,25 @@ def _digest(parts: tuple[Any, ...]) -> str:
     return hashlib.blake2b(repr(parts).encode(), digest_size=16).hexdigest()
 
 
+def kept(name: str, parts: tuple[Any, ...], compute: Callable[[], T], timeout: int = 60, versioned: bool = True) -> T:
+    """A value from the cache, computed and stored when it is not there (or without the cache
+    while it is away). Versioned values are stale at once when the catalogue changes."""
+    try:
+        key = f"{name}:{catalogue_version() if versioned else ''}:{_digest(parts)}"
+        found = breaker.call(lambda: cache.get(key))
+    except CacheUnavailableError:
+        return compute()
+    if found is None:
+        found = compute()
+        breaker.attempt(lambda: cache.set(key, found, timeout=timeout))
+    return found  # type: ignore[no-any-return]
+
+
 def fragment(
     name: str, parts: tuple[Any, ...], render: Callable[[], str], timeout: int = 60, versioned: bool = True
 ) -> Markup:
     """Return a rendered fragment from the cache, rendering and storing it when it is not there."""
-    try:
-        key = f"{name}:{catalogue_version() if versioned else ''}:{_digest(parts)}"
-        html = cache.get(key)
-    except Exception:
-        log.warning("the cache is unreachable; rendering without it", exc_info=True)
-        return Markup(render())  # noqa: S704 - our own rendered template, already escaped
-    if html is None:
-        html = render()
-        try:
-            cache.set(key, html, timeout=timeout)
-        except Exception:
-            log.warning("could not store a fragment in the cache", exc_info=True)
-    return Markup(html)  # noqa: S704 - our own rendered template, already escaped
+    return Markup(kept(name, parts, render, timeout, versioned))  # noqa: S704 - our own rendered template
 
 
 def _note(session: sa.orm.Session, _context: Any) -> None:
@@ -102,7 +178,8 @@ def _after_rollback(session: sa.orm.Session, *_: Any) -> None:
 
 
 def init_app() -> None:
-    """Watch commits for changes to the catalogue."""
+    """Watch commits for changes to the catalogue; a new app starts with the cache trusted."""
+    breaker.reset()
     if not sa.event.contains(db.session, "after_commit", _after_commit):
         sa.event.listen(db.session, "after_flush", _note)
         sa.event.listen(db.session, "after_commit", _after_commit)
@@ -171,19 +248,18 @@ class VisitorPages:
         if key is None:
             return self.wsgi_app(environ, start_response)
         try:
-            stored, version = self.backend.get_many(key, VERSION_KEY)
-        except Exception:
-            log.warning("the cache is unreachable; rendering without it", exc_info=True)
+            stored, version = breaker.call(lambda: self.backend.get_many(key, VERSION_KEY))
+        except CacheUnavailableError:
             return self.wsgi_app(environ, start_response)
         if isinstance(stored, tuple) and len(stored) == 3 and version is not None and stored[0] == version:
             start_response("200 OK", [*stored[1], ("X-Einstein-Cache", "hit")])
             return [stored[2]]
         if version is None:  # the first page since the cache started: stamp it before rendering
             try:
-                self.backend.add(VERSION_KEY, secrets.token_hex(8), timeout=0)
-                version = self.backend.get(VERSION_KEY)
-            except Exception:
-                log.warning("could not reach the cache", exc_info=True)
+                breaker.call(lambda: self.backend.add(VERSION_KEY, secrets.token_hex(8), timeout=0))
+                version = breaker.call(lambda: self.backend.get(VERSION_KEY))
+            except CacheUnavailableError:
+                version = None
         return self._render_and_store(environ, start_response, key, version)
 
     def _render_and_store(
@@ -208,11 +284,8 @@ class VisitorPages:
             if hasattr(body, "close"):
                 body.close()
         if version is not None and not any(name.lower() == "set-cookie" for name, _ in headers):
-            kept = [(name, value) for name, value in headers if name.lower() not in _NOT_STORED]
-            try:
-                self.backend.set(key, (version, kept, content), timeout=60)
-            except Exception:
-                log.warning("could not store a page in the cache", exc_info=True)
+            keep = [(name, value) for name, value in headers if name.lower() not in _NOT_STORED]
+            breaker.attempt(lambda: self.backend.set(key, (version, keep, content), timeout=60))
         start_response(status, headers)
         return [content]
 

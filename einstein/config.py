@@ -157,6 +157,8 @@ def default_config(instance_path: Path, environ: Mapping[str, str] | None = None
         "CACHE_DEFAULT_TIMEOUT": 60,
         "CACHE_KEY_PREFIX": "einstein:",
         "CACHE_OPTIONS": {"socket_timeout": 0.5, "socket_connect_timeout": 0.5} if redis_url else {},
+        # After the cache fails to answer, each process leaves it alone this many seconds.
+        "CACHE_RETRY_AFTER": 10.0,
         # Compressed responses (Flask-Compress): HTML, CSS, scripts, SVG, JSON, calendars.
         "COMPRESS_MIMETYPES": [
             "text/html",

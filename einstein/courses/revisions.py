@@ -17,7 +17,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload
 
 from einstein.auth.models import User
-from einstein.caching import catalogue_version, note_catalogue_change
+from einstein.caching import kept, note_catalogue_change
 from einstein.courses import messages
 from einstein.courses.errors import CatalogueError
 from einstein.courses.models import (
@@ -29,7 +29,6 @@ from einstein.courses.models import (
     RevisionStatus,
 )
 from einstein.db import db, utcnow
-from einstein.extensions import cache
 from einstein.i18n import language_name
 from einstein.policy import publishes_directly
 
@@ -233,19 +232,7 @@ WAITING_COUNT_SECONDS = 30
 
 def waiting_count() -> int:
     """How many activities and changes wait for a coordinator: one COUNT query, kept briefly."""
-    try:
-        key = f"review-waiting:{catalogue_version()}"
-        found = cache.get(key)
-    except Exception:  # a cache that is down: count without it
-        log.warning("the cache is unreachable; counting what waits without it", exc_info=True)
-        return _count_waiting()
-    if found is None:
-        found = _count_waiting()
-        try:
-            cache.set(key, found, timeout=WAITING_COUNT_SECONDS)
-        except Exception:
-            log.warning("could not keep the count of what waits in the cache", exc_info=True)
-    return int(found)
+    return int(kept("review-waiting", (), _count_waiting, timeout=WAITING_COUNT_SECONDS))
 
 
 def _count_waiting() -> int:
