@@ -18,13 +18,20 @@ ACTION_LABELS = {
     "offer.rejected": _l("did not approve the activity of"),
     "revision.approved": _l("approved changes by"),
     "revision.rejected": _l("did not approve changes by"),
+    "translation.approved": _l("approved a translation by"),
+    "translation.rejected": _l("did not approve a translation by"),
+    "translation.published": _l("published a translation of an offer of"),
+    "translator.changed": _l("changed the languages for translating of"),
     "person.role_changed": _l("changed the role of"),
     "person.trusted": _l("changed whether to trust"),
     "person.signed_out": _l("signed out on every device:"),
     "person.exported": _l("gave a copy of their data to"),
     "person.erased": _l("deleted a person"),
+    "person.edited": _l("corrected the details of"),
+    "person.merged": _l("merged two records into"),
     "report.exported": _l("exported a report"),
     "attendance.changed_later": _l("changed attendance afterwards of"),
+    "session.changed": _l("gave a session a new time or place"),
 }
 
 
