@@ -1,7 +1,7 @@
 """gunicorn's access log without the secrets that some addresses carry.
 
-Password reset, address confirmation, cancel and calendar-feed links hold a token in their
-path: whoever reads the log could use them. gunicorn.conf.py names this logger class.
+Password reset, address confirmation, cancel, unsubscribe and calendar-feed links hold a token in
+their path: whoever reads the log could use them. gunicorn.conf.py names this logger class.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from gunicorn.glogging import _AtomsDict
 
 #: The paths that carry a token, and the token after them.
-_TOKEN_IN_PATH = re.compile(r"(/(?:reset|verify|cancel|calendar)/)[^/?#\s\"]+")
+_TOKEN_IN_PATH = re.compile(r"(/(?:reset|verify|cancel|calendar|unsubscribe)/)[^/?#\s\"]+")
 
 
 def mask(value: str) -> str:

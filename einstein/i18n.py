@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
+from functools import cache
 from zoneinfo import ZoneInfo
 
 from babel import Locale
+from babel.dates import format_datetime as babel_format_datetime
+from babel.dates import format_interval, match_skeleton, tokenize_pattern, untokenize_pattern
 from flask import Flask, current_app, has_request_context, request, session
-from flask_babel import format_date, format_datetime, format_time, get_locale
+from flask_babel import force_locale, format_datetime, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from markupsafe import Markup
 from werkzeug.datastructures import LanguageAccept
 from werkzeug.http import parse_accept_header
 
@@ -68,13 +73,45 @@ SPOKEN_LANGUAGES: dict[str, object] = {
 }
 
 
+#: The query parameter that carries the language of the message a link came from (``?lang=ti``).
+LANG_PARAMETER = "lang"
+
+
 def select_locale() -> str:
-    """Choose the page language: the profile, then the switcher, then the browser."""
+    """Choose the page language: a link's ``?lang=``, the choice made on this device (the
+    switcher, or an earlier link), the signed-in person's language, then the browser's.
+
+    The page language is the device's, kept in the session: switching it never changes the
+    language einstein writes to the person in (``User.locale``, chosen on the profile), so a
+    volunteer helping on someone's phone leaves that person's e-mails as they were.
+    """
     if not has_request_context():
         return DEFAULT_LANGUAGE
+    linked = link_language()
+    if linked is not None:
+        return linked
+    chosen = session.get("lang")
+    if chosen in LANGUAGES:
+        return str(chosen)
     if current_user and current_user.is_authenticated and current_user.locale in LANGUAGES:
         return str(current_user.locale)
-    return visitor_language(session.get("lang"), request.headers.get("Accept-Language"))
+    return visitor_language(None, request.headers.get("Accept-Language"))
+
+
+def link_language() -> str | None:
+    """The language a link in a message asks for (``?lang=ti``), if it is one einstein speaks."""
+    if request.method not in ("GET", "HEAD"):
+        return None
+    asked = request.args.get(LANG_PARAMETER)
+    return asked if asked in LANGUAGES else None
+
+
+def remember_link_language() -> None:
+    """Keep the language of a followed link for the rest of the visit: someone who opened a
+    Tigrinya e-mail's link reads on in Tigrinya, signed in or not (the page language only)."""
+    linked = link_language()
+    if linked is not None and session.get("lang") != linked:
+        session["lang"] = linked
 
 
 def visitor_language(chosen: object, accept_language: str | None) -> str:
@@ -99,15 +136,91 @@ def local(dt: datetime) -> datetime:
     return dt.astimezone(TIMEZONE)
 
 
+#: The conventions a language's dates are written in, where the bare language is not the one
+#: meant: English in Utrecht writes the day before the month, as in Britain.
+DATE_LOCALES = {"en": "en_GB"}
+
+
+def _date_locale() -> Locale:
+    code = str(get_locale() or DEFAULT_LANGUAGE)
+    return _locale(DATE_LOCALES.get(code, code))
+
+
+@cache
+def _locale(code: str) -> Locale:
+    return Locale.parse(code)
+
+
+@cache
+def skeleton_pattern(skeleton: str, locale: Locale) -> str:
+    """The locale's own pattern for a skeleton (its order and punctuation), with the fields as
+    wide as the skeleton asks: CLDR's rule, which Babel's ``format_skeleton`` leaves out, so
+    that "MMMMEEEEd" is "24 Kasım Salı" in Turkish and not "24 Kas Sal"."""
+    best = match_skeleton(skeleton, locale.datetime_skeletons)
+    if best is None:
+        return skeleton
+    wanted: dict[str, int] = {}
+    for char in skeleton:
+        key = "M" if char == "L" else char
+        wanted[key] = wanted.get(key, 0) + 1
+    tokens: list[tuple[str, str | tuple[str, int]]] = []
+    for kind, value in tokenize_pattern(locale.datetime_skeletons[best].pattern):
+        if kind == "field" and isinstance(value, tuple):
+            char, width = str(value[0]), int(value[1])
+            asked = wanted.get("M" if char == "L" else char, 0)
+            # only names widen (a weekday or a month written out); numbers keep the locale's form
+            if (char in "Ec" or (char in "ML" and width >= 3)) and asked > max(width, 3):
+                value = (char, asked)
+        tokens.append((kind, value))
+    return str(untokenize_pattern(tokens))
+
+
+def format_skeleton(value: date | datetime, skeleton: str) -> str:
+    """``value`` as the reader's language writes what ``skeleton`` asks for, in Utrecht time."""
+    locale = _date_locale()
+    moment = local(value) if isinstance(value, datetime) else datetime.combine(value, time(12), TIMEZONE)
+    return str(babel_format_datetime(moment, skeleton_pattern(skeleton, locale), tzinfo=TIMEZONE, locale=locale))
+
+
+def _join(day: str, clock: str, locale: Locale) -> str:
+    """A day and a time, joined as the language joins them ("{1}, {0}", "{1}، {0}", "{1} {0}")."""
+    glue = str(locale.datetime_formats.get("medium", "{1} {0}"))
+    return glue.replace("{1}", day).replace("{0}", clock)
+
+
+#: Unicode's first-strong isolate and its end (UAX #9): the text between takes the direction of
+#: its first letter, or left to right without one, whatever surrounds it.
+FIRST_STRONG_ISOLATE, POP_ISOLATE = "\u2068", "\u2069"
+
+
+def isolate(text: str, locale: Locale) -> str:
+    """A time or a range of times, isolated inside right-to-left text.
+
+    In Arabic "10:00–12:00" shows as "12:00–10:00": the dash between two numbers takes the
+    direction around it. Isolated, the range reads as it is written; a range written with a word
+    ("10:00 تا 12:00" in Farsi) keeps the word's direction. Left-to-right languages get the text
+    as it is (a text message in Latin letters stays in the GSM alphabet). Characters rather than
+    ``<bdi>``, so that the same text serves pages, plain-text e-mails and subjects.
+    """
+    if locale.character_order != "right-to-left":
+        return text
+    return f"{FIRST_STRONG_ISOLATE}{text}{POP_ISOLATE}"
+
+
 def format_when(start: datetime, end: datetime | None = None) -> str:
-    """Format a session's time as people read it, e.g. 'Tuesday 24 November, 19:00–21:00'."""
-    text = str(format_datetime(start, "EEEE d MMMM, HH:mm"))
-    if end is not None:
-        if local(end).date() == local(start).date():
-            text += "–" + format_time(end, "HH:mm")
-        else:
-            text += " – " + format_datetime(end, "EEEE d MMMM, HH:mm")
-    return text
+    """A session's time as people read it, in their language's order and punctuation: e.g.
+    'dinsdag 24 november, 19:00–21:00', 'Tuesday 24 November, 19:00–21:00',
+    '24 Kasım Salı 19:00–21:00', 'الثلاثاء، 24 نوفمبر، 19:00–21:00' (times on the 24-hour clock)."""
+    locale = _date_locale()
+    day = format_skeleton(start, "MMMMEEEEd")
+    if end is None:
+        clock = str(babel_format_datetime(local(start), skeleton_pattern("Hm", locale), tzinfo=TIMEZONE, locale=locale))
+        return _join(day, isolate(clock, locale), locale)
+    if local(end).date() == local(start).date():
+        clock = str(format_interval(local(start), local(end), "Hm", tzinfo=TIMEZONE, locale=locale))
+        return _join(day, isolate(clock, locale), locale)
+    fallback = str(locale.interval_formats.get(None, "{0} – {1}"))
+    return fallback.replace("{0}", format_when(start)).replace("{1}", format_when(end))
 
 
 def format_short_when(value: datetime) -> str:
@@ -117,8 +230,8 @@ def format_short_when(value: datetime) -> str:
 
 
 def format_day(value: date | datetime) -> str:
-    """Format a day as 'Tuesday 24 November'."""
-    return str(format_date(value, "EEEE d MMMM"))
+    """A day as the reader's language writes it, e.g. 'dinsdag 24 november', '24 Kasım Salı'."""
+    return format_skeleton(value, "MMMMEEEEd")
 
 
 def language_name(code: str) -> str:
@@ -133,13 +246,13 @@ def language_name(code: str) -> str:
 
 
 def format_month(value: date | datetime) -> str:
-    """A month as people name it, e.g. 'November 2026'."""
-    return str(format_date(value, "LLLL y"))
+    """A month as people name it, e.g. 'november 2026', 'листопад 2026 р.'."""
+    return format_skeleton(value, "yMMMM")
 
 
 def format_date_short(value: date | datetime) -> str:
-    """A short date for table headings, e.g. '24 Nov'."""
-    return str(format_date(value, "d MMM"))
+    """A short date for table headings, e.g. '24 nov', 'Nov 24' in Somali's order."""
+    return format_skeleton(value, "MMMd")
 
 
 def local_today() -> date:
@@ -152,9 +265,34 @@ def days_from_today(days: int) -> str:
     return (local_today() + timedelta(days=days)).isoformat()
 
 
+def reference(value: object) -> Markup:
+    """A booking reference in a page: left to right whatever the page's direction, and on one
+    line (``K7MQ-4X9A`` is never broken at its dash)."""
+    return Markup('<bdi dir="ltr" class="nowrap">%s</bdi>') % value
+
+
+def in_language(code: str, caller: Callable[[], str]) -> Markup:
+    """Write a part of a page in another language: ``{% call in_language(person.locale) %}``.
+
+    A printed document for someone (their booking card) is in their language, while the page
+    around it (the menu, the buttons) stays in the reader's.
+    """
+    with force_locale(code if code in LANGUAGES else DEFAULT_LANGUAGE):
+        return Markup(caller())  # noqa: S704 - the block was rendered (and escaped) by Jinja
+
+
+def language_of(code: str) -> Language:
+    """The language with this code (the default one for an unknown code)."""
+    return LANGUAGES.get(code, LANGUAGES[DEFAULT_LANGUAGE])
+
+
 def init_app(app: Flask) -> None:
-    """Expose the language helpers to templates."""
+    """Expose the language helpers to templates; keep the language of a followed link."""
+    app.before_request(remember_link_language)
+    app.jinja_env.globals["in_language"] = in_language
+    app.jinja_env.globals["language_of"] = language_of
     app.jinja_env.filters["when"] = format_when
+    app.jinja_env.filters["reference"] = reference
     app.jinja_env.filters["day"] = format_day
     app.jinja_env.filters["short_when"] = format_short_when
     app.jinja_env.filters["format_date_short"] = format_date_short

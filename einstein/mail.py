@@ -16,21 +16,28 @@ from email.message import Message
 from email.mime.base import MIMEBase
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
-from email.utils import format_datetime, make_msgid
+from email.utils import format_datetime, make_msgid, parseaddr
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypedDict
+from urllib.parse import urlsplit
 
-from flask import current_app, render_template
+from flask import Flask, current_app, render_template
 from flask_babel import force_locale
+from jinja2 import Environment
 
 from einstein.db import utcnow
+from einstein.i18n import LANG_PARAMETER
+from einstein.urls import external_url
 
 
 class ContentTypeParams(TypedDict, total=False):
     """Parameters of an attachment's Content-Type header."""
 
-    #: The iTIP method of a calendar (RFC 5546): PUBLISH for an event to put in one's calendar.
+    #: The character set of a text attachment: without it some readers take an Arabic title for Latin-1.
+    charset: str
+    #: The iTIP method of a calendar (RFC 5546): PUBLISH for an event to put in one's calendar,
+    #: CANCEL to take it out again. It must be the same as the calendar's own METHOD.
     method: str
 
 
@@ -43,6 +50,11 @@ class Attachment:
     maintype: str = "text"
     subtype: str = "calendar"
     params: ContentTypeParams = field(default_factory=ContentTypeParams)
+
+
+def calendar_attachment(content: bytes, method: str = "PUBLISH") -> Attachment:
+    """A calendar file as readers expect it: UTF-8, and the iTIP method in the Content-Type."""
+    return Attachment("einstein.ics", content, params={"charset": "utf-8", "method": method})
 
 
 class TemporaryMailError(Exception):
@@ -59,17 +71,71 @@ def _header(value: str) -> str:
     return value if value.isascii() else Header(value, "utf-8").encode()
 
 
+def text_environment(app: Flask) -> Environment:
+    """The Jinja environment of plain-text templates: the app's, but writing every newline.
+
+    The pages' environment drops the newline after a block tag (``trim_blocks``), which in HTML
+    is harmless and in a plain-text e-mail glues two lines into one ("...3531 CL UtrechtMap:
+    https://..."). Text templates say what they mean instead: a line is a line, and a tag that
+    should take its newline with it says so (``{%- ... %}``/``{% ... -%}``).
+    """
+    env = app.extensions.get("einstein.text_jinja")
+    if env is None:
+        # an overlay shares the loader, filters, globals and gettext with the pages' environment
+        # (its own cache: a template compiled for pages is not compiled for text)
+        env = app.jinja_env.overlay(trim_blocks=False, lstrip_blocks=False, cache_size=400)
+        app.extensions["einstein.text_jinja"] = env
+    return env
+
+
+def render_text(template: str, **context: Any) -> str:
+    """Render a plain-text template (``.txt``) exactly as written, line for line."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    found = text_environment(app).get_template(template)
+    app.update_template_context(context)
+    return found.render(context)
+
+
+def mail_domain() -> str:
+    """The domain of ``MAIL_FROM`` (the sender's address), else of ``BASE_URL``."""
+    address = parseaddr(str(current_app.config["MAIL_FROM"]))[1]
+    domain = address.rpartition("@")[2]
+    return domain or site_host()
+
+
+def site_host() -> str:
+    """The deployment's host name, from ``BASE_URL``."""
+    return urlsplit(str(current_app.config["BASE_URL"])).hostname or "localhost"
+
+
+def link_in(locale: str, endpoint: str, **values: Any) -> str:
+    """A link for a message in ``locale``: it opens in the recipient's language (``?lang=``),
+    whatever the browser that follows it prefers, signed in or not."""
+    return external_url(endpoint, **values, **{LANG_PARAMETER: locale})
+
+
+def one_click_unsubscribe(url: str) -> dict[str, str]:
+    """The headers of RFC 8058 for an https address that, POSTed, stops these e-mails."""
+    return {"List-Unsubscribe": f"<{url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+
+
 def render_email(
-    template: str, to: str, locale: str, attachments: list[Attachment] | None = None, **context: Any
+    template: str,
+    to: str,
+    locale: str,
+    attachments: list[Attachment] | None = None,
+    headers: dict[str, str] | None = None,
+    **context: Any,
 ) -> Message:
     """Render ``templates/emails/<template>.{txt,html}`` in ``locale`` into a message.
 
     The subject is the first line of the text template, after "Subject: ". Messages are built
     with the classic MIME classes: several times faster than EmailMessage, which matters when
-    a worker sends thousands of reminders.
+    a worker sends thousands of reminders. ``headers`` are added as they are (ASCII only, such
+    as List-Unsubscribe).
     """
     with force_locale(locale):
-        text = render_template(f"emails/{template}.txt", **context)
+        text = render_text(f"emails/{template}.txt", **context)
         html = render_template(f"emails/{template}.html", **context)
     first, _, body = text.partition("\n")
     subject = first.removeprefix("Subject:").strip()
@@ -91,9 +157,11 @@ def render_email(
     message["From"] = current_app.config["MAIL_FROM"]
     message["To"] = to
     message["Date"] = format_datetime(utcnow())
-    message["Message-ID"] = make_msgid(domain="einstein.localhost")
+    message["Message-ID"] = make_msgid(domain=mail_domain())
     message["Auto-Submitted"] = "auto-generated"
     message["Content-Language"] = locale
+    for name, value in (headers or {}).items():
+        message[name] = value
     return message
 
 

@@ -203,7 +203,13 @@ class ProfileForm(ContactMixin, BaseForm):
     """What a person can change about themselves."""
 
     name = own_name_field()
-    locale = SelectField(_l("Language for pages and messages"), choices=language_choices, validators=[InputRequired()])
+    #: The language of the person's messages; the pages follow the language chosen on the device.
+    locale = SelectField(
+        _l("Language of your e-mails and text messages"),
+        choices=language_choices,
+        validators=[InputRequired()],
+        description=_l("The pages on this device follow the language you choose under “Language”."),
+    )
     audience = RadioField(
         _l("About you"), choices=AUDIENCE_CHOICES, description=AUDIENCE_HELP, validators=[InputRequired()]
     )

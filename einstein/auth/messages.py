@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from einstein.auth.models import User
 from einstein.auth.tokens import address_to_confirm, make_reset_token, make_verify_token
 from einstein.db import db
-from einstein.mail import render_email
+from einstein.mail import link_in, render_email
 from einstein.notifications import registry, sms
 from einstein.notifications.channels import Outgoing
 from einstein.notifications.models import Notification
@@ -45,7 +45,7 @@ def verify_email(notification: Notification) -> Outgoing | None:
     email = notification.payload.get("email")
     if not email or email != address_to_confirm(user):
         return None
-    link = external_url("auth.verify_email", token=make_verify_token(user, email))
+    link = link_in(user.locale, "auth.verify_email", token=make_verify_token(user, email))
     return Outgoing(email, render_email("auth/verify_email", email, user.locale, user=user, link=link))
 
 
@@ -54,7 +54,7 @@ def password_reset(notification: Notification) -> Outgoing | None:
     user = recipient(notification)
     if not user.email_verified or not user.email:
         return None
-    link = external_url("auth.reset_password", token=make_reset_token(user))
+    link = link_in(user.locale, "auth.reset_password", token=make_reset_token(user))
     return Outgoing(user.email, render_email("auth/password_reset", user.email, user.locale, user=user, link=link))
 
 
@@ -65,9 +65,9 @@ def account_exists(notification: Notification) -> Outgoing | None:
         return None
     unconfirmed = not user.email_verified
     link = (
-        external_url("auth.verify_email", token=make_verify_token(user, user.email))
+        link_in(user.locale, "auth.verify_email", token=make_verify_token(user, user.email))
         if unconfirmed
-        else external_url("auth.reset_request")
+        else link_in(user.locale, "auth.reset_request")
     )
     message = render_email(
         "auth/account_exists",
@@ -77,7 +77,7 @@ def account_exists(notification: Notification) -> Outgoing | None:
         link=link,
         unconfirmed=unconfirmed,
         reason=notification.payload.get("reason", "signup"),
-        login_link=external_url("auth.login"),
+        login_link=link_in(user.locale, "auth.login"),
     )
     return Outgoing(user.email, message)
 
@@ -93,7 +93,7 @@ def contact_changed(notification: Notification) -> Outgoing | None:
         user.locale,
         user=user,
         what=notification.payload.get("what", "email"),
-        reset_link=external_url("auth.reset_request"),
+        reset_link=link_in(user.locale, "auth.reset_request"),
     )
     return Outgoing(to, message)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
@@ -27,9 +29,10 @@ from einstein.auth.forms import (
 )
 from einstein.auth.models import Audience, Role, User
 from einstein.auth.tokens import TokenError, make_reset_token, read_reset_token, read_verify_token
+from einstein.auth.unsubscribe import read_unsubscribe_token, stop_emails
 from einstein.bounds import page_arg
 from einstein.db import db
-from einstein.extensions import limiter
+from einstein.extensions import csrf, limiter
 from einstein.forms import ButtonForm, add_error, filled
 from einstein.i18n import current_language
 from einstein.privacy import services as privacy
@@ -211,6 +214,30 @@ def confirm_email(token: str) -> ResponseReturnValue:
     return redirect(url_for("auth.profile") if current_user.is_authenticated else url_for("auth.login"), 303)
 
 
+def _without_form_token(view: Callable[[str], ResponseReturnValue]) -> Callable[[str], ResponseReturnValue]:
+    """Take a view out of CSRF protection (flask-wtf's ``csrf.exempt``, typed)."""
+    csrf.exempt(view)
+    return view
+
+
+@bp.route("/unsubscribe/<token>", methods=["GET", "POST"])
+@_without_form_token  # RFC 8058: the mail program POSTs "List-Unsubscribe=One-Click", with no form token
+def unsubscribe(token: str) -> ResponseReturnValue:
+    """Stop reminder e-mails from the link in one: a page that asks, and one click (a POST).
+
+    The token is the secret (as in a cancel link); mail scanners follow links, so only a POST acts.
+    """
+    user = read_unsubscribe_token(token)
+    if user is None:
+        return render_template("auth/unsubscribe.html", user=None, done=False), 404
+    if request.method == "POST":
+        stop_emails(user)
+        db.session.commit()
+        return render_template("auth/unsubscribe.html", user=user, done=True, told=reach.told(user))
+    done = not user.email_notifications
+    return render_template("auth/unsubscribe.html", user=user, done=done, told=reach.told(user), token=token)
+
+
 @bp.post("/account/verify")
 @signed_in
 @limiter.limit("5 per hour", key_func=lambda: f"verify:{current_user.id}")
@@ -295,7 +322,6 @@ def profile() -> ResponseReturnValue:
                     notify_by=form.notify_by.data or None,
                 )
                 db.session.commit()
-                session["lang"] = user.locale
                 flash(_("Your profile is saved."), "success")
                 if change is not None and change.code_sent:
                     flash(_("We sent a code by text message to %(phone)s. Type it here.", phone=phone), "info")

@@ -20,13 +20,14 @@ from sqlalchemy.orm import joinedload, selectinload
 from einstein.auth.messages import recipient
 from einstein.auth.models import User
 from einstein.auth.reach import channel_for
+from einstein.auth.unsubscribe import unsubscribe_token
 from einstein.bookings.links import cancel_token, short_code
-from einstein.bookings.models import Booking, BookingStatus
+from einstein.bookings.models import Booking, BookingStatus, CancelReason
 from einstein.bookings.queries import waitlist_place
-from einstein.courses.calendar import calendar_bytes
+from einstein.courses.calendar import CANCEL, PUBLISH, calendar_bytes
 from einstein.courses.models import Offer, OfferSession, SessionStatus
 from einstein.db import db, utcnow
-from einstein.mail import Attachment, render_email
+from einstein.mail import Attachment, calendar_attachment, link_in, one_click_unsubscribe, render_email
 from einstein.notifications import outbox, registry, sms
 from einstein.notifications.channels import Later, Outgoing
 from einstein.notifications.models import Notification
@@ -69,7 +70,8 @@ def row_for(kind: BookingMessage, booking: Booking, **details: Any) -> outbox.Ou
 
 
 def booking_context(booking: Booking, locale: str) -> dict[str, Any]:
-    """What every booking message shows: what, when, where, who to contact, and the links."""
+    """What every booking message shows: what, when, where, who to contact, and the links (each
+    opening in the person's language)."""
     offer = booking.offer
     title, _description = offer.text_in(locale)
     sessions = booking.upcoming_sessions
@@ -81,23 +83,24 @@ def booking_context(booking: Booking, locale: str) -> dict[str, Any]:
         "sessions": sessions,
         "place": place,
         "contact": offer.contact or (offer.organisation.name if offer.organisation else ""),
-        "link": external_url("courses.offer_detail", offer_id=offer.id),
-        "bookings_link": external_url("bookings.mine"),
-        "cancel_link": external_url("bookings.cancel_by_link", token=cancel_token(booking)),
+        "link": link_in(locale, "courses.offer_detail", offer_id=offer.id),
+        "bookings_link": link_in(locale, "bookings.mine"),
+        "cancel_link": link_in(locale, "bookings.cancel_by_link", token=cancel_token(booking)),
         #: the booking's own page: keep a place held for an answer, cancel, see the details
-        "short_link": external_url("bookings.short", code=short_code(booking)),
+        "short_link": link_in(locale, "bookings.short", code=short_code(booking)),
         "hold_until": booking.hold_until,
         "yes_word": YES_WORDS.get(locale, "YES"),
     }
 
 
-def _calendar(sessions: list[OfferSession], title: str, locale: str) -> bytes:
-    """The .ics for these sessions, made once per task for all the people booked on them."""
+def _calendar(sessions: list[OfferSession], title: str, locale: str, method: str = PUBLISH) -> Attachment:
+    """The .ics for these sessions, made once per task for all the people booked on them: to
+    keep (PUBLISH) or to take out of the calendar (CANCEL)."""
     cache = g.setdefault("einstein_ics", {})
-    key = (tuple(s.id for s in sessions), title, locale)
+    key = (tuple(s.id for s in sessions), title, locale, method)
     if key not in cache:
-        cache[key] = calendar_bytes(sessions, title, locale)
-    return cache[key]  # type: ignore[no-any-return]
+        cache[key] = calendar_bytes(sessions, title, locale, method)
+    return calendar_attachment(cache[key], method)
 
 
 def _booking(notification: Notification) -> Booking | None:
@@ -108,9 +111,16 @@ def _session(notification: Notification) -> OfferSession | None:
     return db.session.get(OfferSession, notification.session_id) if notification.session_id is not None else None
 
 
-def _email(user: User, template: str, attachments: list[Attachment] | None = None, **context: Any) -> Outgoing:
+def _email(
+    user: User,
+    template: str,
+    attachments: list[Attachment] | None = None,
+    headers: dict[str, str] | None = None,
+    **context: Any,
+) -> Outgoing:
     address = user.email or ""
-    return Outgoing(address, render_email(template, address, user.locale, attachments, user=user, **context))
+    message = render_email(template, address, user.locale, attachments, headers, user=user, **context)
+    return Outgoing(address, message)
 
 
 def _about_booking(notification: Notification, template: str, status: BookingStatus, with_ics: bool) -> Outgoing | None:
@@ -122,7 +132,7 @@ def _about_booking(notification: Notification, template: str, status: BookingSta
         return None
     attachments = []
     if with_ics:
-        attachments = [Attachment("einstein.ics", _calendar(context["sessions"], str(context["title"]), user.locale))]
+        attachments = [_calendar(context["sessions"], str(context["title"]), user.locale)]
     if status == BookingStatus.WAITLISTED:
         context["position"] = waitlist_place(booking)
     return _email(user, f"bookings/{template}", attachments, **context)
@@ -151,7 +161,12 @@ def booking_cancelled(notification: Notification) -> Outgoing | None:
     context = booking_context(booking, user.locale)
     context["was_waiting"] = notification.payload.get("was") == "waitlisted"
     context["why"] = notification.payload.get("why", "participant")
-    return _email(user, "bookings/booking_cancelled", **context)
+    attachments = []
+    if not context["was_waiting"] and context["sessions"]:
+        # the place was in their calendar (a confirmation carried it): take it out again
+        attachments = [_calendar(context["sessions"], str(context["title"]), user.locale, CANCEL)]
+    context["calendar_cancel"] = bool(attachments)
+    return _email(user, "bookings/booking_cancelled", attachments, **context)
 
 
 def reminder(notification: Notification) -> Outgoing | None:
@@ -168,8 +183,11 @@ def reminder(notification: Notification) -> Outgoing | None:
     context = booking_context(booking, user.locale)
     context["session"] = session
     context["place"] = session.place
-    ics = Attachment("einstein.ics", _calendar([session], str(context["title"]), user.locale))
-    return _email(user, "bookings/reminder", [ics], **context)
+    # one click in the mail program stops these e-mails (RFC 8058); the link says so too
+    unsubscribe = link_in(user.locale, "auth.unsubscribe", token=unsubscribe_token(user))
+    context["unsubscribe_link"] = unsubscribe
+    ics = _calendar([session], str(context["title"]), user.locale)
+    return _email(user, "bookings/reminder", [ics], one_click_unsubscribe(unsubscribe), **context)
 
 
 def _change_context(notification: Notification, booking: Booking, user: User) -> dict[str, Any]:
@@ -180,8 +198,8 @@ def _change_context(notification: Notification, booking: Booking, user: User) ->
         "title": title,
         "session": _session(notification),
         "message": notification.payload.get("message", ""),
-        "link": external_url("courses.offer_detail", offer_id=offer.id),
-        "catalogue_link": external_url("courses.index"),
+        "link": link_in(user.locale, "courses.offer_detail", offer_id=offer.id),
+        "catalogue_link": link_in(user.locale, "courses.index"),
     }
 
 
@@ -195,9 +213,9 @@ def session_changed(notification: Notification) -> Outgoing | None:
     context["old_starts_at"] = datetime.fromisoformat(payload["starts_at"]) if payload.get("starts_at") else None
     context["old_ends_at"] = datetime.fromisoformat(payload["ends_at"]) if payload.get("ends_at") else None
     context["old_place"] = payload.get("place", "")
-    ics = Attachment(
-        "einstein.ics", calendar_bytes([session], str(context["title"]), user.locale), params={"method": "PUBLISH"}
-    )
+    # "cannot come any more?": the same one-click cancel link as a reminder's
+    context["cancel_link"] = link_in(user.locale, "bookings.cancel_by_link", token=cancel_token(booking))
+    ics = _calendar([session], str(context["title"]), user.locale)
     return _email(user, "bookings/session_changed", [ics], **context)
 
 
@@ -207,16 +225,40 @@ def session_cancelled(notification: Notification) -> Outgoing | None:
     if not user.wants_email or session is None or booking is None:
         return None
     context = _change_context(notification, booking, user)
-    ics = Attachment("einstein.ics", calendar_bytes([session], str(context["title"]), user.locale))
+    ics = _calendar([session], str(context["title"]), user.locale, CANCEL)
     return _email(user, "bookings/session_cancelled", [ics], **context)
 
 
+def _cancelled_sessions_of(booking: Booking) -> list[OfferSession]:
+    """The sessions a cancelled offer took from this person (all their bookings on it): the
+    events to take out of their calendar."""
+    offer = booking.offer
+    if booking.session is None:
+        booked = list(offer.sessions)
+    else:
+        ids = db.session.scalars(
+            sa.select(Booking.session_id).where(
+                Booking.offer_id == offer.id,
+                Booking.user_id == booking.user_id,
+                Booking.cancel_reason == CancelReason.OFFER_CANCELLED,
+            )
+        )
+        wanted = set(ids) | {booking.session_id}
+        booked = [session for session in offer.sessions if session.id in wanted]
+    now = utcnow()
+    return sorted((s for s in booked if s.is_cancelled and s.ends_at > now), key=lambda s: s.starts_at)
+
+
 def offer_cancelled(notification: Notification) -> Outgoing | None:
-    """Tell a person booked that a whole course or activity is cancelled."""
+    """Tell a person booked that a whole course or activity is cancelled, and take its sessions
+    out of their calendar."""
     user, booking = recipient(notification), _booking(notification)
     if not user.wants_email or booking is None:
         return None
-    return _email(user, "bookings/offer_cancelled", **_change_context(notification, booking, user))
+    context = _change_context(notification, booking, user)
+    sessions = _cancelled_sessions_of(booking)
+    attachments = [_calendar(sessions, str(context["title"]), user.locale, CANCEL)] if sessions else []
+    return _email(user, "bookings/offer_cancelled", attachments, **context)
 
 
 # --- the same by SMS: short, with the reference and one link, written to fit two segments ---------

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
-from flask_login import current_user
 
 from einstein.core.services import broker_is_up, database_is_up
-from einstein.db import db
 from einstein.extensions import limiter
 from einstein.i18n import LANGUAGES
 from einstein.urls import safe_next
@@ -32,21 +30,23 @@ def healthz() -> ResponseReturnValue:
 
 @bp.get("/language")
 def language() -> ResponseReturnValue:
-    """Show every language in its own name."""
+    """Show every language in its own name (and, signed in, the language messages are written in)."""
     return render_template("core/language.html", next=safe_next(request.args.get("next"), ""))
 
 
 @bp.post("/language")
 def set_language() -> ResponseReturnValue:
-    """Remember the chosen language: in the profile when signed in, else in the session."""
+    """Show the pages in the chosen language on this device, signed in or not.
+
+    Only the pages: the language einstein writes e-mails and texts in is the person's own
+    choice on their profile. A volunteer who switches the pages to Arabic on someone's phone to
+    help them leaves that person's messages in their language.
+    """
     code = request.form.get("lang", "")
     target = safe_next(request.form.get("next"), url_for("courses.index"))
     if code not in LANGUAGES:
         return redirect(url_for("core.language"))
     session["lang"] = code
-    if current_user.is_authenticated:
-        current_user.locale = code
-        db.session.commit()
     return redirect(target)
 
 

@@ -98,11 +98,16 @@ def test_from_a_volunteers_idea_to_attendance_and_the_export(live, open_browser)
     coordinator.check("#consent")
     coordinator.click("main form button[type=submit]")
     coordinator.wait_for_url(re.compile(r"/desk/people/\d+$"))
-    option = coordinator.locator("#target option", has_text="Koffie-ochtend").first.get_attribute("value")
-    coordinator.select_option("#target", option)
-    coordinator.click("main form button[type=submit]")
+    # the list to book from: found by a word of the title, places in words, one button
+    coordinator.fill("#q", "koffie")
+    coordinator.locator("main form[role=search] button[type=submit]").click()
+    found = coordinator.locator("main li.card", has_text="Koffie-ochtend").first
+    assert re.search(r"\d+ (places? free|plekk?e?n? vrij)", found.inner_text())  # the coordinator reads Dutch
+    found.locator("form button[type=submit]").click()
     coordinator.locator("main a[href$='/card']").first.click()
-    assert coordinator.locator("html").get_attribute("lang") == "ti"
+    # the card is in Dawit's language; the page around it stays in the coordinator's
+    assert coordinator.locator(".booking-card").get_attribute("lang") == "ti"
+    assert coordinator.locator("html").get_attribute("lang") != "ti"
     reference = coordinator.locator(".booking-card .reference").inner_text()
     assert re.fullmatch(r"[A-Z0-9]{4}-[A-Z0-9]{4}", reference)
     assert coordinator.locator(".booking-card .qr svg").count() == 1

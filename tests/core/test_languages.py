@@ -55,17 +55,20 @@ def test_form_errors_are_translated_too(app, client, lang) -> None:
             assert gettext(message) in response.get_data(as_text=True)
 
 
-def test_the_profile_wins_over_the_switcher_and_the_browser(app, client, make_user) -> None:
+def test_the_device_choice_wins_then_the_profile_then_the_browser(app, client, make_user) -> None:
     client.post("/language", data={"lang": "tr"})
     page = client.get("/", headers={"Accept-Language": "uk"}).get_data(as_text=True)
     assert 'lang="tr"' in page  # the choice made on the page wins over the browser
     person = make_user(locale="so")
     client.sign_in(person)
-    client.post("/language", data={"lang": "tr"}, csrf=True)  # a signed-in choice goes to the profile
+    client.post("/language", data={"lang": "tr"})
     page = client.get("/", headers={"Accept-Language": "uk"}).get_data(as_text=True)
-    assert 'lang="tr"' in page
+    assert 'lang="tr"' in page  # signed in, the device's choice counts for the pages
     fresh = app.test_client()
-    fresh.sign_in(person)
+    fresh.sign_in(person)  # a device with no choice of its own: the profile's language
+    assert 'lang="so"' in fresh.get("/", headers={"Accept-Language": "uk"}).get_data(as_text=True)
+    # the choice on the device is the page language only (tests/core/test_language_choice.py)
+    fresh.post("/language", data={"lang": "tr"})
     assert 'lang="tr"' in fresh.get("/", headers={"Accept-Language": "uk"}).get_data(as_text=True)
 
 
