@@ -332,3 +332,29 @@ class TranslationRejectForm(BaseForm):
             Length(max=1000, message=_l("Please keep this under %(max)d characters.", max=1000)),
         ],
     )
+
+
+class NoticeBoardForm(BaseForm):
+    """A week's programme at one place for the notice board, in one or two languages (a GET
+    form: it changes nothing; the choices are set by the view)."""
+
+    class Meta:
+        csrf = False
+
+    location = SelectField(_l("Place"), coerce=str, validators=[InputRequired(message=_l("Please choose a place."))])
+    week = SelectField(_l("Week"), coerce=str, validators=[InputRequired(message=_l("Please choose a week."))])
+    first = SelectField(
+        _l("First language (printed larger)"),
+        choices=text_language_choices,
+        validators=[InputRequired(message=_l("Please choose a language."))],
+    )
+    second = SelectField(
+        _l("Second language"),
+        coerce=str,
+        validators=[Optional()],
+        description=_l("For example Arabic or Tigrinya for the AZC. Leave empty for one language."),
+    )
+
+    def validate_second(self, field: Any) -> None:
+        if field.data and field.data == self.first.data:
+            raise ValidationError(str(_l("Please choose two different languages, or leave the second empty.")))

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import time
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -18,7 +20,7 @@ from einstein.auth.models import Role, User
 from einstein.bookings import operations, queries
 from einstein.bookings.models import BookingStatus
 from einstein.bounds import page_arg
-from einstein.courses import catalogue, revisions, schedule, services, translations
+from einstein.courses import catalogue, noticeboard, revisions, schedule, services, translations
 from einstein.courses.calendar import calendar_bytes
 from einstein.courses.errors import CatalogueError
 from einstein.courses.forms import (
@@ -26,12 +28,14 @@ from einstein.courses.forms import (
     ConfirmForm,
     FilterForm,
     NewOfferForm,
+    NoticeBoardForm,
     OfferForm,
     RejectForm,
     SessionForm,
     TranslationForm,
     TranslationRejectForm,
     TranslatorLanguagesForm,
+    text_language_choices,
 )
 from einstein.courses.models import (
     DEFAULT_REMINDER_OFFSETS,
@@ -735,6 +739,66 @@ def translator_languages(user_id: int) -> ResponseReturnValue:
     return render_form("courses/translator_form.html", form, person=person)
 
 
+# --- the notice board ------------------------------------------------------------------------------
+
+
+def _week_label(monday: date) -> str:
+    sunday = monday + timedelta(days=6)
+    return str(_("%(first)s to %(last)s", first=format_date(monday, "d MMM"), last=format_date(sunday, "d MMM yyyy")))
+
+
+@bp.get("/notice-board")
+@role_required(Role.COORDINATOR)
+def notice_board() -> ResponseReturnValue:
+    """Choose a place, a week and two languages for a printed programme."""
+    form = NoticeBoardForm(request.args)
+    form.location.choices = choices((place.id, place.one_line) for place in noticeboard.places())
+    form.week.choices = choices(
+        (noticeboard.week_name(monday), _week_label(monday)) for monday in noticeboard.weeks_to_choose()
+    )
+    form.second.choices = choices([("", _("(only the first language)"))]) + text_language_choices()
+    if not request.args:
+        first, second = noticeboard.default_languages(current_language().code)
+        form.first.data, form.second.data = first, second
+        form.week.data = noticeboard.week_name(noticeboard.this_monday())
+        return render_form("courses/notice_board_form.html", form)
+    if form.validate():
+        languages = [code for code in (form.first.data, form.second.data) if code]
+        target = url_for(
+            "courses.notice_board_print", location_id=int(form.location.data), week=form.week.data, lang=languages
+        )
+        return redirect(target, 303)
+    return render_form("courses/notice_board_form.html", form)
+
+
+@bp.get("/notice-board/<int:location_id>/<week>")
+@role_required(Role.COORDINATOR)
+def notice_board_print(location_id: int, week: str) -> ResponseReturnValue:
+    """A week's programme at one place on A4, in one or two languages (``?lang=nl&lang=ar``), each
+    offer with a QR code to its page."""
+    location = db.get_or_404(Location, location_id)
+    monday = noticeboard.week_start(week)
+    if monday is None:
+        abort(404)
+    asked = request.args.getlist("lang")
+    codes = noticeboard.board_languages(asked) if asked else noticeboard.default_languages(current_language().code)
+    if codes is None:
+        abort(400)
+    days = noticeboard.programme(location, monday)
+    return render_template(
+        "courses/notice_board.html",
+        location=location,
+        monday=monday,
+        sunday=monday + timedelta(days=6),
+        week=week,
+        days=days,
+        qr=noticeboard.qr_codes(days),
+        languages=[LANGUAGES[code] for code in codes],
+        site=url_for("courses.index", _external=True),
+    )
+
+
 bp.add_app_template_global(translations.proposals_waiting, "translations_waiting")
 bp.add_app_template_global(translations.coverage, "translation_coverage")
 bp.add_app_template_global(has_started, "has_started")
+bp.add_app_template_global(noticeboard.clock, "board_clock")
