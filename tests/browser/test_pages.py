@@ -17,7 +17,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 AXE_OPTIONS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]}}
 WEIGHT_LIMIT = 100 * 1024
 
-#: name -> (who is signed in, path). Paths may use {offer}, {course}, {session}, {past}, {reference}.
+#: name -> (who is signed in, path). Paths may use {offer}, {course}, {session}, {past}, {reference}, {participant}.
 PAGES: dict[str, tuple[str | None, str]] = {
     "home": (None, "/"),
     "home-filtered": (None, "/?kind=activity&free=y"),
@@ -39,6 +39,9 @@ PAGES: dict[str, tuple[str | None, str]] = {
     "approvals": ("coordinator", "/review"),
     "desk": ("coordinator", "/desk?q=a"),
     "desk-new": ("coordinator", "/desk/people/new"),
+    "desk-person": ("coordinator", "/desk/people/{participant}"),
+    "desk-merge": ("coordinator", "/desk/people/{participant}/merge"),
+    "desk-cancel": ("coordinator", "/desk/bookings/{reference}/cancel"),
     "people": ("coordinator", "/people"),
     "dashboard": ("coordinator", "/dashboard"),
     "exports": ("coordinator", "/exports"),
@@ -67,6 +70,7 @@ def _ids(live: Any) -> dict[str, Any]:
         "session": query(live, BIKES + " ORDER BY s.starts_at DESC LIMIT 1"),
         "past": query(live, BIKES + " ORDER BY s.starts_at LIMIT 1"),
         "reference": query(live, MY_BOOKING),
+        "participant": query(live, "SELECT id FROM users WHERE email = 'participant@demo.einstein.test'"),
     }
 
 
