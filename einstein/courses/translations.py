@@ -23,7 +23,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from einstein.audit import services as audit
 from einstein.auth.models import User
-from einstein.caching import note_catalogue_change
+from einstein.caching import kept, note_catalogue_change
 from einstein.courses.errors import CatalogueError
 from einstein.courses.models import (
     Offer,
@@ -254,6 +254,29 @@ def reject(proposal: TranslationProposal, coordinator: User, reason: str) -> Non
     )
 
 
+# --- titles for staff pages ------------------------------------------------------------------------------
+
+
+def titles_in(offer_ids: Iterable[int], locale: str) -> dict[int, tuple[str, str]]:
+    """The title a reader of ``locale`` sees for each offer, with its language (one query), for
+    staff pages that list offers from report rows (the dashboard) rather than from ``Offer``."""
+    ids = sorted(set(offer_ids))
+    if not ids:
+        return {}
+    found: dict[int, tuple[str, str]] = {}
+    rows = db.session.execute(
+        sa.select(Offer.id, Offer.title, Offer.language, OfferTranslation.title)
+        .outerjoin(
+            OfferTranslation,
+            sa.and_(OfferTranslation.offer_id == Offer.id, OfferTranslation.locale == locale),
+        )
+        .where(Offer.id.in_(ids))
+    )
+    for offer_id, title, language, translated in rows:
+        found[offer_id] = (translated, locale) if translated and language != locale else (title, language)
+    return found
+
+
 # --- coverage ------------------------------------------------------------------------------------------
 
 
@@ -277,8 +300,17 @@ class Coverage:
         return 100 * self.up_to_date // self.needed if self.needed else 100
 
 
+#: How long the coverage may be kept (new at once when the catalogue changes; sessions end meanwhile).
+COVERAGE_SECONDS = 60
+
+
 def coverage() -> list[Coverage]:
-    """Per language: the offers on the listing it needs, and how many are translated (up to date)."""
+    """Per language: the offers on the listing it needs, and how many are translated (up to date),
+    kept briefly like the dashboard's other figures."""
+    return list(kept("translation-coverage", (), _count_coverage, timeout=COVERAGE_SECONDS))
+
+
+def _count_coverage() -> list[Coverage]:
     total = db.session.scalar(sa.select(sa.func.count()).select_from(Offer).where(_on_the_listing())) or 0
     written = {
         language: int(count)

@@ -53,6 +53,7 @@ from einstein.courses.models import (
 from einstein.db import db
 from einstein.forms import add_error, choices, filled
 from einstein.i18n import LANGUAGES, TIMEZONE, current_language
+from einstein.urls import external_url
 from einstein.views import FORM_INVALID, render_form
 
 bp = Blueprint("courses", __name__)
@@ -794,11 +795,12 @@ def notice_board_print(location_id: int, week: str) -> ResponseReturnValue:
         days=days,
         qr=noticeboard.qr_codes(days),
         languages=[LANGUAGES[code] for code in codes],
-        site=url_for("courses.index", _external=True),
+        site=external_url("courses.index"),  # the public address, as in the codes
     )
 
 
 bp.add_app_template_global(translations.proposals_waiting, "translations_waiting")
 bp.add_app_template_global(translations.coverage, "translation_coverage")
+bp.add_app_template_global(translations.titles_in, "offer_titles")
 bp.add_app_template_global(has_started, "has_started")
 bp.add_app_template_global(noticeboard.clock, "board_clock")

@@ -412,6 +412,12 @@ def test_staff_pages_show_the_title_the_reader_reads(app, client, make_user, dut
     ):
         shown = main(_text(client.get(url)))
         assert "Cooking together" in shown and TITLE_NL not in shown, url
+    # the dashboard's tables of offers and sessions (figures of this week)
+    dashboard = main(_text(client.get("/dashboard")))
+    assert dashboard.count('<bdi lang="en">Cooking together</bdi>') == 2 and TITLE_NL not in dashboard
+    with app.app_context():
+        assert translations.titles_in([dutch_offer["offer_id"]], "ti") == {dutch_offer["offer_id"]: (TITLE_NL, "nl")}
+        assert translations.titles_in([], "en") == {}
 
 
 # --- wrong and hostile input ----------------------------------------------------------------------------
