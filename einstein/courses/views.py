@@ -641,7 +641,7 @@ def translation_queue() -> ResponseReturnValue:
     if not policy.may_see_translation_queue(current_user):
         abort(403)
     languages = translations.languages_of(current_user)
-    locale = request.args.get("lang") or languages[0]
+    locale = request.args.get("lang") or (languages[0] if languages else "")
     if locale not in LANGUAGES:
         abort(404)
     if not policy.may_translate(current_user, locale):

@@ -91,6 +91,7 @@ def test_the_page_has_the_weeks_sessions_at_that_place_in_both_languages(client,
     assert re.search(r'<div class="board-lang board-lang-2" lang="ar" dir="rtl">', board)
     assert re.search(r'lang="nl" dir="ltr">[^<]*(maandag|dinsdag|woensdag|donderdag|vrijdag|zaterdag|zondag)', board)
     assert "10:00" in board and "12:00" in board and 'dir="ltr">' in board
+    assert f"<bdi>{client.application.config['BASE_URL']}/</bdi>" in board  # the public address, as in the codes
     # large type on A4 when printed, without the menu
     assert 'class="print-board"' in page
 
