@@ -1,8 +1,15 @@
 """Exports of sessions, bookings and attendance (CSV, and XLSX with XlsxWriter).
 
 Exports name people (coordinators need that to plan and call) but never say who is a newcomer:
-the audience answer is only ever shown in aggregate. Text that a spreadsheet would read as a
-formula (=, +, -, @ and control characters at the start) is neutralised.
+the audience answer is only ever shown in aggregate. Headers and values are in the reader's
+language (the labels the pages use, never codes such as ``present``). Text that a spreadsheet
+would read as a formula (=, +, -, @ and control characters at the start) is neutralised.
+
+The CSV opens in a spreadsheet program as it is: UTF-8 with a byte order mark, and a semicolon
+between fields for languages whose decimal separator is a comma (Dutch, Turkish, Ukrainian),
+because Excel set up for such a language splits on semicolons and would show everything in one
+column. The XLSX has real date-and-time cells (Utrecht time), a frozen header row, a filter on
+every column and column widths that fit.
 """
 
 from __future__ import annotations
@@ -12,23 +19,42 @@ import io
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import IO, Any
 
 import sqlalchemy as sa
 import xlsxwriter
+from babel.numbers import get_decimal_symbol
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 from einstein.attendance.models import Attendance
-from einstein.attendance.reports import Period
+from einstein.attendance.reports import Period, over_capacity_column
 from einstein.auth.models import User
-from einstein.bookings.models import FORMER_PARTICIPANT, Booking
-from einstein.courses.models import Location, Offer, OfferSession, places_column
+from einstein.bookings.models import FORMER_PARTICIPANT, Booking, BookingSource
+from einstein.courses.models import Location, Offer, OfferSession, SessionStatus, places_column
 from einstein.db import db
-from einstein.i18n import TIMEZONE
+from einstein.i18n import DEFAULT_LANGUAGE, TIMEZONE
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
 #: A CSV export larger than this is written to a temporary file rather than kept in memory.
 CSV_IN_MEMORY = 8 * 1024 * 1024
+#: How a moment is written in a CSV (a spreadsheet reads it as a date and time in any language).
+CSV_MOMENT = "%Y-%m-%d %H:%M"
+#: The number format of date-and-time cells in an XLSX (unambiguous in every language).
+XLSX_MOMENT = "yyyy-mm-dd hh:mm"
+#: Column widths in an XLSX, in characters: at least, at most.
+WIDTHS = (8, 50)
+
+#: How bookings were made, in words (the codes are for the database).
+SOURCE_LABELS = {
+    BookingSource.SELF: _l("Online"),
+    BookingSource.DESK: _l("At the desk"),
+    BookingSource.WALK_IN: _l("At the door"),
+}
+SESSION_LABELS = {SessionStatus.SCHEDULED: _l("Takes place"), SessionStatus.CANCELLED: _l("Cancelled")}
+#: A booking beyond the places (``Booking.over_capacity``), in a column of its own.
+YES = _l("yes")
 
 
 def neutralise(value: Any) -> Any:
@@ -38,13 +64,27 @@ def neutralise(value: Any) -> Any:
     return value
 
 
-def _when(value: Any) -> str:
-    return value.astimezone(TIMEZONE).strftime("%Y-%m-%d %H:%M") if value is not None else ""
+def _local(value: datetime | None) -> datetime | None:
+    """A moment in Utrecht time, or None."""
+    return value.astimezone(TIMEZONE) if value is not None else None
+
+
+def _text(value: Any) -> Any:
+    """A label (lazy string) as text in the reader's language; anything else as it is."""
+    if value is None:
+        return ""
+    if isinstance(value, int | float | datetime) and not isinstance(value, bool):
+        return value
+    return str(value)
 
 
 @dataclass(frozen=True)
 class Export:
-    """One kind of export: its columns and the query that fills them."""
+    """One kind of export: its columns and the query that fills them.
+
+    ``rows`` yields plain values: text, numbers, and moments as aware datetimes in Utrecht time
+    (or None); the writers turn them into CSV text or XLSX cells.
+    """
 
     name: str
     label: Any
@@ -66,8 +106,9 @@ class SessionsExport(Export):
                 OfferSession.ends_at,
                 Location.name,
                 OfferSession.status,
-                OfferSession.capacity,
+                places_column("capacity"),
                 booked,
+                over_capacity_column(),
                 waiting,
                 OfferSession.present_count,
                 OfferSession.absent_count,
@@ -81,7 +122,16 @@ class SessionsExport(Export):
         )
         for row in db.session.execute(query.execution_options(yield_per=1000)):
             title, kind, category, starts, ends, place, status, *numbers = row
-            yield [title, kind.value, category.value, _when(starts), _when(ends), place or "", status.value, *numbers]
+            yield [
+                title,
+                kind.label,
+                category.label,
+                _local(starts),
+                _local(ends),
+                place or "",
+                SESSION_LABELS[status],
+                *(int(number or 0) for number in numbers),
+            ]
 
 
 class BookingsExport(Export):
@@ -101,6 +151,7 @@ class BookingsExport(Export):
                 session.starts_at,
                 User.name,
                 Booking.status,
+                Booking.over_capacity,
                 Booking.source,
                 Booking.waitlist_position,
                 Booking.created_at,
@@ -113,20 +164,31 @@ class BookingsExport(Export):
             .where(in_period)
             .order_by(Booking.created_at, Booking.id)
         )
-        for reference, title, kind, starts, name, status, source, position, created, cancelled in db.session.execute(
-            query.execution_options(yield_per=1000)
-        ):
+        for (
+            reference,
+            title,
+            kind,
+            starts,
+            name,
+            status,
+            over,
+            source,
+            position,
+            created,
+            cancelled,
+        ) in db.session.execute(query.execution_options(yield_per=1000)):
             yield [
                 reference,
                 title,
-                kind.value,
-                _when(starts) if starts else str(_l("whole course")),
-                name or str(FORMER_PARTICIPANT),
-                status.value,
-                source.value,
-                position or "",
-                _when(created),
-                _when(cancelled),
+                kind.label,
+                _local(starts) if starts else _l("whole course"),
+                name or FORMER_PARTICIPANT,
+                status.label,
+                YES if over else "",
+                SOURCE_LABELS[source],
+                position,
+                _local(created),
+                _local(cancelled),
             ]
 
 
@@ -139,6 +201,7 @@ class AttendanceExport(Export):
                 Offer.title,
                 OfferSession.starts_at,
                 Attendance.status,
+                Booking.over_capacity,
                 Attendance.marked_at,
             )
             .select_from(Attendance)
@@ -149,11 +212,21 @@ class AttendanceExport(Export):
             .where(OfferSession.starts_at >= period.starts_at, OfferSession.starts_at < period.ends_before)
             .order_by(OfferSession.starts_at, Booking.id)
         )
-        for reference, name, title, starts, status, marked in db.session.execute(
+        for reference, name, title, starts, status, over, marked in db.session.execute(
             query.execution_options(yield_per=1000)
         ):
-            yield [reference, name or str(FORMER_PARTICIPANT), title, _when(starts), status.value, _when(marked)]
+            yield [
+                reference,
+                name or FORMER_PARTICIPANT,
+                title,
+                _local(starts),
+                status.label,
+                YES if over else "",
+                _local(marked),
+            ]
 
+
+BEYOND = _l("Beyond the places")
 
 EXPORTS: dict[str, Export] = {
     export.name: export
@@ -171,6 +244,7 @@ EXPORTS: dict[str, Export] = {
                 _l("Status"),
                 _l("Places"),
                 _l("Booked"),
+                BEYOND,
                 _l("Waiting"),
                 _l("Present"),
                 _l("Absent"),
@@ -187,6 +261,7 @@ EXPORTS: dict[str, Export] = {
                 _l("Session"),
                 _l("Name"),
                 _l("Status"),
+                BEYOND,
                 _l("Booked via"),
                 _l("Waiting-list order"),
                 _l("Booked at"),
@@ -196,10 +271,31 @@ EXPORTS: dict[str, Export] = {
         AttendanceExport(
             "attendance",
             _l("Attendance"),
-            (_l("Reference"), _l("Name"), _l("Offer"), _l("Session"), _l("Attendance"), _l("Marked at")),
+            (
+                _l("Reference"),
+                _l("Name"),
+                _l("Offer"),
+                _l("Session"),
+                _l("Attendance"),
+                BEYOND,
+                _l("Marked at"),
+            ),
         ),
     )
 }
+
+
+def csv_delimiter(locale: str | None = None) -> str:
+    """The field separator a spreadsheet set up for ``locale`` (the reader's) expects: a semicolon
+    where the decimal separator is a comma (Dutch Excel), else a comma."""
+    return ";" if get_decimal_symbol(locale or str(get_locale() or DEFAULT_LANGUAGE)) == "," else ","
+
+
+def _csv_value(value: Any) -> Any:
+    value = _text(value)
+    if isinstance(value, datetime):
+        return value.strftime(CSV_MOMENT)
+    return neutralise(value)
 
 
 def csv_file(export: Export, period: Period) -> tuple[Iterator[bytes], int]:
@@ -210,7 +306,7 @@ def csv_file(export: Export, period: Period) -> tuple[Iterator[bytes], int]:
     """
     output = tempfile.SpooledTemporaryFile(max_size=CSV_IN_MEMORY)  # noqa: SIM115 (_pieces closes it)
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = csv.writer(buffer, delimiter=csv_delimiter())
 
     def flush() -> None:
         output.write(buffer.getvalue().encode())
@@ -221,7 +317,7 @@ def csv_file(export: Export, period: Period) -> tuple[Iterator[bytes], int]:
     writer.writerow([neutralise(str(column)) for column in export.columns])
     try:
         for row in export.rows(period):
-            writer.writerow([neutralise(value) for value in row])
+            writer.writerow([_csv_value(value) for value in row])
             if buffer.tell() > 64 * 1024:
                 flush()
         flush()
@@ -241,19 +337,36 @@ def _pieces(file: IO[bytes]) -> Iterator[bytes]:
 
 
 def xlsx_bytes(export: Export, period: Period) -> bytes:
-    """The export as an XLSX workbook; text cells are typed as text, so never read as formulas."""
+    """The export as an XLSX workbook: a frozen header with a filter, widths that fit, real
+    date-and-time cells, and text cells typed as text (so never read as formulas)."""
     output = io.BytesIO()
     workbook = xlsxwriter.Workbook(output, {"constant_memory": True, "in_memory": True, "strings_to_formulas": False})
     sheet = workbook.add_worksheet(str(export.label)[:31])
     bold = workbook.add_format({"bold": True})
-    for column, title in enumerate(export.columns):
-        sheet.write_string(0, column, str(title), bold)
-    for row_number, row in enumerate(export.rows(period), start=1):
-        for column, value in enumerate(row):
-            if isinstance(value, int | float) and not isinstance(value, bool):
-                sheet.write_number(row_number, column, value)
+    moment = workbook.add_format({"num_format": XLSX_MOMENT})
+    headers = [str(title) for title in export.columns]
+    widths = [len(title) + 3 for title in headers]  # room for the filter's button
+    for column, title in enumerate(headers):
+        sheet.write_string(0, column, title, bold)
+    last = 0
+    for last, row in enumerate(export.rows(period), start=1):
+        for column, raw in enumerate(row):
+            value = _text(raw)
+            if isinstance(value, datetime):
+                # Excel has no time zones: the cell holds Utrecht's wall-clock time
+                sheet.write_datetime(last, column, value.replace(tzinfo=None), moment)
+                width = len(XLSX_MOMENT)
+            elif isinstance(value, int | float):
+                sheet.write_number(last, column, value)
+                width = len(str(value))
             else:
                 # write_string stores text as text: a spreadsheet never runs it as a formula
-                sheet.write_string(row_number, column, str(value))
+                sheet.write_string(last, column, value)
+                width = len(value)
+            widths[column] = max(widths[column], width)
+    for column, width in enumerate(widths):
+        sheet.set_column(column, column, min(max(width + 1, WIDTHS[0]), WIDTHS[1]))
+    sheet.freeze_panes(1, 0)
+    sheet.autofilter(0, 0, last, len(headers) - 1)
     workbook.close()
     return output.getvalue()

@@ -35,8 +35,25 @@ class ReferenceForm(BaseForm):
     )
 
 
+#: What can be done with someone at the door of a full session.
+IF_FULL_CHOICES = {
+    "over": _l("Let them in beyond the places (marked “beyond the places”)"),
+    "waitlist": _l("Put them on the waiting list (not marked present)"),
+}
+
+
 class WalkInForm(NewPersonForm):
-    """Someone who turned up without a booking."""
+    """Someone who turned up without a booking; at a full session, what to do with them."""
+
+    if_full = RadioField(
+        _l("There is no place left"),
+        choices=lambda: choices(IF_FULL_CHOICES.items()),
+        validators=[Optional()],
+    )
+
+    def offer_choices(self, waitlist: bool) -> None:
+        """Offer the waiting list only where the offer keeps one."""
+        self.if_full.choices = choices((k, v) for k, v in IF_FULL_CHOICES.items() if waitlist or k != "waitlist")
 
 
 class PeriodForm(BaseForm):

@@ -92,6 +92,8 @@ class Figures:
     present: int = 0
     absent: int = 0
     excused: int = 0
+    #: people let in beyond the places (at the door of a full session); not in ``booked``
+    over_capacity: int = 0
 
     @classmethod
     def from_row(cls, row: Any) -> Figures:
@@ -110,6 +112,27 @@ class Figures:
         return round(100 * self.absent / self.marked) if self.marked else None
 
 
+def over_capacity_column() -> sa.ScalarSelect[int]:
+    """SQL for how many were let in beyond the places of a session (of a course: the course's).
+
+    They are outside the place counters (which never pass the places), so they are counted from
+    their bookings (``Booking.over_capacity``), for a query over ``OfferSession``.
+    """
+    return (
+        sa.select(sa.func.count(Booking.id))
+        .where(
+            Booking.status == BookingStatus.CONFIRMED,
+            Booking.over_capacity,
+            sa.or_(
+                Booking.session_id == OfferSession.id,
+                sa.and_(Booking.session_id.is_(None), Booking.offer_id == OfferSession.offer_id),
+            ),
+        )
+        .correlate(OfferSession)
+        .scalar_subquery()
+    )
+
+
 def _sums() -> list[sa.ColumnElement[Any]]:
     return [
         sa.func.count(OfferSession.id),
@@ -119,6 +142,7 @@ def _sums() -> list[sa.ColumnElement[Any]]:
         sa.func.sum(OfferSession.present_count),
         sa.func.sum(OfferSession.absent_count),
         sa.func.sum(OfferSession.excused_count),
+        sa.func.sum(over_capacity_column()),
     ]
 
 
@@ -219,6 +243,7 @@ def sessions(
             OfferSession.present_count,
             OfferSession.absent_count,
             OfferSession.excused_count,
+            over_capacity_column(),
         )
         .select_from(OfferSession)
         .join(Offer, Offer.id == OfferSession.offer_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -16,6 +17,7 @@ from einstein.auth.models import Audience, User
 from einstein.auth.phones import normalise_phone
 from einstein.bookings import desk, queries
 from einstein.bookings import services as bookings
+from einstein.bookings.errors import BookingError
 from einstein.bookings.models import Booking, BookingSource, BookingStatus
 from einstein.bookings.targets import Target
 from einstein.courses.models import Offer, OfferSession, SessionStatus
@@ -38,6 +40,12 @@ ERRORS = {
     "unknown_reference": _l("No booking with this reference for this session. Check the card and try again."),
     "phone_elsewhere": _l(
         "This phone number cannot be used here. Add the person without it, or ask a coordinator at the desk."
+    ),
+    "full_choose": _l(
+        "There is no place left. Choose below: let them in beyond the places, or put them on the waiting list."
+    ),
+    "full_no_waitlist": _l(
+        "There is no place left and this offer keeps no waiting list. To let them in, choose “beyond the places”."
     ),
 }
 
@@ -148,17 +156,69 @@ def walk_in_person(by: User, session: OfferSession, *, name: str, phone: str | N
     return desk.register_at_desk(by, name=name, phone=phone, email=None, locale=locale, audience=Audience.UNSAID)
 
 
-def walk_in(session: OfferSession, person: User, by: User) -> Booking:
-    """Book someone who turned up (if there is a place) and mark them present."""
+class IfFull(enum.StrEnum):
+    """What the person taking attendance chose for someone at the door of a full session."""
+
+    #: let them in beyond the places: confirmed, marked over capacity, outside the counter
+    OVER = "over"
+    #: put them on the waiting list (not marked present: they have no place)
+    WAITLIST = "waitlist"
+
+
+class WalkInResult(enum.StrEnum):
+    """What happened to someone who turned up, as the person taking attendance is told."""
+
+    #: a place (theirs already, or one that was free): marked present
+    PRESENT = "present"
+    #: let in beyond the places: marked present
+    OVER = "over"
+    #: on the waiting list: not marked present
+    WAITING = "waiting"
+
+
+@dataclass
+class WalkIn:
+    """Someone who turned up, and what became of them."""
+
+    booking: Booking
+    result: WalkInResult
+    #: their number on the waiting list (for WAITING)
+    position: int | None = None
+
+
+def walk_in(session: OfferSession, person: User, by: User, if_full: IfFull | None = None) -> WalkIn:
+    """Give someone who turned up a place and mark them present; at a full session, as chosen:
+    let them in beyond the places (marked so, outside the counter) or put them on the waiting list.
+
+    Without a choice a full session is refused with what can be chosen, so nobody is put on a
+    waiting list or over the places without the person at the door deciding it.
+    """
     check_open(session)
     target = Target.of_session(session)
     existing = bookings.find_booking(person, target)
     if existing is not None and existing.status == BookingStatus.CONFIRMED:
         booking = existing
+    elif existing is not None and existing.status == BookingStatus.WAITLISTED and if_full == IfFull.WAITLIST:
+        return WalkIn(existing, WalkInResult.WAITING, queries.waitlist_place(existing))
     else:
-        booking = bookings.book(person, target, source=BookingSource.WALK_IN, booked_by=by, waitlist=False)
+        try:
+            booking = bookings.book(
+                person,
+                target,
+                source=BookingSource.WALK_IN,
+                booked_by=by,
+                waitlist=if_full == IfFull.WAITLIST,
+                over_capacity=if_full == IfFull.OVER,
+            )
+        except BookingError as error:
+            if error.code in {"full", "already_waitlisted"}:
+                code = "full_choose" if session.offer.waitlist_enabled else "full_no_waitlist"
+                raise AttendanceError(code) from error
+            raise
+        if booking.status == BookingStatus.WAITLISTED:
+            return WalkIn(booking, WalkInResult.WAITING, queries.waitlist_place(booking))
     mark(session, booking, AttendanceStatus.PRESENT, by)
-    return booking
+    return WalkIn(booking, WalkInResult.OVER if booking.over_capacity else WalkInResult.PRESENT)
 
 
 @dataclass
@@ -197,6 +257,7 @@ def sheet(session: OfferSession) -> Sheet:
     rows = [Row(booking, marks.get(booking.id)) for booking in confirmed]
     counts = {status.value: session_count for status, session_count in counts_of(session).items()}
     counts["unmarked"] = sum(1 for row in rows if row.status is None)
+    counts["over_capacity"] = sum(1 for row in rows if row.booking.over_capacity)
     return Sheet(session, rows, counts)
 
 
@@ -208,35 +269,92 @@ def counts_of(session: OfferSession) -> dict[AttendanceStatus, int]:
 # --- course completion -----------------------------------------------------------------------------
 
 
+def threshold_reached(attended: int, held: int, threshold: int) -> bool:
+    """The one rule for how often someone must come: at least ``threshold`` % of ``held``
+    sessions (the share rounded as the completion page shows it)."""
+    return held > 0 and round(100 * attended / held) >= threshold
+
+
 @dataclass
 class Completion:
-    """How often one person came to the sessions of a course that took place."""
+    """How often one person came to the sessions of a course, and whether that earns a certificate."""
 
     booking: Booking
     #: session id -> status
     marks: dict[int, AttendanceStatus]
     attended: int
+    #: sessions that have taken place (started, not cancelled)
     held: int
     threshold: int
+    #: sessions that take place, held or to come (cancelled ones do not count)
+    scheduled: int = 0
+    #: scheduled sessions not over yet
+    to_come: int = 0
 
     @property
     def share(self) -> int:
         return round(100 * self.attended / self.held) if self.held else 0
 
     @property
-    def complete(self) -> bool:
-        return self.held > 0 and self.share >= self.threshold
+    def reached(self) -> bool:
+        """Whether the attendance so far reaches the course's threshold."""
+        return threshold_reached(self.attended, self.held, self.threshold)
+
+    @property
+    def over(self) -> bool:
+        """Whether every session of the course has ended (and at least one took place)."""
+        return self.held > 0 and self.to_come == 0
+
+    @property
+    def earned(self) -> bool:
+        """A certificate: the course is over and the threshold reached."""
+        return self.over and self.reached
+
+    @property
+    def needed(self) -> int:
+        """How many of the scheduled sessions a certificate needs."""
+        return next((n for n in range(self.scheduled + 1) if threshold_reached(n, self.scheduled, self.threshold)), 0)
+
+    @property
+    def reachable(self) -> bool:
+        """Whether coming to every session not yet started would still reach the threshold."""
+        return threshold_reached(self.attended + self.scheduled - self.held, self.scheduled, self.threshold)
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """Where a course's sessions stand now."""
+
+    held: list[OfferSession]
+    scheduled: int
+    to_come: int
+
+
+def schedule_of(offer: Offer) -> Schedule:
+    """The sessions of a course that took place, and how many take place in all and are still to come."""
+    now = utcnow()
+    scheduled = [s for s in offer.sessions if s.status == SessionStatus.SCHEDULED]
+    held = [s for s in scheduled if s.starts_at <= now]
+    return Schedule(held, len(scheduled), sum(1 for s in scheduled if s.ends_at > now))
 
 
 def held_sessions(offer: Offer) -> list[OfferSession]:
     """The sessions of an offer that have taken place (started, not cancelled)."""
-    now = utcnow()
-    return [s for s in offer.sessions if s.status == SessionStatus.SCHEDULED and s.starts_at <= now]
+    return schedule_of(offer).held
 
 
-def completion(offer: Offer) -> tuple[list[OfferSession], list[Completion]]:
+def _completion(booking: Booking, marks: dict[int, AttendanceStatus], schedule: Schedule) -> Completion:
+    held = {s.id for s in schedule.held}
+    marks = {session_id: status for session_id, status in marks.items() if session_id in held}
+    attended = sum(1 for status in marks.values() if status == AttendanceStatus.PRESENT)
+    return Completion(
+        booking, marks, attended, len(held), booking.offer.completion_threshold, schedule.scheduled, schedule.to_come
+    )
+
+
+def completion(offer: Offer) -> tuple[Schedule, list[Completion]]:
     """Attendance per participant over a whole course, in three queries."""
-    held = held_sessions(offer)
+    schedule = schedule_of(offer)
     people = list(
         db.session.scalars(
             sa.select(Booking)
@@ -248,32 +366,24 @@ def completion(offer: Offer) -> tuple[list[OfferSession], list[Completion]]:
         )
     )
     marks: dict[int, dict[int, AttendanceStatus]] = {}
-    if held:
+    if schedule.held:
         for booking_id, session_id, status in db.session.execute(
             sa.select(Attendance.booking_id, Attendance.session_id, Attendance.status).where(
-                Attendance.session_id.in_([s.id for s in held])
+                Attendance.session_id.in_([s.id for s in schedule.held])
             )
         ):
             marks.setdefault(booking_id, {})[session_id] = status
-    rows = []
-    for booking in people:
-        mine = marks.get(booking.id, {})
-        attended = sum(1 for status in mine.values() if status == AttendanceStatus.PRESENT)
-        rows.append(Completion(booking, mine, attended, len(held), offer.completion_threshold))
-    return held, rows
+    return schedule, [_completion(booking, marks.get(booking.id, {}), schedule) for booking in people]
 
 
 def completion_from(booking: Booking, marks: dict[int, AttendanceStatus]) -> Completion:
     """The completion of a course booking, from its marks (session id -> status)."""
-    held = {s.id for s in held_sessions(booking.offer)}
-    marks = {session_id: status for session_id, status in marks.items() if session_id in held}
-    attended = sum(1 for status in marks.values() if status == AttendanceStatus.PRESENT)
-    return Completion(booking, marks, attended, len(held), booking.offer.completion_threshold)
+    return _completion(booking, marks, schedule_of(booking.offer))
 
 
 def completion_of(booking: Booking) -> Completion | None:
-    """The completion of one course booking (for the certificate)."""
-    if booking.session_id is not None:
+    """The completion of one confirmed course booking (for the certificate); None for anything else."""
+    if booking.session_id is not None or booking.status != BookingStatus.CONFIRMED or not booking.offer.is_course:
         return None
     marks = dict(
         db.session.execute(

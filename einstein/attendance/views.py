@@ -18,6 +18,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from einstein import caching, policy
@@ -35,10 +36,13 @@ from einstein.courses.models import Category, Offer, OfferSession
 from einstein.db import db
 from einstein.errors import wants_json
 from einstein.extensions import limiter
-from einstein.forms import filled
-from einstein.i18n import current_language
+from einstein.forms import add_error, filled
+from einstein.i18n import DEFAULT_LANGUAGE, LANGUAGES, current_language
 
 bp = Blueprint("attendance", __name__)
+
+#: The query parameter that chooses a certificate's language (``?lang=`` is the page's).
+DOCUMENT_LANGUAGE = "in"
 
 
 def _session_to_take(session_id: int) -> OfferSession:
@@ -52,11 +56,21 @@ def _back(session: OfferSession, anchor: str = "") -> WerkzeugResponse:
     return redirect(url_for("attendance.take", session_id=session.id) + anchor, 303)
 
 
+def _walk_in_form(session: OfferSession) -> WalkInForm:
+    form = WalkInForm()
+    form.offer_choices(session.offer.waitlist_enabled)
+    return form
+
+
 @bp.get("/sessions/<int:session_id>/attendance")
 @role_required(Role.VOLUNTEER)
 def take(session_id: int) -> ResponseReturnValue:
     """The list of people booked, with one tap each for present, absent or excused."""
     session = _session_to_take(session_id)
+    return _take_page(session, _walk_in_form(session))
+
+
+def _take_page(session: OfferSession, walk_in_form: WalkInForm, status: int = 200) -> ResponseReturnValue:
     problem = None
     try:
         services.check_open(session)
@@ -70,8 +84,9 @@ def take(session_id: int) -> ResponseReturnValue:
         problem=problem,
         statuses=list(AttendanceStatus),
         reference_form=ReferenceForm(),
-        walk_in_form=WalkInForm(),
-    )
+        walk_in_form=walk_in_form,
+        unit=session.unit,
+    ), status
 
 
 @bp.post("/sessions/<int:session_id>/attendance/<int:booking_id>")
@@ -126,9 +141,9 @@ def by_reference(session_id: int) -> ResponseReturnValue:
 @role_required(Role.VOLUNTEER)
 @limiter.limit(lambda: current_app.config["WALK_IN_RATE_LIMIT"], key_func=lambda: f"walk-in:{current_user.id}")
 def walk_in(session_id: int) -> ResponseReturnValue:
-    """Add someone who turned up: book them if there is a place, and mark them present."""
+    """Add someone who turned up: a place and present; at a full session beyond the places, or waiting."""
     session = _session_to_take(session_id)
-    form = WalkInForm()
+    form = _walk_in_form(session)
     if not form.validate_on_submit():
         for field in form:
             for message in field.errors:
@@ -138,14 +153,42 @@ def walk_in(session_id: int) -> ResponseReturnValue:
         person = services.walk_in_person(
             current_user, session, name=filled(form.name.data), phone=form.phone.data or None, locale=form.locale.data
         )
-        booking = services.walk_in(session, person, current_user)
+        if_full = services.IfFull(form.if_full.data) if form.if_full.data else None
+        done = services.walk_in(session, person, current_user, if_full)
     except (services.AttendanceError, BookingError) as error:
         db.session.rollback()
+        if error.code in {"full_choose", "full_no_waitlist"}:
+            # the person is still at the door: keep what was typed and ask what to do
+            session = _session_to_take(session_id)
+            add_error(form.if_full, error.message)
+            return _take_page(session, form, 409)
         flash(error.message, "error")
         return _back(session, "#walk-in")
     db.session.commit()
-    flash(_("%(name)s is booked and marked present.", name=person.name), "success")
-    return _back(session, f"#person-{booking.id}")
+    name = person.name
+    if done.result == services.WalkInResult.OVER:
+        flash(
+            _(
+                "%(name)s is let in beyond the %(places)d places and marked present; the list marks them so.",
+                name=name,
+                places=done.booking.unit.capacity,
+            ),
+            "success",
+        )
+    elif done.result == services.WalkInResult.WAITING:
+        flash(
+            _(
+                "%(name)s is on the waiting list, number %(num)d, and not marked present: there is no place. "
+                "If a place comes free, it is theirs and they are told.",
+                name=name,
+                num=done.position or 1,
+            ),
+            "info",
+        )
+        return _back(session, "#walk-in")
+    else:
+        flash(_("%(name)s is booked and marked present.", name=name), "success")
+    return _back(session, f"#person-{done.booking.id}")
 
 
 @bp.get("/offers/<int:offer_id>/completion")
@@ -157,28 +200,46 @@ def completion(offer_id: int) -> ResponseReturnValue:
         abort(403)
     if not offer.is_course:
         abort(404)
-    held, rows = services.completion(offer)
-    return render_template("attendance/completion.html", offer=offer, held=held, rows=rows)
+    schedule, rows = services.completion(offer)
+    return render_template("attendance/completion.html", offer=offer, schedule=schedule, held=schedule.held, rows=rows)
 
 
 @bp.get("/bookings/<reference>/certificate")
 @signed_in
 def certificate(reference: str) -> ResponseReturnValue:
-    """A print-ready certificate of participation, in the participant's language."""
+    """A print-ready certificate of participation once earned, in the participant's language or
+    another (``?in=nl`` for an employer): only the document changes language, not the page."""
     booking = queries.by_reference(reference)
     if booking is None or not policy.may_see_record(current_user, booking):
         abort(404)
     result = services.completion_of(booking)
-    if result is None or not result.complete or booking.user is None:
+    if result is None or booking.user is None:
         abort(404)
-    with force_locale(booking.user.locale):
-        return render_template(
-            "attendance/certificate.html",
+    own = booking.user.locale if booking.user.locale in LANGUAGES else DEFAULT_LANGUAGE
+    lang = request.args.get(DOCUMENT_LANGUAGE, own)
+    if lang not in LANGUAGES:
+        abort(400)
+    offer = booking.offer
+    if not result.earned:
+        return render_template("attendance/certificate_refused.html", booking=booking, result=result, offer=offer), 409
+    with force_locale(lang):
+        document = render_template(
+            "attendance/_certificate.html",
             booking=booking,
             result=result,
-            offer=booking.offer,
-            held=services.held_sessions(booking.offer),
+            offer=offer,
+            text=offer.text_for(lang),
+            held=services.held_sessions(offer),
+            language=LANGUAGES[lang],
         )
+    choices = [LANGUAGES[code] for code in dict.fromkeys((own, DEFAULT_LANGUAGE))]
+    return render_template(
+        "attendance/certificate.html",
+        booking=booking,
+        document=Markup(document),  # noqa: S704 (rendered by our own autoescaped template)
+        choices=choices,
+        lang=lang,
+    )
 
 
 def _period(form: PeriodForm) -> tuple[reports.Period, Category | None, bool]:

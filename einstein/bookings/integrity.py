@@ -39,7 +39,8 @@ def _counted(
 ) -> dict[tuple[int | None, str], int]:
     rows = db.session.execute(
         sa.select(unit_column, Booking.status, sa.func.count())
-        .where(Booking.status.in_(list(_COUNTERS)), *where)
+        # people let in beyond the places are outside the counters (Booking.over_capacity)
+        .where(Booking.status.in_(list(_COUNTERS)), sa.not_(Booking.over_capacity), *where)
         .group_by(unit_column, Booking.status)
     )
     return {(unit_id, _COUNTERS[status]): count for unit_id, status, count in rows}

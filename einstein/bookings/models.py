@@ -109,6 +109,9 @@ class Booking(Model):
     #: A place from the waiting list held until this moment for the person to say yes; None
     #: once they did (or when the offer gives places without asking).
     hold_until: Mapped[datetime | None]
+    #: Confirmed beyond the places: someone who turned up at a full session and was let in at the
+    #: door. Not in the place counters (which never pass the places); reports count them apart.
+    over_capacity: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     user: Mapped[User | None] = relationship(foreign_keys=[user_id])
     offer: Mapped[Offer] = relationship()

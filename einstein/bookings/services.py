@@ -137,12 +137,17 @@ def book(
     source: BookingSource = BookingSource.SELF,
     booked_by: User | None = None,
     waitlist: bool = True,
+    over_capacity: bool = False,
 ) -> Booking:
     """Give ``user`` a place, or a place on the waiting list, or raise BookingError.
 
     ``what`` is a course or session to lock now, or one ``lock_for_booking`` locked already
     (the booking form's one statement). Counting and inserting happen under the lock on the
     places, so this holds with any number of web workers and machines.
+
+    ``over_capacity``: someone standing at the door of a full session is let in beyond the
+    places (also from the waiting list) instead of refused: confirmed, marked ``over_capacity``
+    and kept out of the counter, which never passes the places.
     """
     if isinstance(what, Locked):
         locked = what
@@ -156,13 +161,19 @@ def book(
     check_bookable(target, at_desk=source != BookingSource.SELF)
     if booking is not None and booking.status == BookingStatus.CONFIRMED:
         raise BookingError("already_booked")
-    if booking is not None and booking.status == BookingStatus.WAITLISTED:
+    from_waiting_list = booking is not None and booking.status == BookingStatus.WAITLISTED
+    if from_waiting_list and not over_capacity:
         raise BookingError("already_waitlisted")
 
     now = utcnow()
+    if from_waiting_list:
+        _count(unit, "waitlist_count", now, -1)
+    extra = False
     if unit.confirmed_count < unit.capacity:
         status, position = BookingStatus.CONFIRMED, None
         _count(unit, "confirmed_count", now)
+    elif over_capacity:
+        status, position, extra = BookingStatus.CONFIRMED, None, True
     elif target.offer.waitlist_enabled and waitlist:
         status = BookingStatus.WAITLISTED
         last = db.session.scalar(sa.select(sa.func.max(Booking.waitlist_position)).where(target.booking_filter()))
@@ -180,6 +191,7 @@ def book(
         "cancel_reason": None,
         "cancelled_at": None,
         "confirmed_at": now if status == BookingStatus.CONFIRMED else None,
+        "over_capacity": extra,
     }
     new = booking is None
     if booking is None:
@@ -203,14 +215,14 @@ def book(
     return booking
 
 
-def _count(unit: Offer | OfferSession, counter: str, now: datetime) -> None:
-    """Add one to a counter of the locked ``unit``, in one UPDATE of its own.
+def _count(unit: Offer | OfferSession, counter: str, now: datetime, step: int = 1) -> None:
+    """Add ``step`` (one) to a counter of the locked ``unit``, in one UPDATE of its own.
 
     The booking rush's path, like ``_insert_booking``: SQLAlchemy's unit of work costs more
     than the statement. The object keeps the new count, and the catalogue cache is told.
     """
     table = table_of(type(unit))
-    count = getattr(unit, counter) + 1
+    count = getattr(unit, counter) + step
     statement = table.update().where(table.c.id == sa.bindparam("unit_id"))
     db.session.execute(statement, {"unit_id": unit.id, counter: count, "updated_at": now})
     set_committed_value(unit, counter, count)
@@ -254,7 +266,22 @@ def _confirmed(bookings: list[Booking], kind: BookingMessage, *, new: bool = Fal
 
 
 def promote(target: Target, unit: Offer | OfferSession) -> list[Booking]:
-    """Give free places to the waiting list in order; the caller holds the lock on ``unit``."""
+    """Give free places to the waiting list in order; the caller holds the lock on ``unit``.
+
+    Someone let in beyond the places (``over_capacity``) takes a freed place first: they are in
+    the room already, and the room is then no fuller than its places.
+    """
+    while unit.confirmed_count < unit.capacity:
+        extra = db.session.scalar(
+            sa.select(Booking)
+            .where(target.booking_filter(), Booking.status == BookingStatus.CONFIRMED, Booking.over_capacity)
+            .order_by(Booking.confirmed_at, Booking.id)
+            .limit(1)
+        )
+        if extra is None:
+            break
+        extra.over_capacity = False
+        unit.confirmed_count += 1
     promoted: list[Booking] = []
     while unit.confirmed_count < unit.capacity and unit.waitlist_count > 0:
         waiting = db.session.scalar(
@@ -393,6 +420,9 @@ def cancel(
         # nobody needs to call them about it
         if not (told["channel"] == CALL and reason == CancelReason.PARTICIPANT):
             outbox.add([told])
+    if was_confirmed and booking.over_capacity:  # a place beyond the places frees none
+        db.session.flush()
+        return []
     if was_confirmed:
         unit.confirmed_count -= 1
         return promote(target, unit)

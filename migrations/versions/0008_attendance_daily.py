@@ -17,6 +17,9 @@ depends_on = None
 
 
 def upgrade():
+    with op.batch_alter_table('bookings', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('over_capacity', sa.Boolean(), server_default=sa.false(), nullable=False))
+
     with op.batch_alter_table('offers', schema=None) as batch_op:
         batch_op.add_column(sa.Column('covers', sa.Text(), server_default='', nullable=False))
 
@@ -24,3 +27,6 @@ def upgrade():
 def downgrade():
     with op.batch_alter_table('offers', schema=None) as batch_op:
         batch_op.drop_column('covers')
+
+    with op.batch_alter_table('bookings', schema=None) as batch_op:
+        batch_op.drop_column('over_capacity')

@@ -140,8 +140,8 @@ def test_exports_name_people_but_never_their_audience(app, client, coordinator, 
     bookings_rows = _csv(client.get("/exports/bookings.csv", headers={"Accept-Language": "en"}))
     assert bookings_rows[0][:5] == ["Reference", "Offer", "Kind", "Session", "Name"]
     assert {row[4] for row in bookings_rows[1:]} == {f"P{i}" for i in range(8)}
-    attendance_rows = _csv(client.get("/exports/attendance.csv"))
-    assert sorted(row[4] for row in attendance_rows[1:]) == ["absent", "absent", "excused"] + ["present"] * 5
+    attendance_rows = _csv(client.get("/exports/attendance.csv", headers={"Accept-Language": "en"}))
+    assert sorted(row[4] for row in attendance_rows[1:]) == ["Absent", "Absent", "Excused"] + ["Present"] * 5
 
 
 @pytest.mark.parametrize("name", ['=HYPERLINK("http://evil.example","x")', "+31 call me", "-1+1", "@SUM(A1)"])
