@@ -52,6 +52,7 @@ def test_opening_the_link_only_asks_in_the_persons_language(app, person) -> None
     assert page.status_code == 200
     assert '<html lang="ti"' in page.get_data(as_text=True)
     assert 'method="post"' in page.get_data(as_text=True)
+    assert '<bdi dir="ltr">semhar@example.org</bdi>' in page.get_data(as_text=True)
     assert _emails_on(app, person)  # a scanner following links stops nothing
 
 
