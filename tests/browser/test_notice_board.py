@@ -9,11 +9,20 @@ import sqlite3
 from datetime import UTC, datetime
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 
 from einstein.i18n import TIMEZONE
 from tests.browser.conftest import SCREENSHOTS, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+AXE_OPTIONS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]}}
+
+
+def _violations(page) -> list[str]:
+    found = Axe().run(page, options=AXE_OPTIONS).response["violations"]
+    return [f"{page.url}: {v['id']}: {v['help']} {[n['target'] for n in v['nodes'][:3]]}" for v in found]
+
 
 #: The place and the moment of the demo's next published session.
 NEXT = (
@@ -38,6 +47,7 @@ def test_the_coordinator_prints_a_week_in_dutch_and_arabic(live, open_browser) -
     page, traffic = open_browser(locale="nl", width=1024, height=900)
     sign_in(page, live.url, "coordinator@demo.einstein.test")
     page.goto(live.url + "/notice-board")
+    problems = _violations(page)
     page.select_option("#location", str(place))
     if page.locator(f"#week option[value='{week}']").count():
         page.select_option("#week", week)
@@ -61,6 +71,8 @@ def test_the_coordinator_prints_a_week_in_dutch_and_arabic(live, open_browser) -
     size = page.eval_on_selector(".board-title", "e => parseFloat(getComputedStyle(e).fontSize)")
     assert size >= 18.6, size
     assert not traffic.foreign(live.url)
+    problems += _violations(page)
+    assert not problems, "\n".join(problems)
     folder = SCREENSHOTS / "nl"
     folder.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(folder / "notice-board.png"), full_page=True)
@@ -90,6 +102,7 @@ def test_the_copy_button_copies_the_calendar_link(live, open_browser) -> None:
     # the button is big enough to tap, and the page does not scroll sideways at 360 px
     assert button.bounding_box()["height"] >= 44
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    assert not _violations(page)
 
 
 def test_without_script_the_link_is_there_to_copy_by_hand(live, chromium) -> None:
