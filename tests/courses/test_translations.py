@@ -466,6 +466,15 @@ def test_odd_languages_in_the_queue_are_refused_not_a_500(client, yonas, coordin
     assert status == (200 if lang in {"", "nl"} else 404)
 
 
+def test_a_grant_for_a_language_einstein_no_longer_speaks_is_a_404_not_a_500(app, client, make_user) -> None:
+    person = make_user(role=Role.VOLUNTEER, name="Old Grant")
+    with app.app_context():
+        db.session.add(TranslatorLanguage(user_id=person.id, locale="xx"))
+        db.session.commit()
+    client.sign_in(person)
+    assert client.get("/translations").status_code == 404
+
+
 def test_odd_translator_languages_are_refused(app, client, coordinator, volunteer) -> None:
     client.sign_in(coordinator)
     response = client.post(f"/people/{volunteer.id}/translator", data={"languages": ["xx"]}, headers=EN)
