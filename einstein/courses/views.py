@@ -390,7 +390,8 @@ def edit_session(session_id: int) -> ResponseReturnValue:
             if edit.told:
                 flash(
                     _(
-                        "The session is changed. Everyone booked is told (by e-mail, text message, or a call from the desk)."
+                        "The session is changed. Everyone booked is told "
+                        "(by e-mail, text message, or a call from the desk)."
                     ),
                     "success",
                 )
