@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 from flask import Flask, Response, jsonify, render_template, request
 from flask_babel import gettext as _
@@ -14,6 +16,23 @@ from einstein.bounds import OutOfRange
 from einstein.db import db
 
 log = logging.getLogger(__name__)
+
+
+class CodedError(Exception):
+    """A refusal named by a code; the subclass's ``messages`` say it in the reader's words."""
+
+    messages: ClassVar[Mapping[str, Any]] = {}
+
+    def __init__(self, code: str, **values: object) -> None:
+        super().__init__(code)
+        self.code = code
+        self.values = values
+
+    @property
+    def message(self) -> str:
+        text = str(self.messages[self.code])
+        return text % self.values if self.values else text
+
 
 #: What each error page says, in plain words.
 MESSAGES = {

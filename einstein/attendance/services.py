@@ -22,6 +22,7 @@ from einstein.bookings.models import Booking, BookingSource, BookingStatus
 from einstein.bookings.targets import Target
 from einstein.courses.models import Offer, OfferSession, SessionStatus
 from einstein.db import db, utcnow
+from einstein.errors import CodedError
 from einstein.i18n import TIMEZONE, local_today
 
 #: Attendance can be taken from this long before a session starts (people arrive early).
@@ -50,16 +51,10 @@ ERRORS = {
 }
 
 
-class AttendanceError(Exception):
+class AttendanceError(CodedError):
     """Attendance that cannot be recorded, with a message for the person taking it."""
 
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
-
-    @property
-    def message(self) -> str:
-        return str(ERRORS[self.code])
+    messages = ERRORS
 
 
 def check_open(session: OfferSession) -> None:

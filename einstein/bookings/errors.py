@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
+from einstein.errors import CodedError
+
 #: What a participant is told when a booking cannot be made, in one place.
 ERRORS = {
     "not_public": _l("This offer is not open for booking."),
@@ -25,14 +27,7 @@ ERRORS = {
 }
 
 
-class BookingError(Exception):
+class BookingError(CodedError):
     """A booking that cannot be made, with a message for the person."""
 
-    def __init__(self, code: str, **values: object) -> None:
-        super().__init__(code)
-        self.code = code
-        self.values = values
-
-    @property
-    def message(self) -> str:
-        return str(ERRORS[self.code]) % self.values if self.values else str(ERRORS[self.code])
+    messages = ERRORS

@@ -31,6 +31,7 @@ from einstein.bookings.models import Booking, BookingStatus, CancelReason
 from einstein.bookings.targets import Target
 from einstein.courses.models import Offer
 from einstein.db import db
+from einstein.errors import CodedError
 from einstein.notifications.models import Notification
 from einstein.privacy import services as privacy
 
@@ -50,16 +51,10 @@ ERRORS = {
 }
 
 
-class MergeError(Exception):
+class MergeError(CodedError):
     """Two records that cannot be merged, with a message for the coordinator."""
 
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
-
-    @property
-    def message(self) -> str:
-        return str(ERRORS[self.code])
+    messages = ERRORS
 
 
 @dataclass

@@ -14,7 +14,7 @@ from einstein.config import DEFAULT_SECRET_KEY, ConfigurationError, check_config
 def test_defaults_need_no_server(tmp_path: Path) -> None:
     config = default_config(tmp_path, environ={})
     assert config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'einstein.sqlite'}"
-    assert config["CELERY"]["broker_url"] == "filesystem://"
+    assert config["CELERY"]["broker_url"] == "filesystem://localhost/"  # files in instance/, no server
     assert config["MAIL_BACKEND"] == "file"
     assert config["RATELIMIT_STORAGE_URI"] == "memory://"
     assert config["SESSION_COOKIE_SECURE"] is False

@@ -246,7 +246,7 @@ def test_approval_queue(app, client, coordinator, volunteer) -> None:
         pending_id = pending.id
     client.sign_in(coordinator)
     assert "Schaakmiddag" in client.get("/review").get_data(as_text=True)
-    assert client.post(f"/offers/{pending_id}/approve").status_code == 302
+    assert client.post(f"/offers/{pending_id}/approve").status_code == 303
     with app.app_context():
         assert db.session.get(Offer, pending_id).status == OfferStatus.PUBLISHED
     assert "Schaakmiddag" in app.test_client().get("/").get_data(as_text=True)
@@ -259,7 +259,9 @@ def test_a_declined_activity_stays_with_its_volunteer(app, client, coordinator, 
         pending = factories.OfferFactory(organiser=db.session.get(User, volunteer.id), status=OfferStatus.PENDING)
         pending_id = pending.id
     client.sign_in(coordinator)
-    assert client.post(f"/offers/{pending_id}/reject").status_code == 302
+    # a no needs a reason (the volunteer is told it)
+    assert client.post(f"/offers/{pending_id}/reject").status_code == 422
+    assert client.post(f"/offers/{pending_id}/reject", data={"reason": "Please add a place."}).status_code == 303
     client.sign_in(volunteer)
     assert client.get(f"/offers/{pending_id}").status_code == 200
     client.sign_in(other_volunteer)
@@ -339,7 +341,7 @@ def _when(start: datetime, end: datetime) -> str:
     """A session's time as the English pages write it when it ends on the next day."""
     start, end = start.astimezone(TIMEZONE), end.astimezone(TIMEZONE)
     day = lambda value: format_date(value, "EEEE d MMMM", locale="en")  # noqa: E731
-    return f"{day(start)}, {start:%H:%M} – {day(end)}, {end:%H:%M}"
+    return f"{day(start)}, {start:%H:%M}\u2009–\u2009{day(end)}, {end:%H:%M}"  # CLDR's English interval
 
 
 @pytest.mark.postgres
