@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, HiddenField, RadioField, SelectField, StringField
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, Optional
 
 from einstein.auth.forms import AUDIENCE_CHOICES, AUDIENCE_HELP, email_field, language_choices, phone_field
 from einstein.auth.models import Audience
@@ -17,8 +17,22 @@ class BookForm(BaseForm):
     waitlist = HiddenField(default="")
 
 
+#: How a booking can look to the person who taps "cancel" or "leave the waiting list".
+SEEN_STATES = ("confirmed", "waitlisted")
+
+
 class CancelForm(BaseForm):
-    """Cancel a booking (the confirmation button)."""
+    """Cancel a booking (the confirmation button, or the one tap that leaves a waiting list).
+
+    ``seen`` is how the booking was on the page the person tapped: a place that came free in the
+    meantime is not given up by a tap meant for the waiting list; einstein asks again instead.
+    """
+
+    seen = HiddenField(validators=[Optional(), AnyOf(SEEN_STATES)])
+
+    def changed_since_seen(self, status: str) -> bool:
+        """Whether the booking is no longer as the person saw it (``status`` is how it is now)."""
+        return bool(self.seen.data) and self.seen.data != status
 
 
 class DeskSearchForm(BaseForm):

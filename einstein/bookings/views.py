@@ -153,17 +153,26 @@ def cancel(reference: str) -> ResponseReturnValue:
     if booking.user_id != current_user.id:  # a coordinator, for someone: the desk's page asks and says how they hear
         return redirect(url_for("bookings.desk_cancel", reference=booking.reference), 307)
     form = CancelForm()
+    action = url_for("bookings.cancel", reference=booking.reference)
     if form.validate_on_submit():
+        if _changed_since_seen(form, booking):
+            return _ask_again(booking, form, action)
         return _cancel(booking)
     if not booking.is_active:
         flash(_("This booking was already cancelled."), "info")
         return redirect(url_for("bookings.mine"))
-    return render_template(
-        "bookings/cancel.html",
-        booking=booking,
-        form=form,
-        action=url_for("bookings.cancel", reference=booking.reference),
-    )
+    return render_template("bookings/cancel.html", booking=booking, form=form, action=action)
+
+
+def _changed_since_seen(form: CancelForm, booking: Booking) -> bool:
+    return booking.is_active and form.changed_since_seen(booking.status.value)
+
+
+def _ask_again(booking: Booking, form: CancelForm, action: str, back: str | None = None) -> ResponseReturnValue:
+    """The booking changed after the person saw it (a place came free while they tapped "leave
+    the waiting list"): nothing is done; the page shows it as it is now and asks again."""
+    page = render_template("bookings/cancel.html", booking=booking, form=form, action=action, back=back, changed=True)
+    return page, 409
 
 
 @bp.route("/cancel/<token>", methods=["GET", "POST"])
@@ -176,6 +185,8 @@ def cancel_by_link(token: str) -> ResponseReturnValue:
         return render_template("auth/link_problem.html", expired=True, kind="cancel"), 400
     form = CancelForm()
     if form.validate_on_submit():
+        if _changed_since_seen(form, booking):
+            return _ask_again(booking, form, url_for("bookings.cancel_by_link", token=token))
         if booking.is_active:
             try:
                 services.cancel(booking, reason=CancelReason.PARTICIPANT)
@@ -244,6 +255,9 @@ def cancel_short(code: str) -> ResponseReturnValue:
         return render_template("bookings/cancel.html", booking=booking, form=form, action=action, back=back)
     if not form.validate_on_submit():
         return redirect(url_for("bookings.short", code=code), 303)
+    if _changed_since_seen(form, booking):
+        back = url_for("bookings.short", code=code)
+        return _ask_again(booking, form, url_for("bookings.cancel_short", code=code), back)
     if booking.is_active:
         try:
             services.cancel(booking, reason=CancelReason.PARTICIPANT)

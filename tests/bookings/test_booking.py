@@ -245,6 +245,48 @@ def test_leaving_the_waiting_list_is_one_tap(app, client, make_user, activity) -
     assert _unit(app, OfferSession, activity["session_id"]).waitlist_count == 1
 
 
+@pytest.mark.postgres
+def test_a_tap_to_leave_the_waiting_list_does_not_give_up_a_place_that_came_free_meanwhile(
+    app, client, make_user, activity
+) -> None:
+    """Seen from outside in a rush: promoted, then 116 ms later "leave the waiting list" arrives.
+    The tap was meant for the waiting list: the place stays, and the page asks again."""
+    people = [make_user() for _ in range(3)]
+    for index, person in enumerate(people):
+        client.sign_in(person)
+        book(client, activity, waitlist=index >= 2)
+    first, _second, waiting = _bookings(app)
+    client.sign_in(people[2])
+    my_page = client.get("/my/bookings", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert 'name="seen" value="waitlisted"' in my_page  # the one tap says what the person saw
+    # meanwhile the first person cancels: the waiting person is promoted
+    client.sign_in(people[0])
+    assert client.post(f"/bookings/{first.reference}/cancel", data={"seen": "confirmed"}).status_code == 303
+    assert _bookings(app)[2].status == BookingStatus.CONFIRMED
+    # the tap arrives: nothing is cancelled, the page says the place is theirs and asks
+    client.sign_in(people[2])
+    tap = client.post(
+        f"/bookings/{waiting.reference}/cancel", data={"seen": "waitlisted"}, headers={"Accept-Language": "en"}
+    )
+    assert tap.status_code == 409
+    assert "a place came free and it is yours now" in tap.get_data(as_text=True)
+    assert 'name="seen" value="confirmed"' in tap.get_data(as_text=True)
+    assert _bookings(app)[2].status == BookingStatus.CONFIRMED
+    # saying yes on that page, knowing it is a place now, cancels it
+    assert client.post(f"/bookings/{waiting.reference}/cancel", data={"seen": "confirmed"}).status_code == 303
+    assert _bookings(app)[2].status == BookingStatus.CANCELLED
+
+
+@pytest.mark.parametrize("seen", ["cancelled", "<script>alert(1)</script>", "' OR 1=1 --", "x" * 5000, "وَ"])
+def test_a_forged_seen_state_cancels_nothing(app, client, participant, activity, seen) -> None:
+    client.sign_in(participant)
+    book(client, activity)
+    [booking] = _bookings(app)
+    answer = client.post(f"/bookings/{booking.reference}/cancel", data={"seen": seen})
+    assert answer.status_code < 500 and "<script>alert(1)</script>" not in answer.get_data(as_text=True)
+    assert _bookings(app)[0].status == BookingStatus.CONFIRMED
+
+
 def test_booking_again_after_cancelling_reuses_the_booking(app, client, participant, activity) -> None:
     client.sign_in(participant)
     book(client, activity)
