@@ -463,7 +463,23 @@ omit-empty = true
     # -- starting and stopping --
 
     def start(self, timeout: float = 15.0) -> None:
-        """Start (or bring back) bearerbox, smsbox and the operator; wait until all are linked up."""
+        """Start (or bring back) bearerbox, smsbox and the operator; wait until all are linked up.
+
+        If they do not come up, everything is stopped before the error (with what bearerbox and
+        smsbox said) goes up: nothing is left running for later tests to trip over.
+        """
+        try:
+            self._start(timeout)
+        except TimeoutError as error:
+            said = "\n".join(
+                f"--- {p.name}: {p.log_path.read_text(errors='replace')[-2000:]}"
+                for p in (self.bearerbox, self.smsbox)
+                if p.log_path.exists()
+            )
+            self.stop()
+            raise TimeoutError(f"{error}\n{said}") from None
+
+    def _start(self, timeout: float) -> None:
         self.config_path.write_text(self.config())
         if not self.bearerbox.running():
             # A smsbox left from a crashed bearerbox sleeps before it restarts itself: kill it.

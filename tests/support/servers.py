@@ -31,11 +31,20 @@ ROOT = Path(__file__).resolve().parents[2]
 _NOTIFICATION_ID = re.compile(rb"^X-Einstein-Notification: (\d+)", re.M)
 
 
+#: Ports handed out in this process: the kernel may offer a port again once its socket is closed,
+#: and two servers given the same one would fight over it (one of them never answers).
+_HANDED_OUT: set[int] = set()
+
+
 def free_port() -> int:
-    """Return a TCP port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """Return a TCP port nobody listens on right now, and never the same one twice."""
+    while True:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = int(sock.getsockname()[1])
+        if port not in _HANDED_OUT:
+            _HANDED_OUT.add(port)
+            return port
 
 
 def wait_for(
