@@ -83,10 +83,7 @@ test: system-deps install-dev
 CLOCK_INSTANTS ?= 2027-03-27T23:30 2027-10-31T00:30
 
 test-clock: install-dev
-	@for instant in $(CLOCK_INSTANTS); do \
-		echo "== the tests with the clock at $$instant in Utrecht"; \
-		$(BIN)/python -m pytest -m "not browser and not slow" --clock "$$instant" || exit 1; \
-	done
+	@PYTHON=$(BIN)/python ./scripts/test-clock.sh $(CLOCK_INSTANTS)
 
 # The tests without the browser and the slow integration runs, for a quick check while coding.
 test-fast: install-dev

@@ -11,7 +11,7 @@ import pytest
 import segno
 
 from einstein.db import db
-from einstein.i18n import TIMEZONE
+from einstein.i18n import TIMEZONE, local_today
 from einstein.models import Location, Offer, OfferStatus, OfferTranslation, Role, SessionStatus
 from tests import factories
 from tests.support.clock import days_ahead
@@ -28,8 +28,11 @@ def _week(moment) -> str:
 @pytest.fixture
 def azc(app) -> dict[str, Any]:
     """A week at the AZC: two activities there (one translated into Arabic), and what must not show."""
-    when = days_ahead(14)  # a whole week two weeks from now: never cut by today
-    monday = when.astimezone(TIMEZONE).date() - timedelta(days=when.astimezone(TIMEZONE).weekday())
+    # Tuesday to Thursday of the week two weeks from now, whatever today is: never cut by today,
+    # never spilling into the next week (a Sunday plus one day is another week)
+    tuesday = 14 + 1 - (local_today() + timedelta(days=14)).weekday()
+    when = days_ahead(tuesday)
+    monday = when.astimezone(TIMEZONE).date() - timedelta(days=1)
     with app.app_context():
         place = factories.LocationFactory(name="AZC Utrecht", address="Joegoslaviëstraat 2")
         elsewhere = factories.LocationFactory(name="Buurthuis Lombok")
@@ -38,13 +41,13 @@ def azc(app) -> dict[str, Any]:
         first = factories.SessionFactory(offer=coffee, starts_at=when, languages=["nl", "ar"])
         bikes = factories.OfferFactory(title="Fietsen repareren", language="nl", location=elsewhere)
         # a session of an offer elsewhere that takes place at the AZC this once
-        visiting = factories.SessionFactory(offer=bikes, location=place, starts_at=when + timedelta(days=1))
+        visiting = factories.SessionFactory(offer=bikes, location=place, starts_at=days_ahead(tuesday + 1))
         # not on the board: another place, another week, not published, cancelled
         factories.SessionFactory(offer=bikes, starts_at=when)
-        factories.SessionFactory(offer=coffee, starts_at=when + timedelta(days=7))
+        factories.SessionFactory(offer=coffee, starts_at=days_ahead(tuesday + 7))
         pending = factories.OfferFactory(title="Wacht nog", location=place, status=OfferStatus.PENDING)
         factories.SessionFactory(offer=pending, starts_at=when)
-        cancelled = factories.SessionFactory(offer=coffee, starts_at=when + timedelta(days=2))
+        cancelled = factories.SessionFactory(offer=coffee, starts_at=days_ahead(tuesday + 2))
         cancelled.status = SessionStatus.CANCELLED
         db.session.commit()
         return {

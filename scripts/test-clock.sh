@@ -1,0 +1,24 @@
+#!/bin/sh
+# The tests without the browser and the slow runs, once with the clock at each instant given (see
+# the Makefile's test-clock), the runs side by side: each has its own servers on its own ports.
+# Each run's output is printed when both have ended; the check fails if either failed.
+set -u
+python=${PYTHON:-.venv/bin/python}
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+i=0
+for instant in "$@"; do
+	i=$((i + 1))
+	("$python" -m pytest -p no:cacheprovider -m "not browser and not slow" --clock "$instant" \
+		>"$dir/$i.log" 2>&1; echo $? >"$dir/$i.rc") &
+done
+wait
+status=0
+i=0
+for instant in "$@"; do
+	i=$((i + 1))
+	echo "== the tests with the clock at $instant in Utrecht"
+	cat "$dir/$i.log"
+	[ "$(cat "$dir/$i.rc")" = 0 ] || status=1
+done
+exit $status
