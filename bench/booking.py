@@ -16,6 +16,7 @@ under the same gunicorn settings."""
 from __future__ import annotations
 
 import argparse
+import collections
 import http.client
 import multiprocessing
 import statistics
@@ -26,7 +27,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from bench.common import database, make_app, production_env, redis, temp_folder
+from bench.common import SESSION_COOKIE, database, make_app, production_env, redis, temp_folder
 from tests.support.http import Gunicorn, signed_in_people
 from tests.support.outbox import ids_in_mail_queue
 
@@ -76,6 +77,9 @@ def summary(label: str, seconds: float, answers: list[tuple[int, float]], ok: se
         f"errors {errors}",
         flush=True,
     )
+    if errors:
+        wrong = collections.Counter(status for status, _ in answers if status not in ok)
+        print(f"  answers that are not a booking: {dict(wrong)}", flush=True)
     return result
 
 
@@ -128,7 +132,7 @@ def run(kind: str, args: argparse.Namespace) -> None:
         requests = [
             (
                 f"/sessions/{session_ids[i % args.sessions] if i >= args.warmup else session_ids[-1]}/book",
-                {"Cookie": f"session={b.cookie}", "Content-Type": "application/x-www-form-urlencoded"},
+                {"Cookie": f"{SESSION_COOKIE}={b.cookie}", "Content-Type": "application/x-www-form-urlencoded"},
                 f"csrf_token={b.csrf}&waitlist=1",
             )
             for i, b in enumerate(browsers)

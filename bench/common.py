@@ -60,6 +60,12 @@ def make_app(url: str, folder: Path, **config: Any) -> Flask:
     return app
 
 
+#: The session cookie's name in production mode, which the benchmarks' servers run in: einstein
+#: gives it the ``__Host-`` prefix (``einstein.config``), so a cookie named plain "session" is
+#: no sign-in at all there.
+SESSION_COOKIE = "__Host-session"
+
+
 def production_env(url: str, redis_url: str, folder: Path, **extra: str) -> dict[str, str]:
     """The environment of einstein in production mode, as gunicorn gets it in bench runs."""
     return {

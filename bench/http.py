@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from bench.common import database, make_app, production_env, redis, signed_cookie, temp_folder, wrk
+from bench.common import SESSION_COOKIE, database, make_app, production_env, redis, signed_cookie, temp_folder, wrk
 from tests.support.http import Gunicorn
 
 PAGES = {
@@ -71,7 +71,7 @@ def main() -> None:
             results["hello (bare Flask)"] = {c: wrk(hello.url + "/", c, args.seconds) for c in connections}
         with Gunicorn(env, folder, args=gunicorn) as einstein:
             for name, (path, who) in PAGES.items():
-                headers = {"Cookie": f"session={cookies[who]}"} if who else {}
+                headers = {"Cookie": f"{SESSION_COOKIE}={cookies[who]}"} if who else {}
                 url_path = path.format(offer=offer)
                 wrk(einstein.url + url_path, 4, 2, headers)  # warm up: templates, catalogues, the cache
                 results[name] = {c: wrk(einstein.url + url_path, c, args.seconds, headers) for c in connections}

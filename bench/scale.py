@@ -17,7 +17,7 @@ import http.client
 import statistics
 import time
 
-from bench.common import database, make_app, production_env, redis, signed_cookie, temp_folder
+from bench.common import SESSION_COOKIE, database, make_app, production_env, redis, signed_cookie, temp_folder
 from tests.support.http import Gunicorn
 
 PAGES = {
@@ -29,7 +29,7 @@ PAGES = {
 
 def p50(port: int, path: str, cookie: str | None, count: int) -> float:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-    headers = {"Cookie": f"session={cookie}"} if cookie else {}
+    headers = {"Cookie": f"{SESSION_COOKIE}={cookie}"} if cookie else {}
     timings = []
     for index in range(count + 10):
         started = time.perf_counter()

@@ -151,7 +151,7 @@ def signed_in_people(app: Flask, count: int, label: str = "Person") -> list[Brow
     import sqlalchemy as sa
 
     from einstein.auth.sessions import start_login_session
-    from einstein.db import db
+    from einstein.db import db, utcnow
     from einstein.models import User
     from tests.factories import password_hash
 
@@ -163,6 +163,7 @@ def signed_in_people(app: Flask, count: int, label: str = "Person") -> list[Brow
             User(
                 name=f"{label} {i}",
                 email=f"{slug}{i}@example.org",
+                email_verified_at=utcnow(),  # a confirmed address: their messages go by e-mail
                 password_hash=hashed,
                 calendar_token=f"{slug}-{i:07d}-abcdefghijklmnop"[:64],
             )
