@@ -434,7 +434,21 @@ class RevisionStatus(enum.StrEnum):
     REJECTED = "rejected"
 
 
-class OfferRevision(Model):
+class Decided:
+    """Words proposed by someone and decided by a coordinator: who wrote them, whether they are
+    waiting, approved or not, who decided when, and why not (for the author)."""
+
+    author_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    status: Mapped[RevisionStatus] = mapped_column(enum_column(RevisionStatus), default=RevisionStatus.PENDING)
+    decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    decided_at: Mapped[datetime | None]
+    #: Why a coordinator did not approve it, for its author.
+    reason: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class OfferRevision(Decided, Model):
     """Changes to the words or the place of a public offer, held until a coordinator has seen them.
 
     A volunteer who is not trusted may not put words in front of participants on their own: while
@@ -455,20 +469,12 @@ class OfferRevision(Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     offer_id: Mapped[int] = mapped_column(sa.ForeignKey("offers.id", ondelete="CASCADE"), index=True)
-    author_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
-    status: Mapped[RevisionStatus] = mapped_column(enum_column(RevisionStatus), default=RevisionStatus.PENDING)
     #: The proposed values: "title", "description", "language", "contact", "location_id", and
     #: "translations" as {locale: {"title", "description"} or None to remove it}.
     changes: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
-    decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
-    decided_at: Mapped[datetime | None]
-    #: Why a coordinator did not approve it, for the volunteer.
-    reason: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     offer: Mapped[Offer] = relationship()
-    author: Mapped[User | None] = relationship(foreign_keys=[author_id])
+    author: Mapped[User | None] = relationship(foreign_keys="OfferRevision.author_id")
 
     def __repr__(self) -> str:
         return f"<OfferRevision {self.id} offer={self.offer_id} {self.status.value}>"
@@ -504,7 +510,7 @@ class TranslatorLanguage(Model):
         return f"<TranslatorLanguage user={self.user_id} {self.locale}>"
 
 
-class TranslationProposal(Model):
+class TranslationProposal(Decided, Model):
     """A translation held until a coordinator has seen it; the one online (if any) stays until then.
 
     One waits per offer and language: a second translator goes on from the first one's words.
@@ -526,21 +532,13 @@ class TranslationProposal(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     offer_id: Mapped[int] = mapped_column(sa.ForeignKey("offers.id", ondelete="CASCADE"), index=True)
     locale: Mapped[str] = mapped_column(sa.String(8))
-    author_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     title: Mapped[str] = mapped_column(sa.String(200))
     description: Mapped[str] = mapped_column(sa.Text, default="")
     #: The ``Offer.text_version`` it was written for: approved after an edit, it is out of date.
     source_version: Mapped[int] = mapped_column(default=0)
-    status: Mapped[RevisionStatus] = mapped_column(enum_column(RevisionStatus), default=RevisionStatus.PENDING)
-    decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
-    decided_at: Mapped[datetime | None]
-    #: Why a coordinator did not approve it, for the translator.
-    reason: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     offer: Mapped[Offer] = relationship()
-    author: Mapped[User | None] = relationship(foreign_keys=[author_id])
+    author: Mapped[User | None] = relationship(foreign_keys="TranslationProposal.author_id")
 
     def __repr__(self) -> str:
         return f"<TranslationProposal {self.id} offer={self.offer_id} {self.locale} {self.status.value}>"
