@@ -69,10 +69,11 @@ class _Breaker:
         """Run ``operation`` on the cache; ``CacheUnavailableError`` when it fails or is away."""
         if time.monotonic() < self.away_until:
             raise CacheUnavailableError
-        with self.lock:
-            owed, self.version_owed = self.version_owed, False
-        if owed:  # a change committed while the cache was away comes first
-            self._run(lambda: cache.set(VERSION_KEY, secrets.token_hex(8), timeout=0), owed=True)
+        if self.version_owed:  # rare: only the lock's holder writes the change it owes, first
+            with self.lock:
+                owed, self.version_owed = self.version_owed, False
+            if owed:
+                self._run(lambda: cache.set(VERSION_KEY, secrets.token_hex(8), timeout=0), owed=True)
         return self._run(operation)
 
     def attempt(self, operation: Callable[[], object]) -> None:
