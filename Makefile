@@ -49,12 +49,14 @@ instance/.demo-loaded: | install
 	$(BIN)/flask seed-demo
 	@mkdir -p instance && touch $@
 
-# Ctrl-C stops all three; honcho then says 130 (stopped by Ctrl-C), which is how a run should end.
+# Ctrl-C stops all three: honcho handles it and says 130 (stopped by Ctrl-C), which is how a run
+# should end; the shell between make and honcho ignores Ctrl-C, or it may die of it and make would
+# report an "Interrupt".
 run: install instance/.demo-loaded
 	@$(BIN)/flask db upgrade 2>&1 | grep -v "^INFO  \[alembic.runtime.migration\] \(Context impl\|Will assume\)" || true
 	@$(BIN)/flask demo-accounts
 	@echo "einstein on http://127.0.0.1:5000 (Ctrl-C stops the web app, the worker and beat)"
-	@$(BIN)/honcho --procfile Procfile.dev start || test $$? -eq 130
+	@trap '' INT; $(BIN)/honcho --procfile Procfile.dev start || test $$? -eq 130
 
 # Production: gunicorn, a Celery worker and beat (honcho runs the Procfile), settings from the
 # environment: EINSTEIN_ENV=production, SECRET_KEY, DATABASE_URL, REDIS_URL, SMTP_HOST, BASE_URL.
