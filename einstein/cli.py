@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import with_appcontext
 from flask_babel import force_locale
 
@@ -14,6 +14,8 @@ from einstein.auth.services import create_user, normalise_email
 from einstein.auth.validation import password_problem
 from einstein.bookings import integrity
 from einstein.db import db, utcnow
+from einstein.i18n import TIMEZONE
+from einstein.privacy import retention
 from seeding.commands import seed_commands
 
 
@@ -66,10 +68,43 @@ def check_counters_command(fix: bool) -> None:
         raise SystemExit(1)
 
 
+@click.command("retention")
+@with_appcontext
+@click.option(
+    "--dry-run/--apply",
+    default=True,
+    show_default=True,
+    help="Only show what would be made anonymous or removed (the default), or do it.",
+)
+def retention_command(dry_run: bool) -> None:
+    """Show (or, with --apply, carry out) what is past its retention period; beat does it nightly."""
+    config = current_app.config
+    rules = retention.rules_for(config)
+    found = retention.plan(rules)
+    db.session.rollback()  # counting only: let go of the database before anything else happens
+    when = rules.now.astimezone(TIMEZONE).strftime("%d %B %Y %H:%M").lstrip("0")
+    click.echo(f"Retention at {when} (Utrecht), with the periods in the settings (RETENTION_*):")
+    for line in found.lines():
+        click.echo(line)
+    if dry_run:
+        click.echo("Dry run: nothing was changed. Run `flask --app einstein retention --apply` to do it.")
+        return
+    done: dict[str, int] = dict.fromkeys(retention.KINDS, 0)
+    try:
+        for kind, changed in retention.batches(rules, int(config["RETENTION_BATCH_SIZE"])):
+            db.session.commit()
+            done[kind] += changed
+    except Exception:
+        db.session.rollback()
+        raise
+    click.echo("Done: " + ", ".join(f"{done[kind]:,} {kind.replace('_', ' ')}" for kind in retention.KINDS) + ".")
+
+
 def init_app(app: Flask) -> None:
     """Register the commands, and what ``flask shell`` starts with."""
     app.cli.add_command(create_user_command)
     app.cli.add_command(check_counters_command)
+    app.cli.add_command(retention_command)
     for command in seed_commands:
         app.cli.add_command(command)
     app.shell_context_processor(_shell_context)

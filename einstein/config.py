@@ -234,6 +234,25 @@ def default_config(instance_path: Path, environ: Mapping[str, str] | None = None
         "MAIL_MAX_ATTEMPTS": 8,
         "MAIL_BATCH_SIZE": 50,
         "REMINDER_MORNING_HOUR": 8,
+        # Retention (einstein.privacy.retention; nightly, and `flask retention`)
+        #: Bookings and attendance are made anonymous this many months after their last session
+        #: ended (the counts stay for the reports). Two years: a year's figures are asked for
+        #: (by funders, the council) in the year after, and a participant may need their
+        #: attendance for a certificate or the municipality they move to for about that long.
+        "RETENTION_BOOKING_MONTHS": 24,
+        #: People registered at the desk (no password) with nothing coming are erased after this
+        #: many months without anything done: they cannot delete themselves.
+        "RETENTION_DESK_PERSON_MONTHS": 12,
+        #: Sign-ins (the devices list) are removed this many days after they ended or expired.
+        "RETENTION_SIGN_IN_DAYS": 30,
+        #: Messages sent, failed or cancelled are removed from the outbox after this many days (the
+        #: Messages page shows a month of texts and their cost; failures wait to be sent again).
+        "RETENTION_MESSAGE_DAYS": 90,
+        #: The audit trail forgets whom an event was about after this many months (who did it
+        #: stays); not longer than the bookings' period, or it would name the people behind them.
+        "RETENTION_AUDIT_MONTHS": 24,
+        #: Rows changed per transaction (people erased: a tenth of it), so no run holds locks long.
+        "RETENTION_BATCH_SIZE": 500,
         # Celery
         "CELERY": {
             "broker_url": broker_url,

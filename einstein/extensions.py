@@ -67,8 +67,12 @@ def celery_init_app(app: Flask) -> Celery:
             "task": "einstein.bookings.tasks.check_counters",
             "schedule": crontab(hour=3, minute=17),
         },
+        "apply-retention": {
+            "task": "einstein.privacy.tasks.apply_retention",
+            "schedule": crontab(hour=3, minute=47),
+        },
     }
-    celery_app.conf.include = ["einstein.notifications.tasks", "einstein.bookings.tasks"]
+    celery_app.conf.include = ["einstein.notifications.tasks", "einstein.bookings.tasks", "einstein.privacy.tasks"]
     celery_app.set_default()
     app.extensions["celery"] = celery_app
     return celery_app
