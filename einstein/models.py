@@ -2,6 +2,7 @@
 
 import enum
 
+from einstein.attendance.feedback import Face, Feedback
 from einstein.attendance.models import Attendance, AttendanceStatus, MixSnapshot
 from einstein.audit.models import AuditEvent
 from einstein.auth.messages import AccountMessage
@@ -43,6 +44,8 @@ __all__ = [
     "CancelReason",
     "Category",
     "DutchLevel",
+    "Face",
+    "Feedback",
     "Location",
     "LoginSession",
     "MixSnapshot",

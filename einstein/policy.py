@@ -90,20 +90,65 @@ def may_take_attendance(user: Any, session: OfferSession) -> bool:
     return may_manage_offer(user, session.offer)
 
 
+def may_see_feedback(user: Any, offer: Offer) -> bool:
+    """Whoever manages an offer sees its participants' answers, in aggregate only (never who said what)."""
+    return may_manage_offer(user, offer)
+
+
+def may_help(user: Any) -> bool:
+    """Volunteers (and the roles above) sign up to help at sessions and keep a record of their hours."""
+    return _signed_in(user) and bool(user.has_role(Role.VOLUNTEER))
+
+
+def may_see_helpers(user: Any, offer: Offer) -> bool:
+    """The organiser and coordinators see who helps and ask for helpers."""
+    return may_manage_offer(user, offer)
+
+
 # --- bookings --------------------------------------------------------------------------------------
 
 
 def may_change_booking(user: Any, booking: Booking) -> bool:
-    """The person booked, and coordinators (at the desk, for someone), cancel a booking or print its card.
+    """The person booked (or the holder of their household), and coordinators (at the desk, for
+    someone), cancel a booking or print its card.
 
     An organiser does not: they cancel a whole session, not one person's place.
     """
-    return _signed_in(user) and (booking.user_id == user.id or _coordinator(user))
+    return _signed_in(user) and (booking.user_id == user.id or _coordinator(user) or _holds(user, booking))
 
 
 def may_see_record(user: Any, booking: Booking) -> bool:
-    """The person booked, and whoever manages the offer, see what the booking earned (a certificate)."""
-    return _signed_in(user) and (booking.user_id == user.id or may_manage_offer(user, booking.offer))
+    """The person booked (or the holder of their household), and whoever manages the offer, see
+    what the booking earned (a certificate)."""
+    return _signed_in(user) and (
+        booking.user_id == user.id or _holds(user, booking) or may_manage_offer(user, booking.offer)
+    )
+
+
+def _holds(user: Any, booking: Booking) -> bool:
+    """Whether ``booking`` is a household member's, and ``user`` the holder of that household."""
+    return booking.user is not None and booking.user.household_of_id == user.id
+
+
+def is_household_member_of(user: Any, person: Any) -> bool:
+    """Whether ``person`` is a member of the signed-in ``user``'s household."""
+    return _signed_in(user) and person is not None and person.household_of_id == user.id
+
+
+def may_act_for_member(user: Any, person: Any) -> bool:
+    """Only the holder of a household, or a coordinator at the desk, sees, edits, books or cancels
+    for a household member."""
+    return (
+        _signed_in(user)
+        and person is not None
+        and person.household_of_id is not None
+        and (person.household_of_id == user.id or _coordinator(user))
+    )
+
+
+def may_have_household(user: Any) -> bool:
+    """Someone with an account (not a household member) may add the people they live with."""
+    return _signed_in(user) and getattr(user, "household_of_id", None) is None
 
 
 def may_book_for_others(user: Any) -> bool:
@@ -116,6 +161,17 @@ def may_book_for_others(user: Any) -> bool:
 
 def may_see_reports(user: Any) -> bool:
     """Coordinators see the figures, the outbox and the exports."""
+    return _coordinator(user)
+
+
+def may_see_credentials(user: Any, offer: Offer) -> bool:
+    """Coordinators see the certificates issued for a course (codes, names, whether revoked)."""
+    return _coordinator(user)
+
+
+def may_revoke_credential(user: Any) -> bool:
+    """Coordinators revoke a certificate or volunteer statement (issued by mistake, or not earned
+    after all): its public check says "not valid" from then on."""
     return _coordinator(user)
 
 
@@ -148,6 +204,12 @@ def may_act_for_privacy(actor: Any, person: Any) -> bool:
         and person.role == Role.PARTICIPANT
         and person.password_hash is None
     )
+
+
+def may_manage_household_at_desk(actor: Any, person: Any) -> bool:
+    """A coordinator adds and books household members for someone registered at the desk (who
+    cannot sign in to do it); members have no household of their own."""
+    return may_act_for_privacy(actor, person) and person.household_of_id is None
 
 
 def may_edit_at_desk(actor: Any, person: Any) -> bool:

@@ -25,6 +25,8 @@ ADMINS = frozenset({"admin"})
 ORGANISER = frozenset({"volunteer", "coordinator", "admin"})
 #: The world's booking belongs to "participant"; coordinators and admins may handle any booking.
 BOOKED = frozenset({"participant", "coordinator", "admin"})
+#: The world's household member belongs to "participant"'s household: nobody else sees them there.
+HOLDER = frozenset({"participant"})
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,10 @@ def fixed(path: str) -> Callable[[dict[str, Any]], str]:
 TABLE: dict[tuple[str, str], Rule] = {
     ("static", "GET"): Rule(EVERYONE, fixed("/static/css/app.css")),
     ("core.healthz", "GET"): Rule(EVERYONE, fixed("/healthz")),
+    ("core.live", "GET"): Rule(EVERYONE, fixed("/healthz/live")),
+    ("core.ready", "GET"): Rule(EVERYONE, fixed("/healthz/ready")),
+    # only a scraper with the bearer token (no role); without EINSTEIN_METRICS_TOKEN it is not there
+    ("core.metrics", "GET"): Rule(frozenset(), fixed("/metrics"), denied=404, anonymous_denied=404),
     ("core.language", "GET"): Rule(EVERYONE, fixed("/language")),
     ("core.set_language", "POST"): Rule(EVERYONE, fixed("/language"), lambda w: {"lang": "ar"}),
     ("core.privacy", "GET"): Rule(EVERYONE, fixed("/privacy")),
@@ -157,6 +163,15 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("bookings.cancel_short", "GET"): Rule(EVERYONE, lambda w: f"/b/{w['short_code']}/cancel"),
     ("bookings.card", "GET"): Rule(BOOKED, lambda w: f"/bookings/{w['booking'].reference}/card", denied=404),
     ("bookings.mine", "GET"): Rule(SIGNED_IN, fixed("/my/bookings")),
+    # the household: anyone signed in has one; a member is seen and changed by the holder alone
+    ("bookings.household_page", "GET"): Rule(SIGNED_IN, fixed("/my/household")),
+    ("bookings.household_page", "POST"): Rule(SIGNED_IN, fixed("/my/household")),
+    ("bookings.household_edit", "GET"): Rule(HOLDER, lambda w: f"/my/household/{w['member_id']}", denied=404),
+    ("bookings.household_edit", "POST"): Rule(HOLDER, lambda w: f"/my/household/{w['member_id']}", denied=404),
+    ("bookings.household_remove", "GET"): Rule(HOLDER, lambda w: f"/my/household/{w['member_id']}/remove", denied=404),
+    ("bookings.household_remove", "POST"): Rule(HOLDER, lambda w: f"/my/household/{w['member_id']}/remove", denied=404),
+    ("bookings.desk_household", "GET"): Rule(COORDINATORS, lambda w: f"/desk/people/{w['desk_person'].id}/household"),
+    ("bookings.desk_household", "POST"): Rule(COORDINATORS, lambda w: f"/desk/people/{w['desk_person'].id}/household"),
     ("bookings.reset_feed", "POST"): Rule(SIGNED_IN, fixed("/my/calendar/reset")),
     ("bookings.feed", "GET"): Rule(EVERYONE, lambda w: f"/calendar/{w['feed_token']}.ics"),
     ("bookings.course_people", "GET"): Rule(ORGANISER, lambda w: f"/offers/{w['course'].id}/people"),
@@ -209,9 +224,53 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("attendance.certificate", "GET"): Rule(
         BOOKED | {"volunteer"}, lambda w: f"/bookings/{w['completed'].reference}/certificate", denied=404
     ),
+    # certificates anyone can check; revoked by coordinators; the learning record is one's own
+    ("attendance.check_form", "GET"): Rule(EVERYONE, fixed("/check")),
+    ("attendance.check", "GET"): Rule(EVERYONE, lambda w: f"/check/{w['credential_code']}"),
+    ("attendance.issued", "GET"): Rule(COORDINATORS, lambda w: f"/offers/{w['completed'].offer_id}/certificates"),
+    ("attendance.revoke", "GET"): Rule(COORDINATORS, lambda w: f"/certificates/{w['credential_id']}/revoke"),
+    ("attendance.revoke", "POST"): Rule(
+        COORDINATORS, lambda w: f"/certificates/{w['credential_id']}/revoke", lambda w: {"reason": "Issued by mistake"}
+    ),
+    ("attendance.learning_record", "GET"): Rule(SIGNED_IN, fixed("/my/record")),
+    ("attendance.learning_record_pdf", "GET"): Rule(SIGNED_IN, fixed("/my/record.pdf")),
     ("attendance.dashboard", "GET"): Rule(COORDINATORS, fixed("/dashboard")),
     ("attendance.exports_page", "GET"): Rule(COORDINATORS, fixed("/exports")),
     ("attendance.export", "GET"): Rule(COORDINATORS, fixed("/exports/bookings.csv")),
+    # open data: the programme API, its description, feeds per place and theme, the widget
+    ("api-docs.openapi_json", "GET"): Rule(EVERYONE, fixed("/api/v1/openapi.json")),
+    ("opendata.docs", "GET"): Rule(EVERYONE, fixed("/api/v1/")),
+    ("programme.offers", "GET"): Rule(EVERYONE, fixed("/api/v1/offers")),
+    # the course: "offer" is cancelled by its organiser earlier in the table
+    ("programme.offer", "GET"): Rule(EVERYONE, lambda w: f"/api/v1/offers/{w['course'].id}"),
+    ("programme.offer_sessions", "GET"): Rule(EVERYONE, lambda w: f"/api/v1/offers/{w['course'].id}/sessions"),
+    ("programme.sessions", "GET"): Rule(EVERYONE, fixed("/api/v1/sessions")),
+    ("programme.locations", "GET"): Rule(EVERYONE, fixed("/api/v1/locations")),
+    ("programme.categories", "GET"): Rule(EVERYONE, fixed("/api/v1/categories")),
+    ("opendata.location_feed", "GET"): Rule(EVERYONE, lambda w: f"/calendar/locations/{w['offer'].location_id}.ics"),
+    ("opendata.category_feed", "GET"): Rule(
+        EVERYONE, lambda w: f"/calendar/categories/{w['offer'].category.value}.ics"
+    ),
+    ("opendata.embed_programme", "GET"): Rule(
+        EVERYONE, lambda w: f"/embed/programme?location={w['offer'].location_id}&category=social&lang=ar"
+    ),
+    ("opendata.embed_help", "GET"): Rule(EVERYONE, fixed("/embed")),
+    # the signed link is the key (people registered at the desk have no password)
+    ("attendance.how_was_it", "GET"): Rule(EVERYONE, lambda w: f"/feedback/{w['feedback_token']}"),
+    ("attendance.how_was_it", "POST"): Rule(
+        EVERYONE, lambda w: f"/feedback/{w['feedback_token']}", lambda w: {"face": "good"}
+    ),
+    ("attendance.offer_feedback", "GET"): Rule(ORGANISER, lambda w: f"/offers/{w['offer'].id}/feedback"),
+    ("attendance.helpers", "GET"): Rule(ORGANISER, lambda w: f"/offers/{w['offer'].id}/helpers"),
+    ("attendance.helpers", "POST"): Rule(
+        ORGANISER, lambda w: f"/offers/{w['offer'].id}/helpers", lambda w: {"number": "2"}
+    ),
+    ("attendance.sign_up_to_help", "POST"): Rule(VOLUNTEERS, lambda w: f"/sessions/{w['session'].id}/help"),
+    ("attendance.withdraw_help", "GET"): Rule(VOLUNTEERS, lambda w: f"/sessions/{w['session'].id}/help/withdraw"),
+    ("attendance.withdraw_help", "POST"): Rule(VOLUNTEERS, lambda w: f"/sessions/{w['session'].id}/help/withdraw"),
+    ("attendance.volunteer_work", "GET"): Rule(VOLUNTEERS, fixed("/my/volunteering")),
+    ("attendance.volunteer_statement", "GET"): Rule(VOLUNTEERS, fixed("/my/volunteering/statement")),
+    ("attendance.volunteer_hours", "GET"): Rule(COORDINATORS, fixed("/dashboard/volunteers")),
 }
 
 
@@ -271,6 +330,9 @@ def extra_world(app: Flask, people: dict[str, Any]) -> dict[str, Any]:
     """Offers, sessions and bookings the routes are about, organised by "volunteer"."""
     from datetime import timedelta
 
+    from einstein.attendance.feedback import feedback_token
+    from einstein.attendance import credentials
+    from einstein.attendance import services as attendance
     from einstein.auth.unsubscribe import unsubscribe_token
     from einstein.bookings import services as bookings
     from einstein.bookings.links import cancel_token, short_code
@@ -307,6 +369,10 @@ def extra_world(app: Flask, people: dict[str, Any]) -> dict[str, Any]:
         db.session.add(completed)
         db.session.flush()
         db.session.add(Attendance(session_id=held.id, booking_id=completed.id, status=AttendanceStatus.PRESENT))
+        db.session.flush()
+        # the certificate of the completed course, as issued when it was first shown
+        credential = credentials.certificate_for(completed, attendance.completion_of(completed))
+        credential_code, credential_id = credential.shown_code, credential.id
         failed = Notification(
             kind=NotificationKind.BOOKING_CONFIRMED,
             user_id=participant.id,
@@ -315,6 +381,8 @@ def extra_world(app: Flask, people: dict[str, Any]) -> dict[str, Any]:
             last_error="550 no such mailbox",
         )
         db.session.add(failed)
+        member = User(name="Yusuf", household_of_id=participant.id, locale="ar")  # in participant's household
+        db.session.add(member)
         revision = OfferRevision(offer=session.offer, author=organiser, changes={"title": "A new title"})
         db.session.add(revision)
         proposal = TranslationProposal(offer=session.offer, locale="ti", author=participant, title="ሰላም")
@@ -330,6 +398,7 @@ def extra_world(app: Flask, people: dict[str, Any]) -> dict[str, Any]:
         }
         for value in world.values():
             db.session.refresh(value)
+        world["credential_code"], world["credential_id"] = credential_code, credential_id
         world["cancel_token"] = cancel_token(booking)
         world["short_code"] = short_code(booking)
         world["sms_secret"] = app.config["SMS_CALLBACK_SECRET"]
@@ -338,6 +407,8 @@ def extra_world(app: Flask, people: dict[str, Any]) -> dict[str, Any]:
         world["proposal_id"] = proposal.id
         world["feed_token"] = participant.calendar_token
         world["unsubscribe_token"] = unsubscribe_token(participant)
+        world["member_id"] = member.id
+        world["feedback_token"] = feedback_token(participant, held)
         db.session.expunge_all()
     return world
 

@@ -22,6 +22,7 @@ from flask import Flask
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
+from einstein.attendance.feedback import Face, Satisfaction
 from einstein.attendance.reports import Figures, MonthMix
 from einstein.auth.models import Audience
 from einstein.i18n import LANGUAGES
@@ -286,6 +287,26 @@ def mix_chart(months: Sequence[MonthMix]) -> BarChart:
     return bar_chart(title, series, groups, locale=locale, rtl=rtl)
 
 
+#: One colour per category in the satisfaction chart (told apart by the legend and the table too).
+CATEGORY_COLOURS = ("#0b5563", "#c75000", "#5f6b75", "#6a3d9a", "#2e7d32", "#a6192e", "#8a6d00", "#1f5fa8")
+
+
+def satisfaction_chart(satisfaction: Satisfaction) -> BarChart:
+    """The share of "good" answers per month, one bar per category: only cells with enough
+    answers, from their rounded counts (``feedback.Cell``); no bar where too few answered."""
+    locale, rtl = _reader()
+    categories = satisfaction.categories
+    series = [
+        Series(c.value, str(c.label), CATEGORY_COLOURS[i % len(CATEGORY_COLOURS)]) for i, c in enumerate(categories)
+    ]
+    groups = [
+        (month_labels(month, locale), [satisfaction.cell(month, c).share(Face.GOOD) for c in categories])
+        for month in satisfaction.months
+    ]
+    title = _("Share of “good” answers per month, by category")
+    return bar_chart(title, series, groups, locale=locale, rtl=rtl, percent=True)
+
+
 def number(value: Any) -> str:
     """Template filter: a count in the reader's language; "–" for nothing."""
     return "–" if value is None else format_number(value, _reader()[0])
@@ -299,7 +320,10 @@ def percent(value: Any) -> str:
 def init_app(app: Flask) -> None:
     """Give templates the charts and the number formats."""
     app.jinja_env.globals.update(
-        fill_rate_chart=fill_rate_chart, attendance_chart=attendance_chart, mix_chart=mix_chart
+        fill_rate_chart=fill_rate_chart,
+        attendance_chart=attendance_chart,
+        mix_chart=mix_chart,
+        satisfaction_chart=satisfaction_chart,
     )
     app.jinja_env.filters["number"] = number
     app.jinja_env.filters["percent"] = percent

@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, RadioField, SelectField, StringField
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+from wtforms import DateField, IntegerField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
+from einstein.attendance.feedback import SENTENCE_MAX, Face
 from einstein.attendance.models import AttendanceStatus
+from einstein.attendance.volunteering import MOST_HELPERS
 from einstein.bookings.forms import NewPersonForm
 from einstein.courses.models import Category
 from einstein.forms import BaseForm, choices
@@ -76,3 +78,37 @@ class PeriodForm(BaseForm):
                 raise ValidationError(str(_l("The end date is before the start date.")))
             if (field.data - self.start.data).days > 3 * 366:
                 raise ValidationError(str(_l("Please choose a period of at most three years.")))
+
+
+class HelpForm(BaseForm):
+    """One tap: "I'll help" or "I can't help after all" (the form carries only its CSRF token)."""
+
+
+class HelpersWantedForm(BaseForm):
+    """How many volunteers the organiser asks to help at each session."""
+
+    number = IntegerField(
+        _l("Helpers wanted per session"),
+        validators=[
+            InputRequired(message=_l("Please give a number (0 if you need no helpers).")),
+            NumberRange(min=0, max=MOST_HELPERS, message=_l("Between 0 and %(max)d helpers.", max=MOST_HELPERS)),
+        ],
+        description=_l("Volunteers see “I'll help” on each session still to come; 0 asks for nobody."),
+        render_kw={"inputmode": "numeric"},
+    )
+
+
+class FeedbackForm(BaseForm):
+    """One tap on a face; the sentence comes afterwards, if the person wants to add one."""
+
+    face = RadioField(
+        _l("How was it?"),
+        choices=lambda: choices((f.value, f.label) for f in Face),
+        validators=[InputRequired(message=_l("Please tap one of the three faces."))],
+    )
+    sentence = TextAreaField(
+        _l("Anything you want to add? (optional)"),
+        validators=[Optional(), Length(max=SENTENCE_MAX)],
+        description=_l("At most %(num)d characters. The organiser sees it without your name.", num=SENTENCE_MAX),
+        render_kw={"maxlength": SENTENCE_MAX, "rows": 3},
+    )

@@ -9,6 +9,7 @@ from flask import (
     current_app,
     flash,
     jsonify,
+    make_response,
     redirect,
     render_template,
     request,
@@ -22,9 +23,18 @@ from markupsafe import Markup
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from einstein import caching, policy
-from einstein.attendance import exports, reports, services
-from einstein.attendance.forms import MarkForm, PeriodForm, ReferenceForm, WalkInForm
-from einstein.attendance.models import AttendanceStatus
+from einstein.attendance import credentials, exports, feedback, record, reports, services, volunteering
+from einstein.attendance.credential_forms import CheckForm, RevokeForm
+from einstein.attendance.forms import (
+    FeedbackForm,
+    HelpersWantedForm,
+    HelpForm,
+    MarkForm,
+    PeriodForm,
+    ReferenceForm,
+    WalkInForm,
+)
+from einstein.attendance.models import AttendanceStatus, Credential
 from einstein.audit import services as audit
 from einstein.auth.access import role_required, signed_in
 from einstein.auth.models import Audience, Role
@@ -33,11 +43,12 @@ from einstein.bookings.errors import BookingError
 from einstein.bookings.models import Booking
 from einstein.bounds import page_arg
 from einstein.courses.models import Category, Offer, OfferSession
-from einstein.db import db
+from einstein.db import db, utcnow
 from einstein.errors import wants_json
 from einstein.extensions import limiter
 from einstein.forms import add_error, filled
 from einstein.i18n import DEFAULT_LANGUAGE, LANGUAGES, current_language
+from einstein.views import render_form
 
 bp = Blueprint("attendance", __name__)
 
@@ -222,6 +233,8 @@ def certificate(reference: str) -> ResponseReturnValue:
     offer = booking.offer
     if not result.earned:
         return render_template("attendance/certificate_refused.html", booking=booking, result=result, offer=offer), 409
+    credential = credentials.certificate_for(booking, result)
+    db.session.commit()  # issued the first time it is shown, with the code that checks it
     with force_locale(lang):
         document = render_template(
             "attendance/_certificate.html",
@@ -231,6 +244,9 @@ def certificate(reference: str) -> ResponseReturnValue:
             text=offer.text_for(lang),
             held=services.held_sessions(offer),
             language=LANGUAGES[lang],
+            credential=credential,
+            qr=credentials.qr_svg(credential) if credential is not None and not credential.revoked else None,
+            form_url=credentials.check_form_url(),
         )
     choices = [LANGUAGES[code] for code in dict.fromkeys((own, DEFAULT_LANGUAGE))]
     return render_template(
@@ -239,6 +255,72 @@ def certificate(reference: str) -> ResponseReturnValue:
         document=Markup(document),  # noqa: S704 (rendered by our own autoescaped template)
         choices=choices,
         lang=lang,
+    )
+
+
+@bp.route("/feedback/<token>", methods=["GET", "POST"])
+def how_was_it(token: str) -> ResponseReturnValue:
+    """ "How was it?" after a session: three faces, one tap (a plain form), then an optional sentence.
+
+    Opened from "my bookings" or from a link in a message, so people without a password can answer.
+    """
+    found = feedback.read_feedback_token(token)
+    if found is None:
+        return render_template("attendance/feedback_refused.html", message=None), 404
+    person, session = found
+    try:
+        feedback.check_answerable(person, session)
+    except feedback.FeedbackError as error:
+        return render_template("attendance/feedback_refused.html", message=error.message, session=session), 409
+    form = FeedbackForm()
+    status = 200
+    if request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                feedback.answer(
+                    person,
+                    session,
+                    feedback.Face(form.face.data),
+                    form.sentence.data,
+                    with_sentence="sentence" in request.form,
+                )
+            except feedback.FeedbackError as error:  # pragma: no cover (checked just above, in this transaction)
+                db.session.rollback()
+                return render_template("attendance/feedback_refused.html", message=error.message), 409
+            db.session.commit()
+            if "sentence" in request.form:
+                flash(_("Thank you! Your answer is saved."), "success")
+            return redirect(url_for("attendance.how_was_it", token=token, saved=1), 303)
+        status = 422
+    given = feedback.answer_of(person, session)
+    if request.method == "GET" and given is not None:
+        form.face.data = given.face.value
+        form.sentence.data = given.sentence or ""
+    return render_template(
+        "attendance/feedback.html",
+        form=form,
+        session=session,
+        offer=session.offer,
+        given=given,
+        faces=list(feedback.Face),
+        token=token,
+        saved=request.args.get("saved") == "1",
+    ), status
+
+
+@bp.get("/offers/<int:offer_id>/feedback")
+@role_required(Role.VOLUNTEER)
+def offer_feedback(offer_id: int) -> ResponseReturnValue:
+    """What participants said about an offer, in aggregate only (nothing below five answers)."""
+    offer = db.get_or_404(Offer, offer_id)
+    if not policy.may_see_feedback(current_user, offer):
+        abort(403)
+    return render_template(
+        "attendance/feedback_summary.html",
+        offer=offer,
+        result=feedback.of_offer(offer),
+        faces=list(feedback.Face),
+        min_answers=feedback.MIN_ANSWERS,
     )
 
 
@@ -282,6 +364,8 @@ def dashboard() -> ResponseReturnValue:
             more_sessions=more_sessions,
             spage=spage,
             mix_months=mix_months,
+            satisfaction=feedback.satisfaction(period, category),
+            feedback_min=feedback.MIN_ANSWERS,
             mix=reports.mix_overall(mix_months),
             mix_min=reports.MIX_MIN_PLACES,
             mix_rounding=reports.MIX_ROUNDING,
@@ -336,3 +420,280 @@ def export(name: str, fmt: str) -> ResponseReturnValue:
     body, size = exports.csv_file(chosen, period)
     headers["Content-Length"] = str(size)
     return Response(body, mimetype="text/csv", headers=headers)
+
+
+# --- volunteers: helping at sessions, hours, the statement of volunteer work -------------------------
+
+
+def _session_to_help(session_id: int) -> OfferSession:
+    session = db.get_or_404(OfferSession, session_id)
+    if not policy.may_view_offer(current_user, session.offer):
+        abort(404)
+    return session
+
+
+def _to_session(session: OfferSession) -> WerkzeugResponse:
+    return redirect(url_for("courses.offer_detail", offer_id=session.offer_id) + f"#session-{session.id}", 303)
+
+
+@bp.route("/offers/<int:offer_id>/helpers", methods=["GET", "POST"])
+@role_required(Role.VOLUNTEER)
+def helpers(offer_id: int) -> ResponseReturnValue:
+    """Ask for helpers per session, and see who helps at each session (the organiser and coordinators)."""
+    offer = db.get_or_404(Offer, offer_id)
+    if not policy.may_view_offer(current_user, offer):
+        abort(404)
+    if not policy.may_see_helpers(current_user, offer):
+        abort(403)
+    form = HelpersWantedForm()
+    if request.method == "GET":
+        form.number.data = offer.helpers_wanted
+    elif form.validate_on_submit():
+        volunteering.set_wanted(offer, form.number.data or 0)
+        db.session.commit()
+        flash(_("Saved: %(num)d helpers wanted per session.", num=offer.helpers_wanted), "success")
+        return redirect(url_for("attendance.helpers", offer_id=offer.id), 303)
+    now = utcnow()
+    upcoming = [s for s in offer.sessions if s.ends_at > now][:20]
+    past = [s for s in offer.sessions if s.ends_at <= now][-10:]
+    return render_form(
+        "attendance/volunteer_helpers.html",
+        form,
+        offer=offer,
+        upcoming=volunteering.helpers_of(offer, upcoming),
+        past=volunteering.helpers_of(offer, reversed(past)),
+    )
+
+
+@bp.post("/sessions/<int:session_id>/help")
+@role_required(Role.VOLUNTEER)
+def sign_up_to_help(session_id: int) -> ResponseReturnValue:
+    """ "I'll help": sign up as a helper, as long as helpers are still wanted."""
+    session = _session_to_help(session_id)
+    if not HelpForm().validate_on_submit():
+        abort(400)
+    try:
+        volunteering.sign_up(current_user, session)
+    except volunteering.VolunteeringError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return _to_session(session)
+    db.session.commit()
+    flash(_("Thank you: you are helping at this session. The organiser sees your name."), "success")
+    return _to_session(session)
+
+
+@bp.route("/sessions/<int:session_id>/help/withdraw", methods=["GET", "POST"])
+@role_required(Role.VOLUNTEER)
+def withdraw_help(session_id: int) -> ResponseReturnValue:
+    """ "I can't help after all": asked once more, then the sign-up is taken back."""
+    session = _session_to_help(session_id)
+    form = HelpForm()
+    if request.method == "GET":
+        if volunteering.find(current_user, session) is None:
+            flash(str(volunteering.ERRORS["not_helping"]), "info")
+            return _to_session(session)
+        return render_template("attendance/volunteer_withdraw.html", session=session, offer=session.offer, form=form)
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        volunteering.withdraw(current_user, session)
+    except volunteering.VolunteeringError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return _to_session(session)
+    db.session.commit()
+    flash(_("You are no longer helping at this session. Thank you for letting the organiser know."), "success")
+    return _to_session(session)
+
+
+@bp.get("/my/volunteering")
+@role_required(Role.VOLUNTEER)
+def volunteer_work() -> ResponseReturnValue:
+    """My volunteer work: the hours per month and the sessions I organised or helped at."""
+    rows = volunteering.given(current_user)
+    return render_template(
+        "attendance/volunteer_work.html",
+        months=volunteering.by_month(rows),
+        total=sum(row.hours for row in rows),
+        sessions=len(rows),
+    )
+
+
+@bp.get("/my/volunteering/statement")
+@role_required(Role.VOLUNTEER)
+def volunteer_statement() -> ResponseReturnValue:
+    """A print-ready statement of volunteer work, in the volunteer's language or in Dutch (``?in=nl``)."""
+    own = current_user.locale if current_user.locale in LANGUAGES else DEFAULT_LANGUAGE
+    lang = request.args.get(DOCUMENT_LANGUAGE, own)
+    if lang not in LANGUAGES:
+        abort(400)
+    statement = volunteering.statement_for(current_user)
+    credential = None
+    if not statement.empty and statement.first is not None and statement.last is not None:
+        # issued the first time these hours are shown, with the code that checks them
+        credential = credentials.statement_for(
+            current_user,
+            organisation=statement.organisation,
+            first_day=statement.first,
+            last_day=statement.last,
+            minutes=round(statement.hours * 60),
+        )
+        db.session.commit()
+    with force_locale(lang):
+        document = render_template(
+            "attendance/_volunteer_statement.html",
+            statement=statement,
+            language=LANGUAGES[lang],
+            lang=lang,
+            credential=credential,
+            qr=credentials.qr_svg(credential) if credential is not None and not credential.revoked else None,
+            form_url=credentials.check_form_url(),
+        )
+    choices = [LANGUAGES[code] for code in dict.fromkeys((own, DEFAULT_LANGUAGE))]
+    return render_template(
+        "attendance/volunteer_statement.html",
+        statement=statement,
+        document=Markup(document),  # noqa: S704 (rendered by our own autoescaped template)
+        choices=choices,
+        lang=lang,
+    )
+
+
+@bp.get("/dashboard/volunteers")
+@role_required(Role.COORDINATOR)
+def volunteer_hours() -> ResponseReturnValue:
+    """The volunteers' hours in a period: sessions organised and helped at, from sessions that took place."""
+    form = PeriodForm(request.args)
+    period, _category, valid = _period(form)
+    rows = volunteering.hours_by_volunteer(period.starts_at, period.ends_before)
+    return render_template(
+        "attendance/volunteer_hours.html",
+        form=form,
+        period=period,
+        rows=rows,
+        total=sum(row.hours for row in rows),
+    ), 200 if valid else 400
+
+
+# --- certificates anyone can check, and the learning record -----------------------------------------
+
+
+def _check_limit() -> str:
+    return str(current_app.config["CHECK_RATE_LIMIT"])
+
+
+def _not_indexed(response: WerkzeugResponse) -> WerkzeugResponse:
+    """Search engines keep no copy of a check (a name on it), and no cache keeps an old answer."""
+    response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/check")
+@limiter.limit(_check_limit)
+def check_form() -> ResponseReturnValue:
+    """Type the code printed on a certificate or statement (capitals, spaces and dashes forgiven)."""
+    form = CheckForm(request.args)
+    status = 200
+    if request.args:
+        if form.validate():
+            typed = credentials.read_code(filled(form.code.data))
+            if typed.code is not None:
+                return redirect(url_for("attendance.check", code=credentials.format_code(typed.code)), 303)
+            add_error(
+                form.code,
+                _("This code has a typo: check it against the document and type it again.")
+                if typed.typo
+                else _("A code has 12 letters and digits, for example K7MQ-4X9A-B3CP."),
+            )
+        status = 422
+    return _not_indexed(make_response(render_template("attendance/verify_form.html", form=form), status))
+
+
+@bp.get("/check/<code>")
+@limiter.limit(_check_limit)
+def check(code: str) -> ResponseReturnValue:
+    """The public check of a certificate or statement: valid (who, what, when) or not, nothing more."""
+    typed = credentials.read_code(code)
+    credential = credentials.by_code(typed.code) if typed.code else None
+    if credential is None:
+        page = render_template("attendance/verify_unknown.html", form=CheckForm(), typo=typed.typo)
+        return _not_indexed(make_response(page, 404))
+    canonical = credentials.format_code(credential.code)
+    if code != canonical:
+        return redirect(url_for("attendance.check", code=canonical), 301)
+    page = render_template(
+        "attendance/verify.html", credential=credential, days=credentials.days, hours=credentials.hours
+    )
+    return _not_indexed(make_response(page))
+
+
+@bp.get("/offers/<int:offer_id>/certificates")
+@role_required(Role.COORDINATOR)
+def issued(offer_id: int) -> ResponseReturnValue:
+    """The certificates issued for a course, with their codes, and a way to revoke each."""
+    offer = db.get_or_404(Offer, offer_id)
+    if not policy.may_see_credentials(current_user, offer):
+        abort(403)
+    return render_template("attendance/verify_issued.html", offer=offer, issued=credentials.issued_for(offer))
+
+
+@bp.route("/certificates/<int:credential_id>/revoke", methods=["GET", "POST"])
+@role_required(Role.COORDINATOR)
+def revoke(credential_id: int) -> ResponseReturnValue:
+    """Revoke a certificate or statement, after a page that says what it means and asks why."""
+    credential = db.get_or_404(Credential, credential_id)
+    if not policy.may_revoke_credential(current_user):
+        abort(403)
+    form = RevokeForm()
+    status = 200
+    if request.method == "POST":
+        if form.validate_on_submit() and credential.revoked_at is None:
+            credentials.revoke(credential, current_user, filled(form.reason.data))
+            db.session.commit()
+            flash(
+                _(
+                    "Revoked: the check of %(code)s now says it is not valid.",
+                    code=credentials.format_code(credential.code),
+                ),
+                "success",
+            )
+            if credential.offer_id is not None:
+                return redirect(url_for("attendance.issued", offer_id=credential.offer_id), 303)
+            return redirect(url_for("attendance.check", code=credentials.format_code(credential.code)), 303)
+        status = 422 if credential.revoked_at is None else 409
+    return render_template("attendance/verify_revoke.html", credential=credential, form=form), status
+
+
+@bp.get("/my/record")
+@signed_in
+def learning_record() -> ResponseReturnValue:
+    """Every course completed, certificate and volunteer statement, with the codes that check them."""
+    found = record.record_of(current_user)
+    db.session.commit()  # certificates shown here for the first time are issued
+    return render_template(
+        "attendance/record.html",
+        record=found,
+        days=credentials.days,
+        hours=credentials.hours,
+        form_url=credentials.check_form_url(),
+    )
+
+
+@bp.get("/my/record.pdf")
+@signed_in
+def learning_record_pdf() -> ResponseReturnValue:
+    """The learning record as one PDF, in the reader's language (``?in=nl`` for Dutch)."""
+    lang = request.args.get(DOCUMENT_LANGUAGE, current_language().code)
+    if lang not in LANGUAGES:
+        abort(400)
+    found = record.record_of(current_user)
+    db.session.commit()
+    with force_locale(lang):
+        body = record.pdf_bytes(found, LANGUAGES[lang])
+    headers = {
+        "Content-Disposition": f'attachment; filename="einstein-learning-record-{lang}.pdf"',
+        "Cache-Control": "no-store",
+    }
+    return Response(body, mimetype="application/pdf", headers=headers)

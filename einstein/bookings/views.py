@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import segno
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import ngettext
@@ -13,14 +13,15 @@ from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
 from einstein import policy
+from einstein.attendance import feedback
 from einstein.attendance import services as attendance
 from einstein.auth import reach
 from einstein.auth import services as accounts
 from einstein.auth.access import role_required, signed_in
-from einstein.auth.models import Audience, Role, User
+from einstein.auth.models import AgeGroup, Audience, Role, User
 from einstein.auth.phones import display_phone
 from einstein.bookings import desk as at_desk
-from einstein.bookings import links, queries, services
+from einstein.bookings import household, links, queries, services
 from einstein.bookings.errors import BookingError
 from einstein.bookings.forms import (
     BookForm,
@@ -31,7 +32,10 @@ from einstein.bookings.forms import (
     DeskListForm,
     DeskPersonForm,
     DeskSearchForm,
+    HouseholdBookForm,
+    MemberForm,
     MergeForm,
+    RemoveMemberForm,
 )
 from einstein.bookings.models import Booking, BookingSource, BookingStatus, CancelReason
 from einstein.bookings.targets import Target
@@ -41,7 +45,7 @@ from einstein.courses.models import Offer, OfferSession
 from einstein.db import db, utcnow
 from einstein.extensions import limiter
 from einstein.forms import add_error, choices, filled
-from einstein.i18n import LANGUAGES
+from einstein.i18n import LANGUAGES, format_when
 from einstein.privacy import desk as people
 from einstein.privacy import merge as merging
 from einstein.urls import safe_next
@@ -57,7 +61,7 @@ def _refused(target: Target, error: BookingError) -> ResponseReturnValue:
     db.session.rollback()
     offer = db.session.get(Offer, target.offer.id)
     unit = db.session.get(type(target.unit), target.unit.id)
-    can_wait = error.code == "full_offer_waitlist"
+    can_wait = error.code in ("full_offer_waitlist", "held_waitlist")
     return render_template(
         "bookings/refused.html", offer=offer, unit=unit, target=target, message=error.message, can_wait=can_wait
     ), REFUSED
@@ -69,6 +73,8 @@ def _book(locked: services.Locked | None, kind_ok: bool) -> ResponseReturnValue:
     if locked is None or not kind_ok or not policy.may_view_offer(current_user, locked.target.offer):
         abort(404)
     target = locked.target
+    if request.form.get("household") == "1":
+        return _book_household(locked)
     form = BookForm()
     if not form.validate_on_submit():
         abort(400)
@@ -80,6 +86,8 @@ def _book(locked: services.Locked | None, kind_ok: bool) -> ResponseReturnValue:
         told = reach.told(current_user)  # how they will hear of it (read before the commit expires it)
         # A new place on the list is always the last one: the list's length, counted under the lock.
         place = None if confirmed else target.unit.waitlist_count
+        # on the list with places free: they are held for the mix (say until when, nothing more)
+        holding = None if confirmed or target.unit.is_full else target.unit.holding
         db.session.commit()
     except BookingError as error:
         if error.code == "full" and target.offer.waitlist_enabled:
@@ -99,7 +107,72 @@ def _book(locked: services.Locked | None, kind_ok: bool) -> ResponseReturnValue:
             ),
             "success",
         )
+        if holding is not None:
+            until = format_when(holding.opens_at)
+            flash(_("Places are held for the mix until %(until)s; then they open to everyone.", until=until), "info")
     return redirect(url_for("bookings.mine"), 303)
+
+
+def household_form(people: list[User], field_id: str | None = None) -> HouseholdBookForm:
+    """The "Who is coming?" form for these people (the holder first, as "me"); ``field_id`` keeps
+    the boxes of several sessions on one page apart."""
+    form = HouseholdBookForm()
+    if field_id:
+        form.who.id = field_id
+    form.who.choices = choices(
+        (HouseholdBookForm.ME if person.id == current_user.id else person.id, _household_label(person))
+        for person in people
+    )
+    return form
+
+
+def _household_label(person: User) -> str:
+    if person.id == current_user.id:
+        return str(_("Me"))
+    return f"{person.name} ({person.age_group.label})" if person.age_group else person.name
+
+
+def _book_household(locked: services.Locked) -> ResponseReturnValue:
+    """Book the people ticked in "Who is coming?", in the order ticked, under the one lock."""
+    target = locked.target
+    members = household.members_of(current_user)
+    form = household_form([current_user, *members])
+    if not form.validate_on_submit():
+        db.session.rollback()  # let go of the places' lock before the page is written
+        return _household_problem(target, form)
+    by_value = {str(m.id): m for m in members} | {HouseholdBookForm.ME: current_user}
+    chosen = list(dict.fromkeys(filled(form.who.data)))  # a box sent twice counts once
+    people_chosen = [by_value[value] for value in chosen]
+    try:
+        outcomes = household.book_people(current_user, locked, people_chosen)
+        lines = [(outcome.message, outcome.error is None) for outcome in outcomes]
+        if not any(ok for _line, ok in lines):
+            db.session.rollback()
+            return _refused_household(target, [line for line, _ok in lines])
+        db.session.commit()
+    except IntegrityError:  # only reachable without the lock (a test setting)
+        return _refused(target, BookingError("already_booked"))
+    told = reach.told(current_user)
+    for line, ok in lines:
+        flash(line, "success" if ok else "error")
+    flash(told, "info")
+    return redirect(url_for("bookings.mine"), 303)
+
+
+def _household_problem(target: Target, form: HouseholdBookForm) -> ResponseReturnValue:
+    offer = db.session.get(Offer, target.offer.id)
+    unit = db.session.get(type(target.unit), target.unit.id)
+    return render_form("bookings/household_book.html", form, offer=offer, unit=unit, action=request.path)
+
+
+def _refused_household(target: Target, lines: list[str]) -> ResponseReturnValue:
+    offer = db.session.get(Offer, target.offer.id)
+    unit = db.session.get(type(target.unit), target.unit.id)
+    message = " ".join(lines)
+    page = render_template(
+        "bookings/refused.html", offer=offer, unit=unit, target=target, message=message, can_wait=False
+    )
+    return page, REFUSED
 
 
 @bp.post("/offers/<int:offer_id>/book")
@@ -125,8 +198,13 @@ def _booking_for(reference: str) -> Booking:
     return booking
 
 
+def _own(booking: Booking) -> bool:
+    """The signed-in person's own booking, or one of their household's."""
+    return booking.user_id == current_user.id or policy.is_household_member_of(current_user, booking.user)
+
+
 def _cancel(booking: Booking) -> ResponseReturnValue:
-    for_someone = booking.user_id != current_user.id  # a coordinator, at the desk
+    for_someone = not _own(booking)  # a coordinator, at the desk
     reason = CancelReason.ORGANISER if for_someone else CancelReason.PARTICIPANT
     was_waiting = booking.status == BookingStatus.WAITLISTED
     try:
@@ -150,7 +228,7 @@ def _cancel(booking: Booking) -> ResponseReturnValue:
 def cancel(reference: str) -> ResponseReturnValue:
     """Cancel a booking (after a confirmation page), or leave the waiting list in one tap."""
     booking = _booking_for(reference)
-    if booking.user_id != current_user.id:  # a coordinator, for someone: the desk's page asks and says how they hear
+    if not _own(booking):  # a coordinator, for someone: the desk's page asks and says how they hear
         return redirect(url_for("bookings.desk_cancel", reference=booking.reference), 307)
     form = CancelForm()
     action = url_for("bookings.cancel", reference=booking.reference)
@@ -282,8 +360,16 @@ def mine() -> ResponseReturnValue:
         for b in mine.upcoming + mine.past
         if b.session_id is None and b.is_active
     }
+    # "How was it?" for the sessions just over, each with the signed link a message would carry
+    to_answer = [(s, given, feedback.feedback_token(current_user, s)) for s, given in feedback.to_answer(current_user)]
     return render_template(
-        "bookings/mine.html", mine=mine, reset_form=CancelForm(), attendance=marks, completions=completions
+        "bookings/mine.html",
+        mine=mine,
+        reset_form=CancelForm(),
+        attendance=marks,
+        completions=completions,
+        to_answer=to_answer,
+        faces=list(feedback.Face),
     )
 
 
@@ -330,6 +416,103 @@ def course_people(offer_id: int) -> ResponseReturnValue:
 def session_people(session_id: int) -> ResponseReturnValue:
     """Who is booked on an activity session and who waits (organiser and coordinators)."""
     return _people(Target.of_session(db.get_or_404(OfferSession, session_id)))
+
+
+# --- the household -------------------------------------------------------------------------------
+
+
+def _member_form(member: User | None = None) -> MemberForm:
+    if member is None:
+        return MemberForm(data={"locale": current_user.locale})
+    data = {"name": member.name, "locale": member.locale}
+    if member.age_group is not None:
+        data["age_group"] = member.age_group.value
+    return MemberForm(data=data)
+
+
+def _save_member(holder: User, form: MemberForm, member: User | None) -> User | None:
+    """Add or correct a member from a validated form; None when the household is full."""
+    name, age_group, locale = filled(form.name.data), AgeGroup(form.age_group.data), filled(form.locale.data)
+    if member is not None:
+        household.update_member(member, name=name, age_group=age_group, locale=locale, recorded_by=current_user)
+        return member
+    try:
+        return household.add_member(holder, name=name, age_group=age_group, locale=locale, recorded_by=current_user)
+    except household.HouseholdError:
+        add_error(form.name, _("A household can have at most %(num)d people here.", num=household.MAX_MEMBERS))
+        return None
+
+
+@bp.route("/my/household", methods=["GET", "POST"])
+@signed_in
+def household_page() -> ResponseReturnValue:
+    """The people someone books for (children, a partner): see them, and add one."""
+    if not policy.may_have_household(current_user):
+        abort(404)
+    form = _member_form()
+    if form.validate_on_submit():
+        member = _save_member(current_user, form, None)
+        if member is not None:
+            db.session.commit()
+            flash(_("%(name)s is in your household. You can now book for them.", name=member.name), "success")
+            return redirect(url_for("bookings.household_page"), 303)
+    return render_form("bookings/household.html", form, members=household.members_of(current_user))
+
+
+def _my_member(member_id: int) -> User:
+    member = household.member_of(current_user, member_id)
+    if member is None or not policy.may_act_for_member(current_user, member):
+        abort(404)
+    return member
+
+
+@bp.route("/my/household/<int:member_id>", methods=["GET", "POST"])
+@signed_in
+def household_edit(member_id: int) -> ResponseReturnValue:
+    """Correct a household member's name, age group or language."""
+    member = _my_member(member_id)
+    form = _member_form(member) if request.method == "GET" else MemberForm()
+    if form.validate_on_submit():
+        _save_member(current_user, form, member)
+        db.session.commit()
+        flash(_("Saved."), "success")
+        return redirect(url_for("bookings.household_page"), 303)
+    return render_form("bookings/household_edit.html", form, member=member)
+
+
+@bp.route("/my/household/<int:member_id>/remove", methods=["GET", "POST"])
+@signed_in
+def household_remove(member_id: int) -> ResponseReturnValue:
+    """Take someone out of the household, after a page that asks; their coming places are given up."""
+    member = _my_member(member_id)
+    form = RemoveMemberForm()
+    if form.validate_on_submit():
+        name = member.name
+        household.remove_member(member)
+        db.session.commit()
+        flash(_("%(name)s is no longer in your household; their places went to others.", name=name), "success")
+        return redirect(url_for("bookings.household_page"), 303)
+    coming = queries.upcoming_bookings_of(member)
+    return render_template("bookings/household_remove.html", form=form, member=member, coming=coming)
+
+
+@bp.route("/desk/people/<int:user_id>/household", methods=["GET", "POST"])
+@role_required(Role.COORDINATOR)
+def desk_household(user_id: int) -> ResponseReturnValue:
+    """The household of someone registered at the desk: add the people they book for."""
+    person = db.get_or_404(User, user_id)
+    if not policy.may_manage_household_at_desk(current_user, person):
+        abort(403)
+    form = _member_form()
+    if request.method == "GET":
+        form.locale.data = person.locale
+    if form.validate_on_submit():
+        member = _save_member(person, form, None)
+        if member is not None:
+            db.session.commit()
+            flash(_("%(name)s is in their household. Now choose what to book.", name=member.name), "success")
+            return redirect(url_for("bookings.desk_household", user_id=person.id), 303)
+    return render_form("bookings/household_desk.html", form, person=person, members=household.members_of(person))
 
 
 # --- the desk ------------------------------------------------------------------------------------
@@ -638,3 +821,22 @@ def card(reference: str) -> ResponseReturnValue:
 bp.add_app_template_global(queries.next_session_start, "next_session_start")
 bp.add_app_template_global(links.short_code, "short_code")
 bp.add_app_template_global(reach.told_about, "told_about")
+bp.add_app_template_global(household_form, "household_form")
+
+
+@bp.app_template_global()
+def household_members() -> list[User]:
+    """The signed-in person's household members (once per page, however many panels ask)."""
+    if not policy.may_have_household(current_user):
+        return []
+    if "einstein_household" not in g:
+        g.einstein_household = household.members_of(current_user)
+    members: list[User] = g.einstein_household
+    return members
+
+
+@bp.app_template_global()
+def household_bookings(offer: Offer, unit: Offer | OfferSession) -> dict[int, Booking]:
+    """The active bookings of the signed-in person's household members on this course or session."""
+    target = Target(offer, unit if isinstance(unit, OfferSession) else None)
+    return household.household_bookings(current_user, target)

@@ -12,10 +12,11 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
+from einstein.attendance import credentials, feedback, record
 from einstein.attendance.models import Attendance
 from einstein.auth import services as accounts
 from einstein.auth.models import Audience, User
-from einstein.bookings import queries
+from einstein.bookings import household, queries
 from einstein.bookings import services as bookings
 from einstein.bookings.models import Booking, BookingStatus, CancelReason
 from einstein.courses.models import Offer, OfferSession
@@ -135,6 +136,10 @@ def export_data(user: User) -> dict[str, object]:
             for n in notifications
         ],
         "offers_organised": [{"title": o.title, "status": o.status.value} for o in offers],
+        # the certificates and statements, with the codes that check them (issuing those not yet shown)
+        "learning_record": record.as_data(record.record_of(user)),
+        "feedback": feedback.export_of(user),
+        "household": household.export_members(user),
     }
 
 
@@ -145,6 +150,10 @@ def delete_account(user: User) -> None:
     """
     for booking in queries.upcoming_bookings_of(user):
         bookings.cancel(booking, reason=CancelReason.ACCOUNT_DELETED)
+    # the household's members go with the holder (their places to the waiting list first)
+    household.remove_all(user)
     # Foreign keys do the rest: bookings keep no user (SET NULL), sign-ins and e-mails go (CASCADE).
+    credentials.forget(user)  # a public check would go on showing the name: their codes no longer check
+    feedback.forget(user)  # the faces stay as anonymous counts, the person's own words go
     db.session.delete(user)
     db.session.flush()
