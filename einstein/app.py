@@ -5,7 +5,6 @@ This is the one module that knows every area; nothing imports it but ``create_ap
 
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -15,16 +14,21 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from einstein import (
+    __version__,
     caching,
     cli,
     errors,
     i18n,
     models,  # noqa: F401  (every table, for Alembic)
     navigation,
+    observability,
     policy,
     security,
     templating,
 )
+from einstein.api import openapi
+from einstein.api.views import api_bp
+from einstein.api.views import bp as opendata_bp
 from einstein.attendance import charts
 from einstein.attendance.views import bp as attendance_bp
 from einstein.auth import messages as account_messages
@@ -64,6 +68,8 @@ def assemble(config: Mapping[str, Any] | None = None) -> Flask:
         app.config.update(config)
     check_config(app.config)
     _prepare_instance(app)
+    # first: the request id and logging are in place before anything else runs or logs
+    request_ids = observability.init_app(app, __version__)
 
     register_extensions(app)
     register_messages()
@@ -75,8 +81,8 @@ def assemble(config: Mapping[str, Any] | None = None) -> Flask:
     if app.config.get("PROXY_FIX"):
         hops = int(app.config["PROXY_FIX"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
-    if not app.debug and not app.testing:
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # outermost: every answer, a cached page too, has a request id and is counted
+    app.wsgi_app = request_ids(app.wsgi_app)  # type: ignore[method-assign,assignment]
     return app
 
 
@@ -130,3 +136,6 @@ def register_blueprints(app: Flask) -> None:
     navigation.register_badge("courses.review", review_count)  # what waits, on the coordinators' menu
     for blueprint in (core_bp, auth_bp, courses_bp, bookings_bp, attendance_bp, privacy_bp, staff_bp, gateway_bp):
         app.register_blueprint(blueprint)
+    app.register_blueprint(opendata_bp)  # the feeds, the widget, the page that explains the API
+    openapi.init_app(app)  # the programme API and its description at /api/v1/openapi.json
+    openapi.register(app, api_bp)

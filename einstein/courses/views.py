@@ -13,10 +13,12 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from einstein import caching, policy
+from einstein.api import jsonld
+from einstein.attendance import volunteering
 from einstein.audit import services as audit
 from einstein.auth import reach
 from einstein.auth.access import role_required
-from einstein.auth.models import Role, User
+from einstein.auth.models import Audience, Role, User
 from einstein.bookings import operations, queries
 from einstein.bookings.models import BookingStatus
 from einstein.bounds import page_arg
@@ -141,6 +143,8 @@ def offer_detail(offer_id: int) -> ResponseReturnValue:
         my_bookings=mine,
         positions=positions,
         course_started=offer.is_course and has_started(offer),
+        structured_data=jsonld.offer_events(offer, sessions.upcoming, current_language().code),
+        help_slots=volunteering.slots(current_user, offer, sessions.upcoming) if policy.may_help(current_user) else {},
     )
 
 
@@ -224,6 +228,9 @@ def _offer_data(form: OfferForm, offer: Offer | None = None) -> services.OfferDa
         reminder_offsets=list(form.reminder_offsets.data or []),
         completion_threshold=form.completion_threshold.data or 80,
         covers=form.covers.data or "",
+        held_places=form.held_places.data or 0,
+        held_for=Audience(form.held_for.data or Audience.NEIGHBOUR.value),
+        held_days=7 if form.held_days.data is None else form.held_days.data,
     )
 
 
@@ -296,6 +303,7 @@ def edit_offer(offer_id: int) -> ResponseReturnValue:
                 getattr(form, name).data = proposed[name]
         form.category.data = offer.category.value
         form.dutch_level.data = offer.dutch_level.value
+        form.held_for.data = offer.held_for.value
         form.location_id.data = str(proposed.get("location_id", offer.location_id) or "")
         form.organisation_id.data = str(offer.organisation_id or "")
         upcoming = next((s for s in offer.sessions if s.languages), None)

@@ -34,6 +34,7 @@ LAYERS: list[tuple[str, set[str]]] = [
             "einstein.mail",
             "einstein.caching",
             "einstein.accesslog",
+            "einstein.observability",
             "einstein.security",
             "einstein.wtforms_messages",
         },
@@ -47,7 +48,15 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("privacy", {"einstein.privacy"}),
     (
         "the whole",
-        {"einstein.core", "einstein.staff", "einstein.models", "einstein.cli", "einstein.app", "einstein.wsgi"},
+        {
+            "einstein.core",
+            "einstein.staff",
+            "einstein.api",
+            "einstein.models",
+            "einstein.cli",
+            "einstein.app",
+            "einstein.wsgi",
+        },
     ),
 ]
 #: The areas the notification layer must never know.
