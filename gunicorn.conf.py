@@ -5,6 +5,9 @@ gunicorn einstein.wsgi:app --config gunicorn.conf.py
 
 import multiprocessing
 import os
+import shutil
+import tempfile
+from pathlib import Path
 
 #: Where to listen. Behind a reverse proxy on the same machine 127.0.0.1 is right; set BIND to
 #: 0.0.0.0:8000 when a load balancer on another machine sends the traffic.
@@ -33,5 +36,32 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None
 #: The access log masks the tokens in reset, confirmation, cancel and calendar links.
 logger_class = "einstein.accesslog.MaskingLogger"
+#: gunicorn's usual line, and the request id the app answered with (JSON lines carry it as a field).
+access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %({x-request-id}o)s'
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+
+#: The workers count requests for /metrics in files of one shared folder (prometheus_client's
+#: multiprocess mode), set before einstein is imported. Without PROMETHEUS_MULTIPROC_DIR a fresh
+#: folder is made for this run and removed at the end; a given one is emptied at the start.
+_made_metrics_dir = "PROMETHEUS_MULTIPROC_DIR" not in os.environ
+if _made_metrics_dir:
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="einstein-metrics-")
+else:
+    Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).mkdir(parents=True, exist_ok=True)
+    for stale in Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).glob("*.db"):
+        stale.unlink()
+
+
+def child_exit(server, worker):
+    """Let the metrics forget a worker that ended."""
+    # imported here, not above: prometheus_client must first see PROMETHEUS_MULTIPROC_DIR
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    """Remove the metrics folder this run made."""
+    if _made_metrics_dir:
+        shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)

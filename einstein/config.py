@@ -185,6 +185,8 @@ def default_config(instance_path: Path, environ: Mapping[str, str] | None = None
         "PROFILE_RATE_LIMIT": "20 per hour",
         #: A booking's short link (from a text message) opened per address (IP).
         "SHORT_LINK_RATE_LIMIT": "60 per minute",
+        #: The public check of a certificate's code (typed or from its QR code), per address (IP).
+        "CHECK_RATE_LIMIT": "30 per minute",
         #: Codes typed to confirm a phone number, per address (IP).
         "PHONE_CODE_RATE_LIMIT": "10 per 15 minutes",
         #: People added at the door per person taking attendance (each may try a phone number).
@@ -234,6 +236,8 @@ def default_config(instance_path: Path, environ: Mapping[str, str] | None = None
         "MAIL_MAX_ATTEMPTS": 8,
         "MAIL_BATCH_SIZE": 50,
         "REMINDER_MORNING_HOUR": 8,
+        #: The organisation named on statements of volunteer work.
+        "VOLUNTEER_ORGANISATION": env.get("VOLUNTEER_ORGANISATION", "Plan Einstein Utrecht"),
         # Retention (einstein.privacy.retention; nightly, and `flask retention`)
         #: Bookings and attendance are made anonymous this many months after their last session
         #: ended (the counts stay for the reports). Two years: a year's figures are asked for
@@ -253,6 +257,13 @@ def default_config(instance_path: Path, environ: Mapping[str, str] | None = None
         "RETENTION_AUDIT_MONTHS": 24,
         #: Rows changed per transaction (people erased: a tenth of it), so no run holds locks long.
         "RETENTION_BATCH_SIZE": 500,
+        # Operations (README: Operations)
+        #: "json" (one object per line) or "text"; unset: JSON in production, text elsewhere.
+        "LOG_FORMAT": None,
+        #: Errors go to Sentry (without personal data) when this is set.
+        "SENTRY_DSN": env.get("SENTRY_DSN") or None,
+        #: /metrics answers a scraper that sends "Authorization: Bearer <this>"; unset, it is not there.
+        "METRICS_TOKEN": None,
         # Celery
         "CELERY": {
             "broker_url": broker_url,
@@ -315,6 +326,10 @@ def check_config(config: MutableMapping[str, Any]) -> None:
     if str(config.get("RATELIMIT_STORAGE_URI", "memory://")).startswith("memory://"):
         raise ConfigurationError(
             "EINSTEIN_ENV=production needs REDIS_URL: the sign-in limits must be shared by every web process"
+        )
+    if config.get("METRICS_TOKEN") and len(str(config["METRICS_TOKEN"])) < 24:
+        raise ConfigurationError(
+            "EINSTEIN_METRICS_TOKEN must be a random value of at least 24 characters in production"
         )
     if config.get("SMS_GATEWAY_URL") and len(callback_secret) < 16:
         # Kannel must say it in every reply and report it passes on: it has to be written in

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, redirect, render_template, request, session, url_for
+from flask import Blueprint, Response, abort, current_app, jsonify, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
+from prometheus_client import CONTENT_TYPE_LATEST
 
+from einstein import observability
+from einstein.core import metrics as core_metrics
 from einstein.core.services import broker_is_up, database_is_up
 from einstein.extensions import limiter
 from einstein.i18n import LANGUAGES
@@ -13,10 +16,18 @@ from einstein.urls import safe_next
 bp = Blueprint("core", __name__)
 
 
+@bp.get("/healthz/live")
+@limiter.exempt
+def live() -> ResponseReturnValue:
+    """Say that this process answers; touch nothing else (restart the process when this fails)."""
+    return jsonify({"status": "ok"})
+
+
 @bp.get("/healthz")
+@bp.get("/healthz/ready", endpoint="ready")
 @limiter.exempt
 def healthz() -> ResponseReturnValue:
-    """Report whether the database and the broker are up."""
+    """Report whether the database and the broker are up (send no traffic here while they are not)."""
     database = database_is_up()
     broker = broker_is_up()
     ok = database and broker
@@ -26,6 +37,18 @@ def healthz() -> ResponseReturnValue:
         "broker": "up" if broker else "down",
     }
     return jsonify(body), 200 if ok else 503
+
+
+@bp.get("/metrics")
+@limiter.exempt
+def metrics() -> ResponseReturnValue:
+    """Give Prometheus the figures, when it brings the token; without a token set there is no such page."""
+    token = current_app.config.get("METRICS_TOKEN")
+    if not token:
+        abort(404)
+    if not observability.bearer_matches(request.headers.get("Authorization"), str(token)):
+        return Response("", 401, {"WWW-Authenticate": 'Bearer realm="metrics"', "Cache-Control": "no-store"})
+    return Response(core_metrics.render(), 200, {"Content-Type": CONTENT_TYPE_LATEST, "Cache-Control": "no-store"})
 
 
 @bp.get("/language")

@@ -12,6 +12,7 @@ import weakref
 import sqlalchemy as sa
 from flask import Flask, current_app
 
+from einstein import observability
 from einstein.db import db
 from einstein.notifications.outbox import AFTER_COMMIT
 
@@ -23,13 +24,13 @@ SEND_TASK = "einstein.notifications.tasks.send_notifications"
 _RESTING = "einstein.broker_resting_until"
 
 
-def dispatch(ids: list[int]) -> bool:
+def dispatch(ids: list[int], causes: dict[int, str] | None = None) -> bool:
     """Publish ids to the mail queue; on any broker trouble leave them for the sweep.
 
     A publish that fails (Redis down, or frozen: the socket timeout is half a second) makes this
     process skip the broker for BROKER_BACKOFF_SECONDS, so that an outage costs the publishing
     thread half a second now and then, and requests nothing. The rows stay pending; the sweep
-    queues them.
+    queues them. ``causes`` names the request that committed each id: its task's log lines say it.
     """
     if not ids:
         return True
@@ -39,7 +40,9 @@ def dispatch(ids: list[int]) -> bool:
     size = current_app.config["MAIL_BATCH_SIZE"]
     try:
         for start in range(0, len(ids), size):
-            celery.send_task(SEND_TASK, args=(ids[start : start + size],))
+            batch = ids[start : start + size]
+            with observability.caused_by((causes or {}).get(i) for i in batch):
+                celery.send_task(SEND_TASK, args=(batch,))
     except Exception:  # the database keeps the rows; the sweep will queue them
         current_app.extensions[_RESTING] = time.monotonic() + current_app.config["BROKER_BACKOFF_SECONDS"]
         log.warning("could not publish %d message(s) to the broker; the sweep will send them", len(ids), exc_info=True)
@@ -69,13 +72,18 @@ class Publisher:
 
     def _reset(self) -> None:
         self._ids: list[int] = []
+        #: The request that committed each id (this thread hands them over for another).
+        self._causes: dict[int, str] = {}
         self._ready = threading.Condition()
         self._thread: threading.Thread | None = None
 
     def add(self, ids: list[int]) -> None:
         """Publish ``ids`` soon, from the thread."""
+        cause = observability.request_id()
         with self._ready:
             self._ids.extend(ids)
+            if cause:
+                self._causes.update(dict.fromkeys(ids, cause))
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="einstein-outbox-publisher", daemon=True)
                 self._thread.start()
@@ -85,9 +93,10 @@ class Publisher:
         """Publish what is waiting now, in the calling thread."""
         with self._ready:
             ids, self._ids = self._ids, []
+            causes, self._causes = self._causes, {}
         if ids:
             with self.app.app_context():
-                dispatch(ids)
+                dispatch(ids, causes)
 
     def _run(self) -> None:
         delay = self.app.config["PUBLISH_DELAY_SECONDS"]
