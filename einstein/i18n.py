@@ -234,6 +234,11 @@ def format_day(value: date | datetime) -> str:
     return format_skeleton(value, "MMMMEEEEd")
 
 
+def format_day_year(value: date | datetime) -> str:
+    """A day with its year, for documents such as statements, e.g. '24 november 2026'."""
+    return format_skeleton(value, "yMMMMd")
+
+
 def language_name(code: str) -> str:
     """Name a spoken language in the reader's language."""
     label = SPOKEN_LANGUAGES.get(code)
@@ -294,6 +299,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["when"] = format_when
     app.jinja_env.filters["reference"] = reference
     app.jinja_env.filters["day"] = format_day
+    app.jinja_env.filters["day_year"] = format_day_year
     app.jinja_env.filters["short_when"] = format_short_when
     app.jinja_env.filters["format_date_short"] = format_date_short
     app.jinja_env.filters["month"] = format_month

@@ -45,6 +45,7 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("courses.index", _l("What's on"), "search"),
     NavItem("bookings.mine", _l("My bookings"), "ticket", Role.PARTICIPANT),
     NavItem("courses.my_offers", _l("My offers"), "list", Role.VOLUNTEER, group="organise"),
+    NavItem("attendance.volunteer_work", _l("My volunteer work"), "clock", Role.VOLUNTEER, group="organise"),
     NavItem(
         "courses.translation_queue",
         _l("Translations"),

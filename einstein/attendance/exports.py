@@ -24,10 +24,11 @@ from typing import IO, Any
 
 import sqlalchemy as sa
 import xlsxwriter
-from babel.numbers import get_decimal_symbol
+from babel.numbers import format_decimal, get_decimal_symbol
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
+from einstein.attendance import volunteering
 from einstein.attendance.models import Attendance
 from einstein.attendance.reports import Period, over_capacity_column
 from einstein.auth.models import User
@@ -226,6 +227,16 @@ class AttendanceExport(Export):
             ]
 
 
+class VolunteerHoursExport(Export):
+    """One row per volunteer and session that took place: what they did and for how many hours."""
+
+    def rows(self, period: Period) -> Iterator[list[Any]]:
+        for name, title, kind, starts, ends, role, hours in volunteering.given_rows(
+            period.starts_at, period.ends_before
+        ):
+            yield [name or FORMER_PARTICIPANT, title, kind.label, _local(starts), _local(ends), role, hours]
+
+
 BEYOND = _l("Beyond the places")
 
 EXPORTS: dict[str, Export] = {
@@ -281,6 +292,11 @@ EXPORTS: dict[str, Export] = {
                 _l("Marked at"),
             ),
         ),
+        VolunteerHoursExport(
+            "volunteer-hours",
+            _l("Volunteer hours"),
+            (_l("Name"), _l("Offer"), _l("Kind"), _l("Starts"), _l("Ends"), _l("Organised or helped"), _l("Hours")),
+        ),
     )
 }
 
@@ -295,6 +311,9 @@ def _csv_value(value: Any) -> Any:
     value = _text(value)
     if isinstance(value, datetime):
         return value.strftime(CSV_MOMENT)
+    if isinstance(value, float):
+        # "2,5" where the reader's spreadsheet writes decimals with a comma (hours)
+        return format_decimal(value, format="0.##", locale=str(get_locale() or DEFAULT_LANGUAGE))
     return neutralise(value)
 
 

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from einstein.auth.models import User
 from einstein.bookings.models import Booking
 from einstein.courses.models import OfferSession
 from einstein.db import LabelledEnum, Model, enum_column, utcnow
@@ -44,6 +45,27 @@ class Attendance(Model):
 
     def __repr__(self) -> str:
         return f"<Attendance session={self.session_id} booking={self.booking_id} {self.status.value}>"
+
+
+class Helper(Model):
+    """A volunteer who said they will help at one session (einstein.attendance.volunteering).
+
+    Withdrawing deletes the row; the hours of a session that took place count from these rows.
+    """
+
+    __tablename__ = "helpers"
+    __table_args__ = (sa.UniqueConstraint("session_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(sa.ForeignKey("offer_sessions.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    session: Mapped[OfferSession] = relationship()
+    user: Mapped[User] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<Helper session={self.session_id} user={self.user_id}>"
 
 
 class MixSnapshot(Model):

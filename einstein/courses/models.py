@@ -222,6 +222,8 @@ class Offer(CapacityMixin, Model):
     reminder_offsets: Mapped[list[str]] = mapped_column(sa.JSON, default=lambda: list(DEFAULT_REMINDER_OFFSETS))
     #: Lower-cased title, description and translations, for the catalogue's text search.
     search_text: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    #: Volunteers wanted to help at each session (0: none asked); see einstein.attendance.volunteering.
+    helpers_wanted: Mapped[int] = mapped_column(default=0, server_default="0")
     #: Share of sessions (percent) a participant must attend for a certificate.
     completion_threshold: Mapped[int] = mapped_column(default=80)
     #: What a course covers, in ``language``; printed on its certificates.
