@@ -62,6 +62,7 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("staff.calls", _l("Calls"), "phone", Role.COORDINATOR, group="coordinate"),
     NavItem("attendance.exports_page", _l("Exports"), "download", Role.COORDINATOR, group="coordinate"),
     NavItem("courses.notice_board", _l("Notice board"), "print", Role.COORDINATOR, group="coordinate"),
+    NavItem("attendance.learning_record", _l("My learning record"), "check", Role.PARTICIPANT, group="account"),
     NavItem("auth.profile", _l("Profile"), "user", Role.PARTICIPANT, group="account"),
     NavItem("auth.login", _l("Sign in"), "login", anonymous_only=True, group="account"),
     NavItem("auth.signup", _l("Sign up"), "plus", anonymous_only=True, group="account"),

@@ -11,6 +11,12 @@ catalogues that fall in those scripts are added, so a new word in a catalogue ca
 Hinting is left out (phones do not use it; it doubles the size). The script prints each file's
 size and the ``unicode-range`` and ``src`` for static/css/app.css; the ``?v=`` in ``src`` is the
 file's hash, so browsers may keep the font for a year and fetch a rebuilt one.
+
+It also makes the three TrueType fonts of the PDF learning record (``static/fonts/pdf/``): a PDF
+has no browser to fall back on, and people's names may use any letter of the scripts einstein's
+languages are written in, so these keep whole blocks: Latin (with its extensions) and Cyrillic
+from Noto Sans, every Arabic-script letter Noto Sans Arabic has (Arabic, Persian, Kurdish, Urdu,
+Pashto ...), and all of Noto Sans Ethiopic. They are never sent to a browser.
 """
 
 from __future__ import annotations
@@ -45,6 +51,8 @@ class Font:
     keep: frozenset[int]
     #: The catalogues whose characters are added.
     catalogues: tuple[str, ...]
+    #: "woff2" for the web; None for TrueType (the PDF's fonts).
+    flavor: str | None = "woff2"
 
 
 ETHIOPIC = frozenset(_span(0x1200, 0x137F))
@@ -66,6 +74,38 @@ RANGES = {
 SUBSETS = (
     Font("NotoSansEthiopic-Regular.ttf", "noto-sans-ethiopic.woff2", ETHIOPIC, ("ti",)),
     Font("NotoSansArabic-Regular.ttf", "noto-sans-arabic.woff2", ARABIC, ("ar", "fa")),
+)
+
+#: The PDF's fonts: whole blocks, since a name may use any letter of its script.
+PDF_LATIN_CYRILLIC = frozenset(
+    _span(0x0020, 0x024F)  # Basic Latin, Latin-1, Latin Extended-A and -B
+    | _span(0x02B0, 0x036F)  # modifier letters (ʼ) and combining accents
+    | _span(0x0400, 0x052F)  # Cyrillic and its supplement
+    | _span(0x1E00, 0x1EFF)  # Latin Extended Additional
+    | _span(0x2000, 0x206F)  # punctuation: dashes, quotes, the direction marks
+    | _span(0x20A0, 0x20C0)  # currency signs
+    | {0x2116}  # numero sign
+)
+PDF_ARABIC = frozenset(
+    _span(0x0600, 0x06FF)
+    | _span(0x0750, 0x077F)
+    | _span(0x08A0, 0x08FF)
+    | _span(0xFB50, 0xFDFF)
+    | _span(0xFE70, 0xFEFF)
+    | {0x200C, 0x200D, 0x200E, 0x200F}
+)
+PDF_ETHIOPIC = frozenset(_span(0x1200, 0x139F) | _span(0x2D80, 0x2DDF) | _span(0xAB00, 0xAB2F))
+RANGES.update(
+    {
+        "pdf/noto-sans.ttf": ((0x0020, 0x052F), (0x1E00, 0x1EFF), (0x2000, 0x20C0)),
+        "pdf/noto-sans-arabic.ttf": ((0x0600, 0x06FF), (0x0750, 0x077F), (0x08A0, 0x08FF), (0xFB50, 0xFEFF)),
+        "pdf/noto-sans-ethiopic.ttf": ((0x1200, 0x139F), (0x2D80, 0x2DDF), (0xAB00, 0xAB2F)),
+    }
+)
+PDF_SUBSETS = (
+    Font("NotoSans-Regular.ttf", "pdf/noto-sans.ttf", PDF_LATIN_CYRILLIC, (), None),
+    Font("NotoSansArabic-Regular.ttf", "pdf/noto-sans-arabic.ttf", PDF_ARABIC, ("ar", "fa"), None),
+    Font("NotoSansEthiopic-Regular.ttf", "pdf/noto-sans-ethiopic.ttf", PDF_ETHIOPIC, ("ti",), None),
 )
 
 
@@ -92,9 +132,9 @@ def characters(font: Font) -> set[int]:
 
 
 def build(font: Font, source_dir: Path) -> Path:
-    """Subset one font to WOFF2 in static/fonts/."""
+    """Subset one font to WOFF2 (or TrueType, for the PDF) in static/fonts/."""
     options = subset.Options()
-    options.flavor = "woff2"
+    options.flavor = font.flavor
     options.layout_features = ["*"]  # Arabic joining forms and ligatures, Ge'ez marks
     options.hinting = False
     options.name_IDs = ["*"]  # keep the copyright and licence in the file
@@ -104,7 +144,8 @@ def build(font: Font, source_dir: Path) -> Path:
         subsetter = subset.Subsetter(options)
         subsetter.populate(unicodes=sorted(characters(font)))
         subsetter.subset(ttf)
-        ttf.flavor = "woff2"
+        ttf.flavor = font.flavor
+        target.parent.mkdir(parents=True, exist_ok=True)
         ttf.save(target)
     return target
 
@@ -118,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--from", dest="source", type=Path, default=DEBIAN_NOTO, help="folder of the Noto .ttf files")
     args = parser.parse_args(argv)
     FONTS.mkdir(parents=True, exist_ok=True)
-    for font in SUBSETS:
+    for font in SUBSETS + PDF_SUBSETS:
         if not (args.source / font.source).exists():
             print(f"{args.source / font.source} is missing: apt-get install fonts-noto-core", file=sys.stderr)
             return 1
@@ -128,6 +169,8 @@ def main(argv: list[str] | None = None) -> int:
             glyphs = len(made.getGlyphOrder())
         digest = hashlib.sha256(target.read_bytes()).hexdigest()[:12]
         print(f"{target.relative_to(ROOT)}: {target.stat().st_size:,} bytes, {glyphs} glyphs, {version.split(';')[0]}")
+        if font.flavor is None:
+            continue
         print(f'  src: url("../fonts/{font.output}?v={digest}") format("woff2");')
         print(f"  unicode-range: {css_range(RANGES[font.output])};")
     return 0

@@ -91,3 +91,63 @@ class MixSnapshot(Model):
 
     def __repr__(self) -> str:
         return f"<MixSnapshot {self.month:%Y-%m} {self.category or 'all'}>"
+
+
+class CredentialKind(LabelledEnum):
+    """What a verifiable document says: a course was completed, or volunteer work was done."""
+
+    CERTIFICATE = "certificate"
+    VOLUNTEER_STATEMENT = "volunteer_statement"
+
+    @classmethod
+    def labels(cls) -> dict[CredentialKind, Any]:
+        return {cls.CERTIFICATE: _l("Certificate of participation"), cls.VOLUNTEER_STATEMENT: _l("Volunteer statement")}
+
+
+class Credential(Model):
+    """A certificate or volunteer statement as issued, which anyone can check by its code
+    (einstein.attendance.credentials).
+
+    What the public check shows is frozen here when the document is first shown, so it says what
+    the paper says even after a name, a title or the attendance changes. Issued once per person
+    and ``subject``; a revoked one stays revoked (it is not issued again).
+    """
+
+    __tablename__ = "credentials"
+    __table_args__ = (sa.UniqueConstraint("holder_id", "kind", "subject"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The code printed on the document and in its QR code, without dashes (``credentials.format_code``).
+    code: Mapped[str] = mapped_column(sa.String(16), unique=True)
+    kind: Mapped[CredentialKind] = mapped_column(enum_column(CredentialKind))
+    #: None once the person deleted their account.
+    holder_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    #: The course, for a certificate.
+    offer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("offers.id", ondelete="SET NULL"), index=True)
+    #: What the document is about, for issuing it once: ``offer:<id>``, or a statement's period and hours.
+    subject: Mapped[str] = mapped_column(sa.String(80))
+    #: Frozen at issue: the holder's name, the title and the language it is written in.
+    holder_name: Mapped[str] = mapped_column(sa.String(120))
+    title: Mapped[str] = mapped_column(sa.String(200))
+    title_lang: Mapped[str] = mapped_column(sa.String(8))
+    #: The first and last day (Amsterdam time) of what was done.
+    first_day: Mapped[date]
+    last_day: Mapped[date]
+    #: For a volunteer statement: the minutes of volunteer work it states.
+    minutes: Mapped[int | None]
+    issued_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None]
+    revoked_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    revoke_reason: Mapped[str | None] = mapped_column(sa.Text)
+
+    @property
+    def revoked(self) -> bool:
+        return self.revoked_at is not None
+
+    @property
+    def shown_code(self) -> str:
+        """The code as printed: three groups of four (``K7MQ-4X9A-B3CP``)."""
+        return "-".join(self.code[i : i + 4] for i in range(0, len(self.code), 4))
+
+    def __repr__(self) -> str:
+        return f"<Credential {self.code} {self.kind.value}{' revoked' if self.revoked_at else ''}>"

@@ -32,6 +32,7 @@ ACTION_LABELS = {
     "report.exported": _l("exported a report"),
     "attendance.changed_later": _l("changed attendance afterwards of"),
     "session.changed": _l("gave a session a new time or place"),
+    "credential.revoked": _l("revoked a certificate or statement of"),
 }
 
 

@@ -26,6 +26,7 @@ bp = Blueprint("privacy", __name__)
 
 def _data_file(person: User, filename: str) -> ResponseReturnValue:
     body = json.dumps(services.export_data(person), ensure_ascii=False, indent=2)
+    db.session.commit()  # certificates in the learning record shown for the first time are issued
     return current_app.response_class(
         body,
         mimetype="application/json",
