@@ -205,6 +205,7 @@ def test_a_wrong_number_is_explained_in_the_readers_language(app, client, people
     assert _said(app, "nl", "Between 0 and %(max)d helpers.", max=50) in _text(response)
 
 
+@pytest.mark.postgres
 def test_sign_ups_never_pass_the_number_wanted_under_concurrency(app, people, evening, make_user) -> None:
     """Many volunteers tap "I'll help" at once for the last two places: two get them."""
     from concurrent.futures import ThreadPoolExecutor
@@ -274,6 +275,7 @@ def amals_record(app, client, people, evening) -> dict[str, Any]:
         return {"night": night.id, "walk_offer": walk.offer_id, "offer_id": offer.id}
 
 
+@pytest.mark.postgres
 def test_a_volunteers_hours_add_up_from_sessions_that_took_place(app, people, amals_record) -> None:
     with app.app_context():
         amal = db.session.get(User, people["amal"].id)
@@ -333,6 +335,7 @@ def test_the_organisation_on_the_statement_is_a_setting(app, client, people, ama
     assert "Gemeente Utrecht" in _text(client.get("/my/volunteering/statement?in=nl"))
 
 
+@pytest.mark.postgres
 def test_coordinators_see_the_volunteers_hours_and_export_them(app, client, people, amals_record) -> None:
     client.sign_in(people["noor"])
     start = (local_today() - timedelta(days=30)).isoformat()
