@@ -9,6 +9,9 @@ The operator sets the periods (``RETENTION_*`` in ``config.py``); each night bea
   so every report counts what it counted before, but it no longer names the person (nor who
   booked it for them), its reference is replaced (a card found later names nothing), and the
   messages about it go;
+- **answers to "How was it?"** about sessions that ended before the same cut-off no longer say
+  who answered, and their sentences go (a person's words may say who they are), as when an
+  account is deleted: the faces stay in the counts;
 - **people registered at the desk** (no password, so they cannot delete themselves) with nothing
   coming and nothing done for the period are erased as the desk's erasure does
   (``services.delete_account``), and the audit trail says so;
@@ -32,6 +35,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from einstein.attendance.feedback import Feedback
 from einstein.audit import services as audit
 from einstein.audit.models import AuditEvent
 from einstein.auth.models import LoginSession, Role, User
@@ -45,7 +49,7 @@ from einstein.privacy import services
 #: An anonymised booking's reference: this mark and its id (the letters of real ones never include it).
 ANONYMOUS_MARK = "~"
 #: The kinds of data retention looks after, in the order it handles them.
-KINDS = ("bookings", "desk_people", "sign_ins", "messages", "audit")
+KINDS = ("bookings", "feedback", "desk_people", "sign_ins", "messages", "audit")
 #: Messages in these states are done with: nothing more will happen to them.
 FINISHED = (NotificationStatus.SENT, NotificationStatus.FAILED, NotificationStatus.CANCELLED)
 
@@ -108,7 +112,8 @@ class Cutoffs:
         )
 
     def of(self, kind: str) -> datetime:
-        value: datetime = getattr(self, kind)
+        """The cut-off of ``kind`` (feedback follows the bookings: it is about the same sessions)."""
+        value: datetime = getattr(self, "bookings" if kind == "feedback" else kind)
         return value
 
 
@@ -146,6 +151,14 @@ def _bookings_rule(cut: datetime) -> list[sa.ColumnElement[bool]]:
             Booking.session_id.in_(sessions_over),
             sa.and_(Booking.session_id.is_(None), Booking.offer_id.in_(courses_over)),
         ),
+    ]
+
+
+def _feedback_rule(cut: datetime) -> list[sa.ColumnElement[bool]]:
+    """Answers about sessions that ended before ``cut`` that still name their author or hold words."""
+    return [
+        sa.or_(Feedback.user_id.is_not(None), Feedback.sentence.is_not(None)),
+        Feedback.session_id.in_(sa.select(OfferSession.id).where(OfferSession.ends_at < cut)),
     ]
 
 
@@ -206,6 +219,7 @@ def _audit_rule(cut: datetime) -> list[sa.ColumnElement[bool]]:
 
 _MODELS: dict[str, Any] = {
     "bookings": Booking,
+    "feedback": Feedback,
     "desk_people": User,
     "sign_ins": LoginSession,
     "messages": Notification,
@@ -226,6 +240,8 @@ class Rules:
         cut = self.cutoffs.of(kind)
         if kind == "bookings":
             return _bookings_rule(cut)
+        if kind == "feedback":
+            return _feedback_rule(cut)
         if kind == "desk_people":
             return _desk_people_rule(cut)
         if kind == "sign_ins":
@@ -253,6 +269,8 @@ def rules_for(config: Mapping[str, Any], now: datetime | None = None) -> Rules:
 _DESCRIPTIONS = {
     "bookings": "bookings (with their attendance) of sessions that ended before {cut}: made anonymous, "
     "the reports keep counting them",
+    "feedback": "answers to 'How was it?' about sessions that ended before {cut}: no longer say who answered "
+    "(the faces stay in the counts, the sentences go)",
     "desk_people": "people registered at the desk, with nothing coming and nothing done since {cut}: erased",
     "sign_ins": "sign-ins that ended before {cut}: removed",
     "messages": "messages sent, failed or cancelled before {cut}: removed",
@@ -329,6 +347,18 @@ def _anonymise_bookings(ids: list[int], conditions: list[sa.ColumnElement[bool]]
     return done
 
 
+def _anonymise_feedback(ids: list[int], conditions: list[sa.ColumnElement[bool]]) -> int:
+    """Cut the answers loose from their people; their sentences go, the faces keep counting."""
+    return _rowcount(
+        db.session.execute(
+            sa.update(Feedback)
+            .where(Feedback.id.in_(ids), *conditions)
+            .values(user_id=None, sentence=None)
+            .execution_options(synchronize_session=False)
+        )
+    )
+
+
 def _erase_desk_people(ids: list[int], conditions: list[sa.ColumnElement[bool]]) -> int:
     """Erase each person who still meets the rule, their row locked (a booking for them waits)."""
     erased = 0
@@ -365,6 +395,8 @@ def _forget_subjects(ids: list[int], conditions: list[sa.ColumnElement[bool]]) -
 def _apply(kind: str, ids: list[int], conditions: list[sa.ColumnElement[bool]]) -> int:
     if kind == "bookings":
         return _anonymise_bookings(ids, conditions)
+    if kind == "feedback":
+        return _anonymise_feedback(ids, conditions)
     if kind == "desk_people":
         return _erase_desk_people(ids, conditions)
     if kind == "audit":

@@ -13,7 +13,8 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from einstein.attendance import reports
+from einstein.attendance import feedback, reports
+from einstein.attendance.feedback import Face, Feedback
 from einstein.audit import services as audit
 from einstein.bookings import integrity
 from einstein.bookings import services as bookings
@@ -59,6 +60,7 @@ def _figures() -> dict[str, Any]:
         "offers": [(o.offer_id, asdict(o.figures)) for o in reports.by_offer(period, None, 1, per_page=100_000)[0]],
         "sessions": [(s.session_id, asdict(s.figures)) for s in reports.sessions(period, None, 1, per_page=100_000)[0]],
         "mix": [(m.month, m.mix.counts) for m in reports.mix_by_month(months)],
+        "feedback": asdict(feedback.satisfaction(months)),
     }
     db.session.rollback()  # the mix froze a snapshot: leave the database as it was
     return figures
@@ -107,7 +109,7 @@ def test_a_dry_run_shows_the_plan_and_the_run_does_it_with_the_reports_unchanged
 
     run = runner.invoke(args=["retention", "--apply"])
     assert run.exit_code == 0, run.output
-    assert f"Done: {len(going):,} bookings, 0 desk people" in run.output
+    assert f"Done: {len(going):,} bookings, 0 feedback, 0 desk people" in run.output
     with app.app_context():
         rows = {row[0]: row for row in _bookings_as_stored()}
         was = {row[0]: row for row in stored}
@@ -123,7 +125,7 @@ def test_a_dry_run_shows_the_plan_and_the_run_does_it_with_the_reports_unchanged
         assert retention.plan(retention.rules_for(app.config)).total == 0  # a second run finds nothing
 
     again = runner.invoke(args=["retention", "--apply"])
-    assert "Done: 0 bookings, 0 desk people, 0 sign ins, 0 messages, 0 audit." in again.output
+    assert "Done: 0 bookings, 0 feedback, 0 desk people, 0 sign ins, 0 messages, 0 audit." in again.output
 
 
 # --- exact cases, with the default periods ---------------------------------------------------------------
@@ -199,6 +201,11 @@ def world(app: Flask, coordinator: Any) -> dict[str, int]:
         for days in (900, 100):
             factories.SessionFactory(offer=long_course, starts_at=_ago(days))
         old_course_booking = _past_booking(amal, None, offer=old_course, mark=AttendanceStatus.PRESENT)
+        old_answer = Feedback(
+            session=long_ago, offer=long_ago.offer, user_id=amal.id, face=Face.GOOD, sentence="Amal here: lovely!"
+        )
+        new_answer = Feedback(session=recent, offer=recent.offer, user_id=amal.id, face=Face.OKAY, sentence="Fine.")
+        db.session.add_all([old_answer, new_answer])
         long_course_booking = _past_booking(amal, None, offer=long_course)
 
         # people registered at the desk
@@ -255,6 +262,8 @@ def world(app: Flask, coordinator: Any) -> dict[str, int]:
             "kept": kept.id,
             "coming": coming.id,
             "old_course_booking": old_course_booking.id,
+            "old_answer": old_answer.id,
+            "new_answer": new_answer.id,
             "long_course_booking": long_course_booking.id,
             "gone": gone.id,
             "waiting": waiting.id,
@@ -285,7 +294,14 @@ def test_the_nightly_run_takes_what_is_past_its_period_and_leaves_the_rest(app: 
     with app.app_context():
         before = _figures()
         found = retention.plan(retention.rules_for(app.config))
-        assert found.counts == {"bookings": 2, "desk_people": 1, "sign_ins": 3, "messages": 2, "audit": 1}
+        assert found.counts == {
+            "bookings": 2,
+            "feedback": 1,
+            "desk_people": 1,
+            "sign_ins": 3,
+            "messages": 2,
+            "audit": 1,
+        }
         assert tasks.apply_retention.run() == found.counts
         db.session.expire_all()
 
@@ -298,6 +314,11 @@ def test_the_nightly_run_takes_what_is_past_its_period_and_leaves_the_rest(app: 
                 AttendanceStatus.PRESENT
             )
         assert db.session.scalar(sa.select(Notification.id).where(Notification.booking_id == world["old"])) is None
+        # so does her answer about that session: the face still counts, her words are gone
+        old_answer = db.session.get_one(Feedback, world["old_answer"])
+        assert (old_answer.user_id, old_answer.face, old_answer.sentence) == (None, Face.GOOD, None)
+        new_answer = db.session.get_one(Feedback, world["new_answer"])
+        assert (new_answer.user_id, new_answer.sentence) == (world["amal"], "Fine.")
         # what is more recent, or still to come, is still hers: she has something coming and stays
         assert _exists(User, world["amal"])
         for name in ("kept", "long_course_booking"):
@@ -339,7 +360,13 @@ def test_a_dry_run_changes_nothing(app: Flask, world: dict[str, int]) -> None:
     def everything() -> list[Any]:
         return [
             sorted(tuple(row) for row in db.session.execute(sa.select(table)))
-            for table in (User.__table__, Booking.__table__, LoginSession.__table__, Notification.__table__)
+            for table in (
+                User.__table__,
+                Booking.__table__,
+                Feedback.__table__,
+                LoginSession.__table__,
+                Notification.__table__,
+            )
         ] + [sorted((e.id, e.subject_id) for e in db.session.scalars(sa.select(AuditEvent)))]
 
     with app.app_context():
@@ -388,6 +415,7 @@ def test_the_privacy_page_states_the_periods_from_the_settings(app: Flask, clien
     app.config.update(RETENTION_BOOKING_MONTHS=18, RETENTION_DESK_PERSON_MONTHS=1, RETENTION_MESSAGE_DAYS=60)
     page = client.get("/privacy", headers=EN).get_data(as_text=True)
     assert "until 18 months after the session or course ended" in page
+    assert "after 18 months from the session they no longer say it was you" in page
     assert "nothing has happened for 1 month, we delete your details" in page
     assert "60 days after sending" in page
     assert "30 days after you signed out" in page
