@@ -75,6 +75,7 @@ def held(app, participant, volunteer) -> dict:
 # --- answering --------------------------------------------------------------------------------------
 
 
+@pytest.mark.postgres
 def test_a_participant_answers_from_my_bookings_with_one_tap(app, client, participant, held) -> None:
     session_id = held["session_ids"][0]
     client.sign_in(participant)
@@ -247,6 +248,7 @@ def test_the_organiser_sees_nothing_below_five_answers_and_the_counts_from_five(
     assert "Secret" not in page  # never a name
 
 
+@pytest.mark.postgres
 def test_a_session_with_one_answer_cannot_be_told_apart_from_the_course(app, client, volunteer, make_user) -> None:
     # a course of two sessions: five answered about the first, one about the second
     people = _people(make_user, 5)
@@ -292,6 +294,7 @@ def test_the_offer_page_links_its_organiser_to_the_answers(app, client, voluntee
     assert f"/offers/{held['offer_id']}/feedback" in page
 
 
+@pytest.mark.postgres
 def test_the_dashboard_shows_satisfaction_per_category_and_month_from_five_answers(
     app, client, coordinator, volunteer, make_user
 ) -> None:
@@ -326,6 +329,7 @@ def test_the_dashboard_shows_satisfaction_per_category_and_month_from_five_answe
 # --- privacy -------------------------------------------------------------------------------------------
 
 
+@pytest.mark.postgres
 def test_a_deleted_accounts_answer_stays_a_count_and_the_export_holds_ones_own(app, client, participant, held) -> None:
     session_id = held["session_ids"][0]
     token = _token(app, participant, session_id)
