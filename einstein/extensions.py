@@ -63,6 +63,11 @@ def celery_init_app(app: Flask) -> Celery:
             "schedule": float(app.config["SWEEP_SECONDS"]),
             "options": {"expires": float(app.config["SWEEP_SECONDS"])},
         },
+        "open-held-places": {
+            "task": "einstein.bookings.tasks.open_held_places",
+            "schedule": float(app.config["SWEEP_SECONDS"]),
+            "options": {"expires": float(app.config["SWEEP_SECONDS"])},
+        },
         "check-counters": {
             "task": "einstein.bookings.tasks.check_counters",
             "schedule": crontab(hour=3, minute=17),

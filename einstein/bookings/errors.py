@@ -21,6 +21,14 @@ ERRORS = {
     "cancel_started": _l("This has already started, so the booking can no longer be cancelled here."),
     "not_held": _l("This place is not waiting for an answer: it is yours already, or it was given away."),
     "hold_over": _l("Sorry, the time to keep this place is over: it went to the next person on the waiting list."),
+    "held_waitlist": _l(
+        "The places open to everyone are taken. The other places are held for the mix until %(until)s; "
+        "then they open to everyone. You can join the waiting list: if a place comes free for you, it is yours."
+    ),
+    "held_full": _l(
+        "Sorry, the places open to everyone are taken and there is no waiting list. The other places are "
+        "held for the mix until %(until)s; then they open to everyone."
+    ),
     "capacity_below_booked": _l(
         "There are already %(booked)d people booked: the number of places cannot be lower than that."
     ),

@@ -65,6 +65,7 @@ def change_offer(offer: Offer, data: offers.OfferData, editor: User) -> bool:
         offer.capacity = data.capacity
         for session in offers.future_sessions(offer):
             _places(Target(offer, session), data.capacity)
+    offer.held_places = data.held_places  # now that the places are set (the form keeps it within)
     db.session.flush()
     if list(offer.reminder_offsets) != offsets_before:
         reminders.replan_offer(offer)

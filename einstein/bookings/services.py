@@ -23,7 +23,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from einstein import caching
 from einstein.audit import services as audit
 from einstein.auth.models import User
-from einstein.bookings import reminders
+from einstein.bookings import held, reminders
 from einstein.bookings.errors import BookingError
 from einstein.bookings.messages import BookingMessage, row_for
 from einstein.bookings.models import REFERENCE_ALPHABET, Booking, BookingSource, BookingStatus, CancelReason
@@ -169,7 +169,10 @@ def book(
     if from_waiting_list:
         _count(unit, "waitlist_count", now, -1)
     extra = False
-    if unit.confirmed_count < unit.capacity:
+    free = unit.confirmed_count < unit.capacity
+    # a free place may be held for the mix, and not for this person (einstein.bookings.held)
+    kept = held.held_back(target, unit, user.audience, now) if free else None
+    if free and kept is None:
         status, position = BookingStatus.CONFIRMED, None
         _count(unit, "confirmed_count", now)
     elif over_capacity:
@@ -179,6 +182,8 @@ def book(
         last = db.session.scalar(sa.select(sa.func.max(Booking.waitlist_position)).where(target.booking_filter()))
         position = (last or 0) + 1
         _count(unit, "waitlist_count", now)
+    elif kept is not None:
+        raise held.refusal(kept, can_wait=target.offer.waitlist_enabled)
     else:
         raise BookingError("full")
 
@@ -284,14 +289,17 @@ def promote(target: Target, unit: Offer | OfferSession) -> list[Booking]:
         unit.confirmed_count += 1
     promoted: list[Booking] = []
     while unit.confirmed_count < unit.capacity and unit.waitlist_count > 0:
+        # while places are held for the mix and the open ones are taken: the first who may take it
+        only = held.promotion_filter(target, unit, utcnow())
         waiting = db.session.scalar(
             sa.select(Booking)
-            .where(target.booking_filter(), Booking.status == BookingStatus.WAITLISTED)
+            .where(target.booking_filter(), Booking.status == BookingStatus.WAITLISTED, *_and(only))
             .order_by(Booking.waitlist_position, Booking.id)
             .limit(1)
         )
-        if waiting is None:  # counters drifted; never promote past the real list
-            unit.waitlist_count = 0
+        if waiting is None:
+            if only is None:  # counters drifted; never promote past the real list
+                unit.waitlist_count = 0
             break
         waiting.status = BookingStatus.CONFIRMED
         waiting.waitlist_position = None
@@ -303,6 +311,10 @@ def promote(target: Target, unit: Offer | OfferSession) -> list[Booking]:
     db.session.flush()
     _confirmed(promoted, BookingMessage.BOOKING_PROMOTED)
     return promoted
+
+
+def _and(condition: sa.ColumnElement[bool] | None) -> tuple[sa.ColumnElement[bool], ...]:
+    return () if condition is None else (condition,)
 
 
 #: A place held for an answer is held at least this long, or not at all (the place is simply theirs).

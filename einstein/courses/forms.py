@@ -19,8 +19,9 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
+from einstein.auth.models import Audience
 from einstein.bounds import LAST_DAY, in_window
-from einstein.courses.models import Category, DutchLevel, OfferKind
+from einstein.courses.models import MAX_HELD_DAYS, Category, DutchLevel, OfferKind
 from einstein.forms import BaseForm, MultiCheckboxField, add_error, choices, filled
 from einstein.i18n import LANGUAGES, SPOKEN_LANGUAGES, local_today
 
@@ -31,6 +32,12 @@ MAX_CAPACITY = 500
 #: A coordinator's reason for a no: a few sentences (a text carries the start, "my offers" all).
 MAX_REASON = 1000
 MAX_SESSIONS = 52
+
+#: Whom places can be held for: the two things a person may say about themselves.
+HELD_FOR_CHOICES = [
+    (Audience.NEIGHBOUR.value, _l("People from the neighbourhood")),
+    (Audience.NEWCOMER.value, _l("People new in the Netherlands")),
+]
 
 #: Reminder offsets an organiser can choose; see einstein.notifications.reminders.
 REMINDER_CHOICES = [
@@ -211,6 +218,33 @@ class OfferForm(PlaceFields, BaseForm):
         validators=[Optional(), NumberRange(min=1, max=72, message=_l("Choose between 1 and 72 hours."))],
         description=_l("Shorter when the session is near."),
     )
+    held_places = IntegerField(
+        _l("Places held for the mix"),
+        default=0,
+        validators=[
+            Optional(),
+            NumberRange(min=0, max=MAX_CAPACITY, message=_l("Between 0 and %(max)d places.", max=MAX_CAPACITY)),
+        ],
+        description=_l(
+            "Keep some places for people who said on their account that they are from the neighbourhood "
+            "(or new in the Netherlands), so that both come. Everyone else, also someone who said nothing, "
+            "can book the other places. Nobody sees who said what. 0: no places held."
+        ),
+    )
+    held_for = RadioField(
+        _l("Held for"),
+        choices=lambda: choices(HELD_FOR_CHOICES),
+        default=Audience.NEIGHBOUR.value,  # also when a form leaves it out; anything else is not a choice
+    )
+    held_days = IntegerField(
+        _l("Open to everyone this many days before the start"),
+        default=7,
+        validators=[
+            Optional(),
+            NumberRange(min=0, max=MAX_HELD_DAYS, message=_l("Between 0 and %(max)d days.", max=MAX_HELD_DAYS)),
+        ],
+        description=_l("Before the first session of a course, before each session of an activity."),
+    )
     reminder_offsets = MultiCheckboxField(
         _l("Reminders (by e-mail or text message)"), choices=lambda: choices(REMINDER_CHOICES)
     )
@@ -224,6 +258,11 @@ class OfferForm(PlaceFields, BaseForm):
         validators=[Length(max=MAX_COVERS, message=_l("Please keep this under %(max)d characters.", max=MAX_COVERS))],
         description=_l("A few lines for the certificate, e.g. “Writing a business plan; pitching; tax basics”."),
     )
+
+    def validate_held_places(self, field: Any) -> None:
+        capacity = self.capacity.data
+        if field.data and not self.capacity.errors and capacity is not None and field.data > capacity:
+            raise ValidationError(str(_l("No more places can be held than there are places (%(num)d).", num=capacity)))
 
 
 class NewOfferForm(ScheduleFields, OfferForm):

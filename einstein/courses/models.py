@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -12,8 +12,9 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
-from einstein.auth.models import User
+from einstein.auth.models import Audience, User
 from einstein.db import LabelledEnum, Model, enum_column, utcnow
+from einstein.i18n import TIMEZONE
 
 
 class OfferKind(LabelledEnum):
@@ -183,6 +184,8 @@ class Offer(CapacityMixin, Model):
         sa.CheckConstraint("capacity >= 0", name="capacity_not_negative"),
         sa.CheckConstraint("confirmed_count >= 0 AND waitlist_count >= 0", name="counts_not_negative"),
         sa.CheckConstraint("confirmed_count <= capacity", name="confirmed_within_capacity"),
+        sa.CheckConstraint("held_places >= 0 AND held_places <= capacity", name="held_within_capacity"),
+        sa.CheckConstraint("held_days >= 0 AND held_days <= 60", name="held_days_in_range"),
         sa.Index("ix_offers_status_kind_category", "status", "kind", "category"),
         # Trigram index for "contains" search; PostgreSQL only (see migrations/env.py).
         sa.Index(
@@ -218,6 +221,17 @@ class Offer(CapacityMixin, Model):
     promotion_hold: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     #: How long such a place is held, at most (shorter when the session is near).
     promotion_hours: Mapped[int] = mapped_column(default=24, server_default="24")
+    #: Places held for the mix: before the opening moment (``held_days`` before the start) people
+    #: who did not say ``held_for`` may take only ``capacity - held_places`` places (for an
+    #: activity, of each session's places); see ``holding_of`` and ``einstein.bookings.held``.
+    held_places: Mapped[int] = mapped_column(default=0, server_default="0")
+    #: Who the held places are for: people who said "neighbour" (the aim) or "newcomer".
+    held_for: Mapped[Audience] = mapped_column(
+        enum_column(Audience), default=Audience.NEIGHBOUR, server_default=Audience.NEIGHBOUR.value
+    )
+    #: How many days before the start (a course's first session, an activity session's own) the
+    #: held places open to everyone.
+    held_days: Mapped[int] = mapped_column(default=7, server_default="7")
     #: When reminders go out, e.g. ["24h", "morning"]; see einstein.notifications.reminders.
     reminder_offsets: Mapped[list[str]] = mapped_column(sa.JSON, default=lambda: list(DEFAULT_REMINDER_OFFSETS))
     #: Lower-cased title, description and translations, for the catalogue's text search.
@@ -273,6 +287,11 @@ class Offer(CapacityMixin, Model):
                         translation.title, description, locale, description_lang, locale, translation.outdated
                     )
         return OfferText(self.title, self.description, self.language, self.language, locale)
+
+    @property
+    def holding(self) -> Holding | None:
+        """The places this course holds for the mix now (for an activity, see its sessions)."""
+        return holding_of(self)
 
     @property
     def organised_by(self) -> str | None:
@@ -382,6 +401,11 @@ class OfferSession(CapacityMixin, Model):
         return places_of(self.offer, self)
 
     @property
+    def holding(self) -> Holding | None:
+        """The places held for the mix where a booking for this session takes its place, now."""
+        return holding_of(self.offer, self)
+
+    @property
     def language_codes(self) -> list[str]:
         return [lang.language for lang in self.languages]
 
@@ -413,6 +437,53 @@ def has_started(offer: Offer, session: OfferSession | None = None, now: datetime
         return session.starts_at <= now
     first = next((s for s in offer.sessions if s.status == SessionStatus.SCHEDULED), None)
     return first is not None and first.starts_at <= now
+
+
+#: Places held for the mix open to everyone at most this many days before the start (a CHECK too).
+MAX_HELD_DAYS = 60
+
+
+@dataclass(frozen=True)
+class Holding:
+    """Places of a course or a session held for the mix, and when they open to everyone."""
+
+    #: how many of the places are held (never more than the places)
+    places: int
+    #: for whom: people who said this (``Audience.NEIGHBOUR`` or ``Audience.NEWCOMER``)
+    held_for: Audience
+    #: the moment they open to everyone
+    opens_at: datetime
+
+
+def held_opening(offer: Offer, session: OfferSession | None = None) -> datetime | None:
+    """When the places ``offer`` holds for the mix open to everyone, or None (nothing held, no start).
+
+    ``held_days`` before the start, at the same time of day in Utrecht (the clocks may change in
+    between): the session's own start, or for a whole course its first scheduled session's.
+    """
+    if offer.held_places <= 0:
+        return None
+    if session is not None and not offer.is_course:
+        start = session.starts_at
+    else:
+        first = next((s for s in offer.sessions if s.status == SessionStatus.SCHEDULED), None)
+        if first is None:
+            return None
+        start = first.starts_at
+    local = start.astimezone(TIMEZONE) - timedelta(days=offer.held_days)  # wall-clock arithmetic
+    return local.astimezone(UTC)
+
+
+def holding_of(offer: Offer, session: OfferSession | None = None, now: datetime | None = None) -> Holding | None:
+    """The places held for the mix in a course (or an activity's ``session``) now; None when
+    nothing is held, or once they opened to everyone. The one place this is decided."""
+    if offer.held_places <= 0:  # most offers: no query for the sessions
+        return None
+    opens_at = held_opening(offer, session)
+    if opens_at is None or opens_at <= (now or utcnow()):
+        return None
+    places = min(offer.held_places, places_of(offer, session).capacity)
+    return Holding(places, offer.held_for, opens_at) if places > 0 else None
 
 
 class SessionLanguage(Model):

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from einstein.audit import services as audit
-from einstein.auth.models import User
+from einstein.auth.models import Audience, User
 from einstein.bounds import as_id
 from einstein.courses import messages, translations
 from einstein.courses.calendar import SESSION_CHANGED
@@ -66,6 +66,10 @@ class OfferData:
     promotion_hours: int = 24
     #: what a course covers (for its certificates), in ``language``
     covers: str = ""
+    #: places held for the mix: how many, for whom, until how many days before the start
+    held_places: int = 0
+    held_for: Audience = Audience.NEIGHBOUR
+    held_days: int = 7
 
 
 def find_or_add_place(
@@ -129,6 +133,10 @@ def _apply_settings(offer: Offer, data: OfferData) -> None:
     offer.reminder_offsets = list(data.reminder_offsets)
     offer.completion_threshold = data.completion_threshold
     offer.covers = data.covers if offer.is_course else ""
+    offer.held_for, offer.held_days = data.held_for, data.held_days
+    # never above the places while they change (a CHECK): fewer at once, more once the places are
+    # set (``bookings.operations.change_offer``)
+    offer.held_places = min(offer.held_places, data.held_places)
 
 
 def _apply(offer: Offer, data: OfferData) -> None:
@@ -160,6 +168,7 @@ def create_offer(creator: User, kind: OfferKind, data: OfferData, schedule: Sche
         status=OfferStatus.PUBLISHED if publish else OfferStatus.PENDING,
         organiser=creator,
         capacity=data.capacity,
+        held_places=data.held_places,
     )
     _apply_settings(offer, data)
     offer.title, offer.description, offer.language = data.title, data.description, data.language
