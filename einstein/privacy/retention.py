@@ -14,7 +14,10 @@ The operator sets the periods (``RETENTION_*`` in ``config.py``); each night bea
   account is deleted: the faces stay in the counts;
 - **people registered at the desk** (no password, so they cannot delete themselves) with nothing
   coming and nothing done for the period are erased as the desk's erasure does
-  (``services.delete_account``), and the audit trail says so;
+  (``services.delete_account``), and the audit trail says so; their certificates and statements
+  keep checking (cut loose first, with the name printed on them, which ``delete_account`` would
+  otherwise delete: an erasure the person did not ask for must not cost them a document they
+  may need where they settle);
 - **sign-ins** (``LoginSession`` rows) that ended, expired or sat idle before the cut-off go;
 - **messages** sent, failed or cancelled before the cut-off go from the outbox (and with them
   the address they went to and what they said);
@@ -36,6 +39,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from einstein.attendance.feedback import Feedback
+from einstein.attendance.models import Credential
 from einstein.audit import services as audit
 from einstein.audit.models import AuditEvent
 from einstein.auth.models import LoginSession, Role, User
@@ -367,6 +371,12 @@ def _erase_desk_people(ids: list[int], conditions: list[sa.ColumnElement[bool]])
         if person is None:
             continue  # they booked, or were corrected, since the batch was chosen
         audit.record("person.erased", actor_id=None, subject_id=person.id, person_id=person.id, by="retention")
+        db.session.execute(
+            sa.update(Credential)
+            .where(Credential.holder_id == person.id)
+            .values(holder_id=None)
+            .execution_options(synchronize_session=False)
+        )
         services.delete_account(person)
         erased += 1
     return erased

@@ -13,8 +13,9 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from einstein.attendance import feedback, reports
+from einstein.attendance import credentials, feedback, reports
 from einstein.attendance.feedback import Face, Feedback
+from einstein.attendance.models import Credential, CredentialKind
 from einstein.audit import services as audit
 from einstein.bookings import integrity
 from einstein.bookings import services as bookings
@@ -210,7 +211,21 @@ def world(app: Flask, coordinator: Any) -> dict[str, int]:
 
         # people registered at the desk
         gone = _desk_person("Quiet for long", since=_ago(500))
-        _past_booking(gone, _session(_ago(420)), mark=AttendanceStatus.PRESENT)
+        course_done = _session(_ago(420))
+        _past_booking(gone, course_done, mark=AttendanceStatus.PRESENT)
+        certificate = Credential(
+            code=credentials.new_code(),
+            kind=CredentialKind.CERTIFICATE,
+            holder_id=gone.id,
+            offer_id=course_done.offer_id,
+            subject=f"offer:{course_done.offer_id}",
+            holder_name="Quiet for long",
+            title="Dutch for work",
+            title_lang="en",
+            first_day=course_done.starts_at.date(),
+            last_day=course_done.starts_at.date(),
+        )
+        db.session.add(certificate)
         waiting = _desk_person("Booked ahead", since=_ago(500))
         bookings.book(waiting, Target(coming.offer, coming), source=BookingSource.DESK)
         db.session.execute(
@@ -266,6 +281,7 @@ def world(app: Flask, coordinator: Any) -> dict[str, int]:
             "new_answer": new_answer.id,
             "long_course_booking": long_course_booking.id,
             "gone": gone.id,
+            "certificate": certificate.id,
             "waiting": waiting.id,
             "corrected": corrected.id,
             "came_lately": came_lately.id,
@@ -334,6 +350,11 @@ def test_the_nightly_run_takes_what_is_past_its_period_and_leaves_the_rest(app: 
             assert _exists(User, world[name]), name
         waiting = db.session.scalar(sa.select(Booking).where(Booking.user_id == world["waiting"]))
         assert waiting is not None and waiting.status == BookingStatus.CONFIRMED
+        # their certificate still checks, with the name printed on it
+        certificate = db.session.get_one(Credential, world["certificate"])
+        assert (certificate.holder_id, certificate.holder_name) == (None, "Quiet for long")
+        check = app.test_client().get(f"/check/{credentials.format_code(certificate.code)}", headers=EN)
+        assert check.status_code == 200 and "Quiet for long" in check.get_data(as_text=True)
         erased = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "person.erased"))
         assert erased is not None and erased.actor_id is None
         assert erased.details == {"person_id": world["gone"], "by": "retention"}
@@ -420,6 +441,7 @@ def test_the_privacy_page_states_the_periods_from_the_settings(app: Flask, clien
     assert "60 days after sending" in page
     assert "30 days after you signed out" in page
     assert "After 24 months the note no longer says it was you" in page
+    assert "Your certificates and statements of volunteer work: as long as einstein runs" in page
 
 
 def test_beat_runs_it_every_night(app: Flask) -> None:
