@@ -30,18 +30,45 @@ class LanguageArgs(_Query):
     )
 
 
-class PageArgs(LanguageArgs):
-    cursor = fields.String(
+#: The formats of the two kinds of cursor (opaque to readers; a client generating requests from
+#: the description, as the tests' Schemathesis does, learns from them which strings are cursors).
+ID_CURSOR, SESSION_CURSOR = "einstein-id-cursor", "einstein-session-cursor"
+
+
+def _cursor(kind: str) -> fields.String:
+    return fields.String(
         validate=validate.Length(1, 64),
-        metadata={"description": "Where the page starts: the `next_cursor` of the page before. Opaque."},
+        metadata={
+            "description": "Where the page starts: the `next_cursor` of the page before. Opaque.",
+            "format": kind,
+        },
     )
+
+
+class _PageArgs(LanguageArgs):
     limit = fields.Integer(load_default=PAGE_SIZE, validate=validate.Range(1, MAX_PAGE_SIZE))
 
 
-class ProgrammeArgs(PageArgs):
+class IdPageArgs(_PageArgs):
+    cursor = _cursor(ID_CURSOR)
+
+
+class SessionPageArgs(_PageArgs):
+    cursor = _cursor(SESSION_CURSOR)
+
+
+class _Narrowing(ma.Schema):
     category = fields.String(validate=validate.OneOf([c.value for c in Category]))
     kind = fields.String(validate=validate.OneOf([k.value for k in OfferKind]))
     location = _id(metadata={"description": "A place's id: its own offers, and sessions held there."})
+
+
+class OfferListArgs(IdPageArgs, _Narrowing):
+    pass
+
+
+class ProgrammeArgs(SessionPageArgs, _Narrowing):
+    pass
 
 
 class LocationSchema(ma.Schema):

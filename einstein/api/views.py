@@ -27,13 +27,15 @@ from einstein.api.forms import EmbedForm
 from einstein.api.schemas import (
     CategoryListSchema,
     ErrorSchema,
+    IdPageArgs,
     LanguageArgs,
     LocationPageSchema,
+    OfferListArgs,
     OfferPageSchema,
     OfferSchema,
-    PageArgs,
     ProgrammeArgs,
     ProgrammePageSchema,
+    SessionPageArgs,
     SessionPageSchema,
 )
 from einstein.bounds import as_id
@@ -128,7 +130,7 @@ def _errors(*codes: int) -> Any:
 
 
 @api_bp.get("/offers")
-@api_bp.arguments(ProgrammeArgs, location="query", as_kwargs=True)
+@api_bp.arguments(OfferListArgs, location="query", as_kwargs=True)
 @api_bp.response(200, OfferPageSchema)
 @_errors(400)
 def offers(**args: Any) -> dict[str, Any]:
@@ -167,7 +169,7 @@ def offer(offer_id: int, **args: Any) -> dict[str, Any]:
 
 
 @api_bp.get("/offers/<int:offer_id>/sessions")
-@api_bp.arguments(PageArgs, location="query", as_kwargs=True)
+@api_bp.arguments(SessionPageArgs, location="query", as_kwargs=True)
 @api_bp.response(200, SessionPageSchema)
 @_errors(400, 404)
 def offer_sessions(offer_id: int, **args: Any) -> dict[str, Any]:
@@ -215,7 +217,7 @@ def sessions(**args: Any) -> dict[str, Any]:
 
 
 @api_bp.get("/locations")
-@api_bp.arguments(PageArgs, location="query", as_kwargs=True)
+@api_bp.arguments(IdPageArgs, location="query", as_kwargs=True)
 @api_bp.response(200, LocationPageSchema)
 @_errors(400)
 def locations(**args: Any) -> dict[str, Any]:
