@@ -37,8 +37,17 @@ class Figures(Collector):
     """The outbox, the bookings and the broker, read at each scrape (inside the request's app context)."""
 
     def collect(self) -> Iterator[Metric]:
-        yield from self._outbox()
-        yield from self._bookings()
+        # the figures matter most when something is down: a part that does not answer is said so
+        try:
+            figures = [*self._outbox(), *self._bookings()]
+        except sa.exc.SQLAlchemyError:
+            log.warning("metrics: the database did not answer", exc_info=True)
+            db.session.rollback()
+            figures = []
+        yield GaugeMetricFamily(
+            "einstein_database_up", "Whether the database answered this scrape", value=int(bool(figures))
+        )
+        yield from figures
         yield from self._broker()
 
     def _outbox(self) -> Iterator[Metric]:

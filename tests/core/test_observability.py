@@ -109,8 +109,11 @@ def test_the_log_format_is_text_on_a_laptop_and_json_in_production() -> None:
 
 
 def test_liveness_touches_nothing_readiness_checks_the_database(make_app, tmp_path) -> None:
-    broken = make_app(f"sqlite:///{tmp_path}/no/such/folder/einstein.sqlite")
+    broken = make_app(f"sqlite:///{tmp_path}/no/such/folder/einstein.sqlite", METRICS_TOKEN=TOKEN)
     client = broken.test_client()
+    # the metrics still answer, and say what is down
+    values = _scrape(client)
+    assert _value(values, "einstein_database_up") == 0 and _value(values, "einstein_broker_up") == 1
     live = client.get("/healthz/live")
     assert live.status_code == 200 and live.json == {"status": "ok"}
     ready = client.get("/healthz/ready")
@@ -158,7 +161,7 @@ def test_metrics_move_when_someone_books(app, client, participant, activity) -> 
     assert moved("einstein_http_request_duration_seconds_count", **route) == 1
     assert moved("einstein_bookings", status="confirmed") == 1
     assert moved("einstein_outbox_messages", state="pending", channel="email") >= 1  # the confirmation
-    assert _value(after, "einstein_broker_up") == 1
+    assert _value(after, "einstein_broker_up") == 1 and _value(after, "einstein_database_up") == 1
     assert ("einstein_broker_queue_length", (("queue", "mail"),)) in after
     # a scrape is counted under its route's name, never under a raw path with ids
     assert moved("einstein_http_requests_total", endpoint="core.metrics", method="GET", status="200") == 1
