@@ -217,18 +217,23 @@ def may_edit_at_desk(actor: Any, person: Any) -> bool:
 
     The same people as for export and erasure: those who can sign in change their own details
     (a new address or number needs their password), so nobody else can move their account.
+    A household member is not: they have no e-mail or phone, and their holder corrects them.
     """
-    return may_act_for_privacy(actor, person)
+    return may_act_for_privacy(actor, person) and person.household_of_id is None
 
 
 def may_merge_people(actor: Any, first: Any, second: Any = None) -> bool:
     """A coordinator merges two records of one participant (registered twice, or registered at
     the desk and signed up later); without ``second``: whether ``first`` could be merged at all.
-    Whether two can be merged (not both with a password) is the merge's own rule."""
+    Whether two can be merged (not both with a password) is the merge's own rule. A household
+    member is nobody's duplicate: they belong to their holder's household."""
     people = [first] if second is None else [first, second]
     return (
         _coordinator(actor)
-        and all(person.role == Role.PARTICIPANT and person.id != actor.id for person in people)
+        and all(
+            person.role == Role.PARTICIPANT and person.id != actor.id and person.household_of_id is None
+            for person in people
+        )
         and (second is None or first.id != second.id)
     )
 

@@ -57,6 +57,22 @@ class Audience(LabelledEnum):
         }
 
 
+class AgeGroup(LabelledEnum):
+    """How old a household member is, roughly: enough to book the right activities, no birth date."""
+
+    CHILD = "child"
+    TEEN = "teen"
+    ADULT = "adult"
+
+    @classmethod
+    def labels(cls) -> dict[AgeGroup, Any]:
+        return {
+            cls.CHILD: _l("Child (under 12)"),
+            cls.TEEN: _l("Young person (12 to 17)"),
+            cls.ADULT: _l("Adult (18 or older)"),
+        }
+
+
 class User(UserMixin, Model):  # type: ignore[misc]  # Flask-Login ships no types: UserMixin is Any to mypy
     """A person with an account: participant, volunteer, coordinator or admin."""
 
@@ -106,10 +122,17 @@ class User(UserMixin, Model):  # type: ignore[misc]  # Flask-Login ships no type
     #: For accounts made at the desk: who recorded the person's consent, and when.
     consent_recorded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     consent_recorded_at: Mapped[datetime | None]
+    #: A member of this account holder's household (a child, a partner): no account of their own,
+    #: no e-mail, no phone, never signs in; messages about their bookings go to the holder.
+    household_of_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    #: A household member's age group (None for everyone else).
+    age_group: Mapped[AgeGroup | None] = mapped_column(enum_column(AgeGroup))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     last_login_at: Mapped[datetime | None]
 
+    #: The account holder of a household member's household (messages about the member go there).
+    household_of: Mapped[User | None] = relationship(remote_side=[id], foreign_keys=[household_of_id])
     login_sessions: Mapped[list[LoginSession]] = relationship(
         back_populates="user", cascade="all, delete-orphan", passive_deletes=True
     )
@@ -173,6 +196,10 @@ class User(UserMixin, Model):  # type: ignore[misc]  # Flask-Login ships no type
     @property
     def can_sign_in(self) -> bool:
         return self.password_hash is not None
+
+    @property
+    def is_household_member(self) -> bool:
+        return self.household_of_id is not None
 
 
 class LoginSession(Model):

@@ -7,14 +7,56 @@ from wtforms import BooleanField, HiddenField, RadioField, SelectField, StringFi
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, Optional
 
 from einstein.auth.forms import AUDIENCE_CHOICES, AUDIENCE_HELP, email_field, language_choices, phone_field
-from einstein.auth.models import Audience
-from einstein.forms import BaseForm, PlainName, choices
+from einstein.auth.models import AgeGroup, Audience
+from einstein.forms import BaseForm, MultiCheckboxField, PlainName, choices
 
 
 class BookForm(BaseForm):
     """Book a place; ``waitlist`` says the person agrees to wait if it is full."""
 
     waitlist = HiddenField(default="")
+
+
+class HouseholdBookForm(BaseForm):
+    """Book for several people of a household at once: the holder and/or their members.
+
+    ``who``'s choices are set per request (``me`` and each member's id); the boxes come in as
+    ticked, in the page's order, which is the order the people are booked in.
+    """
+
+    #: The value of the holder's own box (the members' boxes carry their ids).
+    ME = "me"
+
+    #: marks the household's form apart from the one-person "book" button on the same address
+    household = HiddenField(default="1")
+    who = MultiCheckboxField(
+        _l("Who is coming?"),
+        validators=[DataRequired(message=_l("Please tick at least one person."))],
+        description=_l("Those who do not fit go on the waiting list, if there is one."),
+    )
+
+
+class MemberForm(BaseForm):
+    """A member of someone's household: a name, an age group and a language, and the consent."""
+
+    name = StringField(
+        _l("Name"), validators=[DataRequired(message=_l("Please type the name.")), Length(max=120), PlainName()]
+    )
+    age_group = RadioField(
+        _l("Age"),
+        choices=lambda: choices((g.value, g.label) for g in AgeGroup),
+        validators=[InputRequired(message=_l("Please choose an age group."))],
+    )
+    locale = SelectField(_l("Language"), choices=language_choices, validators=[InputRequired()])
+    consent = BooleanField(
+        _l("I may share this information for them"),
+        description=_l("Only their name, age group and language: einstein keeps nothing else about them."),
+        validators=[DataRequired(message=_l("Please tick the box: without it we cannot keep their details."))],
+    )
+
+
+class RemoveMemberForm(BaseForm):
+    """Take a person out of the household (after a page that asks)."""
 
 
 #: How a booking can look to the person who taps "cancel" or "leave the waiting list".

@@ -63,10 +63,14 @@ YES_WORDS = {
 
 def row_for(kind: BookingMessage, booking: Booking, **details: Any) -> outbox.OutboxRow:
     """An outbox row that tells the person of ``booking``, the way they can be reached now:
-    by e-mail, by SMS, or (neither works) on the coordinators' call list."""
+    by e-mail, by SMS, or (neither works) on the coordinators' call list.
+
+    A household member is told through the holder of their household (their channel, their
+    language); the message names the member."""
     person = booking.user
     assert person is not None  # noqa: S101 - callers tell only bookings that still have a person
-    return outbox.row(kind, person.id, booking_id=booking.id, channel=channel_for(person), **details)
+    to = person.household_of or person
+    return outbox.row(kind, to.id, booking_id=booking.id, channel=channel_for(to), **details)
 
 
 def booking_context(booking: Booking, locale: str) -> dict[str, Any]:
@@ -119,6 +123,9 @@ def _email(
     **context: Any,
 ) -> Outgoing:
     address = user.email or ""
+    booking = context.get("booking")
+    if booking is not None and booking.user is not None and booking.user_id != user.id:
+        context["member"] = booking.user.name  # a household member's booking, told to the holder
     message = render_email(template, address, user.locale, attachments, headers, user=user, **context)
     return Outgoing(address, message)
 
@@ -194,6 +201,7 @@ def _change_context(notification: Notification, booking: Booking, user: User) ->
     offer = booking.offer
     title, _description = offer.text_in(user.locale)
     return {
+        "booking": booking,
         "offer": offer,
         "title": title,
         "session": _session(notification),
@@ -304,12 +312,17 @@ def _text(
     }
     place = where.name if where is not None else ""
 
+    # a household member's booking, told to the holder: the text starts with the member's name
+    member = booking.user.name if booking.user is not None and booking.user_id != user.id else None
+
     def write(length: int | None) -> str:
         # a long title and a long place name give way; the reference and the link never do
         if length is None:
-            return sms.render_text(f"bookings/{template}", user.locale, title=title, place=place, **context)
-        shown, at = sms.shorten(title, length), sms.shorten(place, max(length, 12))
-        return sms.render_text(f"bookings/{template}", user.locale, title=shown, place=at, **context)
+            text = sms.render_text(f"bookings/{template}", user.locale, title=title, place=place, **context)
+        else:
+            shown, at = sms.shorten(title, length), sms.shorten(place, max(length, 12))
+            text = sms.render_text(f"bookings/{template}", user.locale, title=shown, place=at, **context)
+        return f"{sms.shorten(member, 20)}: {text}" if member else text
 
     return sms.fitted(user.phone, write)
 
@@ -412,7 +425,9 @@ def _call(notification: Notification, template: str, session: OfferSession | Non
         session=shown,
         payload=notification.payload,
     )
-    return Outgoing(booking.user.phone or "", " ".join(text.split()))
+    # a household member has no phone: the desk calls the holder of their household
+    called = booking.user.household_of or booking.user
+    return Outgoing(called.phone or "", " ".join(text.split()))
 
 
 def promoted_call(notification: Notification) -> Outgoing | None:

@@ -86,7 +86,9 @@ def bookings_of(user: User, past_limit: int | None = PAST_SHOWN) -> MyBookings:
         sa.case((Booking.session_id.is_not(None), session_end), else_=course_end), Booking.created_at
     )
     coming = sa.and_(Booking.status != BookingStatus.CANCELLED, last_end > now)
-    mine = Booking.user_id == user.id
+    # the person's own bookings and their household members' (who have no account of their own)
+    household = sa.select(User.id).where(User.household_of_id == user.id)
+    mine = sa.or_(Booking.user_id == user.id, Booking.user_id.in_(household))
     older = sa.select(Booking.id).where(mine, sa.not_(coming)).order_by(Booking.created_at.desc(), Booking.id.desc())
     shown = sa.or_(coming, Booking.id.in_(older if past_limit is None else older.limit(past_limit)))
     rows = db.session.execute(
