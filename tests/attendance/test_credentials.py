@@ -341,6 +341,8 @@ def test_revoking_twice_changes_nothing(app, client, completed, people) -> None:
 
 def test_a_coordinator_sees_the_certificates_of_a_course(app, client, completed, people) -> None:
     client.sign_in(people["coordinator"])
+    completion = client.get(f"/offers/{completed['offer_id']}/completion", headers=EN).get_data(as_text=True)
+    assert f"/offers/{completed['offer_id']}/certificates" in completion
     empty = client.get(f"/offers/{completed['offer_id']}/certificates", headers=EN).get_data(as_text=True)
     assert "No certificate issued yet" in empty
     client.get(f"/bookings/{completed['amal']}/certificate")
