@@ -157,6 +157,9 @@ class DeskBookForm(BaseForm):
         validators=[InputRequired(message=_l("Please choose what to book.")), Length(max=40)],
     )
     waitlist = BooleanField(_l("Put them on the waiting list if it is full"), default=True)
+    #: For someone with a household: who is coming ("me" is the person, the others members' ids),
+    #: booked in this order; none ticked books the person alone. Choices are set per request.
+    who = MultiCheckboxField(_l("Who is coming?"))  # not Optional(): it would clear a wrong choice's error
 
 
 class DeskListForm(BaseForm):

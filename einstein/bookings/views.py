@@ -592,11 +592,20 @@ def desk_person(user_id: int) -> ResponseReturnValue:
     query = search.q.data if search.validate() else None
     course_page, session_page = page_arg("cpage"), page_arg("spage")
     here = {"q": query, "cpage": course_page, "spage": session_page}
+    members = household.members_of(person) if policy.may_manage_household_at_desk(current_user, person) else []
     form = DeskBookForm()
+    form.who.choices = choices([(HouseholdBookForm.ME, person.name), *((member.id, member.name) for member in members)])
     if form.validate_on_submit():
         target = at_desk.target_from_key(filled(form.target.data))
         if target is None:
             add_error(form.target, _("Not a valid choice."))
+        elif form.who.data:
+            lines = _desk_book_household(person, members, target, form.who.data)
+            if lines is not None:
+                for line, ok in lines:
+                    flash(line, "success" if ok else "error")
+                return redirect(_desk_list_url(person, **here))
+            add_error(form.target, _("Nobody could be booked on this."))
         else:
             try:
                 booking = services.book(
@@ -617,6 +626,7 @@ def desk_person(user_id: int) -> ResponseReturnValue:
     page = render_template(
         "bookings/desk_person.html",
         form=form,
+        members=members,
         search=search,
         person=person,
         mine=mine,
@@ -628,6 +638,29 @@ def desk_person(user_id: int) -> ResponseReturnValue:
         list_url=lambda **args: _desk_list_url(person, **{**here, **args}),
     )
     return page, FORM_INVALID if form.errors or search.errors else 200
+
+
+def _desk_book_household(
+    person: User, members: list[User], target: Target, who: list[str]
+) -> list[tuple[str, bool]] | None:
+    """Book the person and/or their household's members ticked at the desk, in that order, under
+    one lock; commit and return a line per person, or roll back and return None when nobody got
+    anything (the lines are then put on the form)."""
+    by_value = {str(member.id): member for member in members} | {HouseholdBookForm.ME: person}
+    people = [by_value[value] for value in dict.fromkeys(who)]
+    locked = services.lock_for_booking(person, type(target.unit), target.unit.id)
+    if locked is None:  # deleted since the list was shown
+        db.session.rollback()
+        return None
+    outcomes = household.book_people(person, locked, people, by=current_user, source=BookingSource.DESK)
+    lines = [(outcome.message, outcome.error is None) for outcome in outcomes]
+    if not any(ok for _line, ok in lines):
+        db.session.rollback()
+        for line, _ok in lines:
+            flash(line, "error")
+        return None
+    db.session.commit()
+    return lines
 
 
 @bp.route("/desk/people/<int:user_id>/edit", methods=["GET", "POST"])

@@ -420,3 +420,47 @@ def test_the_desk_household_is_only_for_people_who_cannot_sign_in(
     assert client.get(f"/desk/people/{sara.id}/merge").status_code == 403
     [sara] = _members(app, mother)
     assert sara.phone is None and sara.email is None
+
+
+def test_the_desk_books_a_mother_and_her_two_children_at_once_and_the_third_waits(
+    app, client, coordinator, make_user, activity
+) -> None:
+    mother = make_user(name="Hiba", password_hash=None, email=None, phone="+31611113333", locale="ar")
+    client.sign_in(coordinator)
+    for name in ("Sara", "Omar"):
+        client.post(f"/desk/people/{mother.id}/household", data={**CHILD, "name": name})
+    sara, omar = _members(app, mother)
+    page = client.get(f"/desk/people/{mother.id}", headers=EN).get_data(as_text=True)
+    assert "Who is coming?" in page and f'value="{omar.id}"' in page
+    key = f"session-{activity['session_id']}"
+    # the two places of the session: Sara and Omar, in the order ticked; the mother waits
+    response = client.post(
+        f"/desk/people/{mother.id}", data={"target": key, "waitlist": "y", "who": [str(sara.id), str(omar.id), "me"]}
+    )
+    assert response.status_code == 302
+    rows = {b.user_id: b for b in _bookings(app, activity["session_id"])}
+    assert rows[sara.id].status == rows[omar.id].status == BookingStatus.CONFIRMED
+    assert rows[mother.id].status == BookingStatus.WAITLISTED
+    assert {b.booked_by_id for b in rows.values()} == {coordinator.id}
+    told = [n for n in queued(app) if n.booking_id in {b.id for b in rows.values()} and n.kind != "reminder"]
+    assert len(told) == 3 and {n.user_id for n in told} == {mother.id}
+    # the desk page shows all three, each with their name
+    page = client.get(f"/desk/people/{mother.id}", headers=EN).get_data(as_text=True)
+    assert "<bdi>Sara</bdi>" in page and "<bdi>Omar</bdi>" in page
+
+
+@pytest.mark.parametrize("who", [["999999"], ["<script>"], [""], ["me", "-1"]])
+def test_the_desk_books_nobody_for_a_wrong_choice(app, client, coordinator, make_user, activity, who) -> None:
+    mother = make_user(name="Hiba", password_hash=None, email=None)
+    stranger_child = _family(app, client, make_user(), "Not hers")[0]
+    client.sign_in(coordinator)
+    client.post(f"/desk/people/{mother.id}/household", data={**CHILD, "name": "Sara"})
+    who = [str(stranger_child.id) if w == "999999" else w for w in who]  # someone else's child, too
+    response = client.post(
+        f"/desk/people/{mother.id}",
+        data={"target": f"session-{activity['session_id']}", "who": who},
+        headers=EN,
+    )
+    assert response.status_code == 422
+    assert "Please check the form" in main(response.get_data(as_text=True))
+    assert _bookings(app, activity["session_id"]) == []
