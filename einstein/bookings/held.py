@@ -123,4 +123,9 @@ def opened(now: datetime) -> list[Target]:
     )
     targets = [Target(offer, None) for offer in courses]
     targets += [Target(session.offer, session) for session in sessions]
-    return [t for t in targets if (opening := held_opening(t.offer, t.session)) is not None and opening <= now]
+    # opened, and not begun: a course under way takes nobody new from its list here
+    return [
+        t
+        for t in targets
+        if (opening := held_opening(t.offer, t.session)) is not None and opening <= now and not t.has_started
+    ]

@@ -209,6 +209,17 @@ def test_a_course_holds_its_places_until_days_before_its_first_session(app, make
     assert _status(app, second) == BookingStatus.CONFIRMED
 
 
+def test_once_a_course_has_begun_the_beat_takes_nobody_from_its_list(app, make_user, coordinator) -> None:
+    """Had the beat been down on the day, nobody is told "you have a place" in a course under way."""
+    course = _course(app, coordinator, capacity=2, held=1, days=5)
+    first, second = _people(make_user, UNSAID, 2, "Hidde")
+    _book_as(app, first, course)
+    _book_as(app, second, course)
+    with time_machine.travel(course["starts_at"] + timedelta(minutes=5), tick=False):
+        assert tasks.open_held_places() == {"promoted": 0}
+    assert _status(app, second) == BookingStatus.WAITLISTED
+
+
 @pytest.mark.postgres
 def test_a_freed_place_goes_to_the_first_on_the_list_who_may_take_it(app, make_user, volunteer) -> None:
     activity = _activity(app, volunteer, capacity=3, held=1)
