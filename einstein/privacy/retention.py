@@ -12,9 +12,10 @@ The operator sets the periods (``RETENTION_*`` in ``config.py``); each night bea
 - **answers to "How was it?"** about sessions that ended before the same cut-off no longer say
   who answered, and their sentences go (a person's words may say who they are), as when an
   account is deleted: the faces stay in the counts;
-- **people registered at the desk** (no password, so they cannot delete themselves) with nothing
-  coming and nothing done for the period are erased as the desk's erasure does
-  (``services.delete_account``), and the audit trail says so; their certificates and statements
+- **people registered at the desk** (no password, so they cannot delete themselves; members of a
+  household too) with nothing coming and nothing done for the period are erased as the desk's
+  erasure does (``services.delete_account``; a household's members go with its holder, so a
+  holder stays while any member is busy), and the audit trail says so; their certificates and statements
   keep checking (cut loose first, with the name printed on them, which ``delete_account`` would
   otherwise delete: an erasure the person did not ask for must not cost them a document they
   may need where they settle);
@@ -37,6 +38,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import aliased
 
 from einstein.attendance.feedback import Feedback
 from einstein.attendance.models import Credential
@@ -166,8 +168,8 @@ def _feedback_rule(cut: datetime) -> list[sa.ColumnElement[bool]]:
     ]
 
 
-def _desk_people_rule(cut: datetime) -> list[sa.ColumnElement[bool]]:
-    """Participants who cannot sign in, with nothing coming and nothing done since ``cut``.
+def _quiet(person: Any, cut: datetime) -> list[sa.ColumnElement[bool]]:
+    """Conditions for ``person`` (``User`` or an alias) having nothing coming and nothing done since ``cut``.
 
     Something done is the record made or changed, consent recorded, or a booking of theirs made,
     changed or cancelled, or taking place (a session they were booked on, held or to come); a
@@ -177,7 +179,7 @@ def _desk_people_rule(cut: datetime) -> list[sa.ColumnElement[bool]]:
     recent_or_coming = (
         sa.select(Booking.id)
         .where(
-            Booking.user_id == User.id,
+            Booking.user_id == person.id,
             sa.or_(
                 Booking.created_at >= cut,
                 Booking.updated_at >= cut,
@@ -186,16 +188,30 @@ def _desk_people_rule(cut: datetime) -> list[sa.ColumnElement[bool]]:
                 sa.and_(Booking.status != BookingStatus.CANCELLED, ends.is_(None)),
             ),
         )
-        .correlate(User)
+        .correlate(person)
+    )
+    return [
+        person.created_at < cut,
+        person.updated_at < cut,
+        sa.or_(person.consent_recorded_at.is_(None), person.consent_recorded_at < cut),
+        sa.or_(person.last_login_at.is_(None), person.last_login_at < cut),
+        ~sa.exists(recent_or_coming),
+    ]
+
+
+def _desk_people_rule(cut: datetime) -> list[sa.ColumnElement[bool]]:
+    """Participants who cannot sign in (registered at the desk, or a member of someone's
+    household), quiet since ``cut``; someone whose household has a member who is not quiet stays,
+    since the members go with them."""
+    member = aliased(User)
+    busy_member = (
+        sa.select(member.id).where(member.household_of_id == User.id, ~sa.and_(*_quiet(member, cut))).correlate(User)
     )
     return [
         User.password_hash.is_(None),
         User.role == Role.PARTICIPANT,
-        User.created_at < cut,
-        User.updated_at < cut,
-        sa.or_(User.consent_recorded_at.is_(None), User.consent_recorded_at < cut),
-        sa.or_(User.last_login_at.is_(None), User.last_login_at < cut),
-        ~sa.exists(recent_or_coming),
+        *_quiet(User, cut),
+        ~sa.exists(busy_member),
     ]
 
 

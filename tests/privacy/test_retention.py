@@ -17,6 +17,7 @@ from einstein.attendance import credentials, feedback, reports
 from einstein.attendance.feedback import Face, Feedback
 from einstein.attendance.models import Credential, CredentialKind
 from einstein.audit import services as audit
+from einstein.auth.models import AgeGroup
 from einstein.bookings import integrity
 from einstein.bookings import services as bookings
 from einstein.bookings.targets import Target
@@ -167,9 +168,15 @@ def _past_booking(
     return booking
 
 
-def _desk_person(name: str, *, since: datetime) -> User:
+def _desk_person(name: str, *, since: datetime, **extra: Any) -> User:
     return factories.UserFactory(
-        name=name, password_hash=None, email=None, created_at=since, updated_at=since, consent_recorded_at=since
+        name=name,
+        password_hash=None,
+        email=None,
+        created_at=since,
+        updated_at=since,
+        consent_recorded_at=since,
+        **extra,
     )
 
 
@@ -438,6 +445,7 @@ def test_the_privacy_page_states_the_periods_from_the_settings(app: Flask, clien
     assert "until 18 months after the session or course ended" in page
     assert "after 18 months from the session they no longer say it was you" in page
     assert "nothing has happened for 1 month, we delete your details" in page
+    assert "deleted with your account, or when nothing is booked for them and nothing has happened for 1 month" in page
     assert "60 days after sending" in page
     assert "30 days after you signed out" in page
     assert "After 24 months the note no longer says it was you" in page
@@ -459,3 +467,44 @@ def test_the_periods_count_calendar_months_in_utrecht() -> None:
     cut = retention.Cutoffs.at(periods, datetime(2027, 10, 30, 22, 30, tzinfo=UTC))
     assert cut.bookings.isoformat() == "2025-10-31T00:00:00+01:00"
     assert cut.messages.date() == date(2027, 8, 2)
+
+
+@pytest.mark.postgres
+def test_a_household_goes_with_its_holder_and_a_quiet_member_alone(app: Flask, world: dict[str, int]) -> None:
+    with app.app_context():
+        amal = db.session.get_one(User, world["amal"])
+        coming = db.session.get_one(OfferSession, world["coming"])
+
+        def member(name: str, holder: User) -> User:
+            return _desk_person(name, since=_ago(500), household_of_id=holder.id, age_group=AgeGroup.CHILD)
+
+        # registered at the desk and quiet for long, but their child has a place coming: both stay
+        busy_holder = _desk_person("Quiet parent", since=_ago(500))
+        busy_child = member("Busy child", busy_holder)
+        bookings.book(busy_child, Target(coming.offer, coming), source=BookingSource.DESK, booked_by=busy_holder)
+        db.session.execute(
+            sa.update(Booking)
+            .where(Booking.user_id == busy_child.id)
+            .values(created_at=_ago(450), updated_at=_ago(450))
+        )
+        # quiet, and their household quiet too: they go, and their member with them
+        quiet_holder = _desk_person("Quiet holder", since=_ago(500))
+        quiet_child = member("Quiet child", quiet_holder)
+        # a quiet member of Amal's household goes alone: Amal can sign in and stays
+        quiet_member = member("Quiet member", amal)
+        db.session.commit()
+        ids = {p.id for p in (busy_holder, busy_child, quiet_holder, quiet_child, quiet_member)}
+        candidates = set(retention._next_ids("desk_people", retention.rules_for(app.config).of("desk_people"), 0, 99))
+        assert candidates & ids == {quiet_holder.id, quiet_child.id, quiet_member.id}
+
+        tasks.apply_retention.run()
+        db.session.expire_all()
+        for person in (busy_holder, busy_child):
+            assert _exists(User, person.id), person.name
+        assert db.session.scalar(sa.select(Booking.status).where(Booking.user_id == busy_child.id)) == (
+            BookingStatus.CONFIRMED
+        )
+        for person in (quiet_holder, quiet_child, quiet_member):
+            assert not _exists(User, person.id), person.name
+        assert _exists(User, amal.id)
+        assert retention.plan(retention.rules_for(app.config)).total == 0
