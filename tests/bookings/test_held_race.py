@@ -97,12 +97,20 @@ def test_a_rush_of_others_gets_exactly_the_open_places(app, serve) -> None:
 
 def test_without_the_lock_the_rule_gives_away_held_places(app, serve) -> None:
     """The control run: the same rush with the rule checked outside the lock takes held places,
-    which proves the test above would see the race if there were one."""
-    session_id = _session(app, capacity=200, held=196)
-    others = _people(app, OTHERS + NEIGHBOURS, "Other")
+    which proves the test above would see the race if there were one.
+
+    The race is at the moment the last open place goes: on a busy machine one rush now and then
+    gets past it in order, so the control has up to three rushes (each on a new session) to show it.
+    """
     server = serve(locks=False)
-    answers = _rush(server, session_id, others)
-    assert all(status in {303, 409} for status, _ in answers)
-    rows, _session_row = _outcome(app, session_id)
-    confirmed = [b for b in rows if b.status == BookingStatus.CONFIRMED]
-    assert len(confirmed) > 200 - 196, "without the lock the open places should be exceeded; else no race is seen"
+    seen = []
+    for attempt in range(3):
+        session_id = _session(app, capacity=200, held=196)
+        others = _people(app, OTHERS + NEIGHBOURS, f"Rusher{attempt}")
+        answers = _rush(server, session_id, others)
+        assert all(status in {303, 409} for status, _ in answers)
+        rows, _session_row = _outcome(app, session_id)
+        seen.append(len([b for b in rows if b.status == BookingStatus.CONFIRMED]))
+        if seen[-1] > 200 - 196:
+            return
+    pytest.fail(f"without the lock the open places should be exceeded; confirmed {seen}: no race is seen")
