@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, HiddenField, RadioField, SelectField, StringField
-from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, Optional
+from wtforms import BooleanField, Field, Form, HiddenField, RadioField, SelectField, StringField
+from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, Optional, StopValidation
 
 from einstein.auth.forms import AUDIENCE_CHOICES, AUDIENCE_HELP, email_field, language_choices, phone_field
 from einstein.auth.models import AgeGroup, Audience
@@ -15,6 +17,18 @@ class BookForm(BaseForm):
     """Book a place; ``waitlist`` says the person agrees to wait if it is full."""
 
     waitlist = HiddenField(default="")
+
+
+class AtLeastOneTicked:
+    """At least one box ticked. Unlike DataRequired it sets no ``required`` flag: on checkboxes
+    that would make the browser insist on every box."""
+
+    def __init__(self, message: Any) -> None:
+        self.message = message
+
+    def __call__(self, form: Form, field: Field) -> None:
+        if not field.data:
+            raise StopValidation(str(self.message))
 
 
 class HouseholdBookForm(BaseForm):
@@ -31,7 +45,7 @@ class HouseholdBookForm(BaseForm):
     household = HiddenField(default="1")
     who = MultiCheckboxField(
         _l("Who is coming?"),
-        validators=[DataRequired(message=_l("Please tick at least one person."))],
+        validators=[AtLeastOneTicked(_l("Please tick at least one person."))],
         description=_l("Those who do not fit go on the waiting list, if there is one."),
     )
 

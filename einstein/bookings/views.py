@@ -10,6 +10,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy.exc import IntegrityError
 
 from einstein import policy
@@ -126,10 +127,13 @@ def household_form(people: list[User], field_id: str | None = None) -> Household
     return form
 
 
-def _household_label(person: User) -> str:
+def _household_label(person: User) -> Markup:
+    """A box's label: "Me", or the member's name (kept in its own direction) and age group."""
     if person.id == current_user.id:
-        return str(_("Me"))
-    return f"{person.name} ({person.age_group.label})" if person.age_group else person.name
+        return Markup.escape(_("Me"))
+    if person.age_group is None:
+        return Markup("<bdi>{}</bdi>").format(person.name)
+    return Markup("<bdi>{}</bdi> ({})").format(person.name, person.age_group.label)
 
 
 def _book_household(locked: services.Locked) -> ResponseReturnValue:
