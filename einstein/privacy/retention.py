@@ -291,7 +291,8 @@ _DESCRIPTIONS = {
     "the reports keep counting them",
     "feedback": "answers to 'How was it?' about sessions that ended before {cut}: no longer say who answered "
     "(the faces stay in the counts, the sentences go)",
-    "desk_people": "people registered at the desk, with nothing coming and nothing done since {cut}: erased",
+    "desk_people": "people without a password (registered at the desk, household members), with nothing coming "
+    "and nothing done since {cut}: erased",
     "sign_ins": "sign-ins that ended before {cut}: removed",
     "messages": "messages sent, failed or cancelled before {cut}: removed",
     "audit": "audit trail events from before {cut}: no longer say whom they were about",

@@ -401,7 +401,7 @@ def test_a_dry_run_changes_nothing(app: Flask, world: dict[str, int]) -> None:
         before = everything()
     result = app.test_cli_runner().invoke(args=["retention"])
     assert result.exit_code == 0, result.output
-    assert "        1 people registered at the desk" in result.output
+    assert "        1 people without a password (registered at the desk, household members)" in result.output
     assert "        2 bookings (with their attendance)" in result.output
     with app.app_context():
         assert everything() == before
