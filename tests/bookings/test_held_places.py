@@ -560,3 +560,18 @@ def test_the_users_role_does_not_matter_to_the_rule(app, make_user, volunteer) -
     _book_as(app, staff, activity)
     assert _status(app, staff) == BookingStatus.WAITLISTED
     assert _count(app, Booking, status=BookingStatus.CONFIRMED) == 1
+
+
+def test_a_session_with_fewer_places_of_its_own_holds_at_most_those(app, client, make_user, volunteer) -> None:
+    """The activity holds 3 of its 4 places; one evening has only 2 places: both are held."""
+    activity = _activity(app, volunteer, capacity=4, held=3)
+    with app.app_context():
+        db.session.get(OfferSession, activity["session_id"]).capacity = 2
+        db.session.commit()
+    quiet, neighbour = make_user(name="Quinten"), make_user(audience=NEIGHBOUR, name="Roos")
+    _book_as(app, quiet, activity)
+    _book_as(app, neighbour, activity)
+    assert (_status(app, quiet), _status(app, neighbour)) == (BookingStatus.WAITLISTED, BookingStatus.CONFIRMED)
+    page = client.get(f"/offers/{activity['offer_id']}", headers=EN).get_data(as_text=True)
+    # the number held, not how many are left: that would tell who took one
+    assert "2 places held for neighbours until" in page and "1 place free" in page
