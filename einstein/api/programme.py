@@ -28,6 +28,7 @@ from einstein.courses.models import (
     OfferSession,
     OfferStatus,
     SessionStatus,
+    holding_of,
 )
 from einstein.db import db, utcnow
 from einstein.urls import external_url
@@ -295,6 +296,16 @@ def availability(session: OfferSession) -> str:
     return "waiting_list" if session.offer.waitlist_enabled else "full"
 
 
+def held_data(session: OfferSession) -> dict[str, Any] | None:
+    """The places held for the mix, as the offer page shows them to everyone: how many, for whom,
+    until when (never how many of them are taken: that would tell who said what)."""
+    offer = session.offer
+    holding = holding_of(offer, None if offer.is_course else session)
+    if holding is None:
+        return None
+    return {"places": holding.places, "held_for": holding.held_for.value, "opens_at": holding.opens_at}
+
+
 def session_data(session: OfferSession, locale: str, *, with_offer: bool = False) -> dict[str, Any]:
     """A session: when, where, which languages, and its places (a course's places are the course's)."""
     unit = session.unit
@@ -308,7 +319,7 @@ def session_data(session: OfferSession, locale: str, *, with_offer: bool = False
         "location": location_data(session.place),
         "languages": session.language_codes,
         "availability": state,
-        "places": {"capacity": unit.capacity, "free": unit.free_places},
+        "places": {"capacity": unit.capacity, "free": unit.free_places, "held": held_data(session)},
         "waiting_list": {
             "enabled": session.offer.waitlist_enabled,
             "open": state == "waiting_list",

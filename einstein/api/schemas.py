@@ -103,9 +103,27 @@ class OfferSchema(ma.Schema):
     calendar_url = fields.Url(required=True)
 
 
+class HeldSchema(ma.Schema):
+    places = fields.Integer(required=True, metadata={"description": "How many of the places are held."})
+    held_for = fields.String(
+        required=True,
+        validate=validate.OneOf(["neighbour", "newcomer"]),
+        metadata={"description": "For people who said this about themselves."},
+    )
+    opens_at = fields.AwareDateTime(
+        required=True, format="iso", metadata={"description": "When the held places open to everyone."}
+    )
+
+
 class PlacesSchema(ma.Schema):
     capacity = fields.Integer(required=True)
-    free = fields.Integer(required=True)
+    free = fields.Integer(required=True, metadata={"description": "Free places, held ones included."})
+    held = fields.Nested(
+        HeldSchema,
+        allow_none=True,
+        required=True,
+        metadata={"description": "Places held for the mix until they open to everyone; null when none are."},
+    )
 
 
 class WaitingListSchema(ma.Schema):

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import base64
 import json
+from datetime import timedelta
 from typing import Any
 
 import pytest
+import time_machine
 
 from einstein.bookings import services as bookings
+from einstein.courses.models import held_opening
 from einstein.db import db
-from einstein.models import Offer, OfferSession, User
+from einstein.models import Audience, Offer, OfferSession, User
 from tests import factories
 from tests.api.conftest import PARTICIPANT_NAME
 
@@ -58,7 +61,7 @@ def test_free_places_and_the_waiting_list_are_said(client, programme) -> None:
 
     full = by_id[programme["walk_session"]]
     assert full["availability"] == "waiting_list"
-    assert full["places"] == {"capacity": 1, "free": 0}
+    assert full["places"] == {"capacity": 1, "free": 0, "held": None}
     assert full["waiting_list"] == {"enabled": True, "open": True, "waiting": 0}
     assert full["languages"] == ["ar", "nl"]
     assert full["starts_at"].endswith("+00:00")
@@ -67,7 +70,30 @@ def test_free_places_and_the_waiting_list_are_said(client, programme) -> None:
 
     # a course's places are the course's, on each of its sessions
     course = client.get(f"/api/v1/offers/{programme['course']}/sessions").get_json()["items"]
-    assert [s["places"] for s in course] == [{"capacity": 12, "free": 12}] * 3
+    assert [s["places"] for s in course] == [{"capacity": 12, "free": 12, "held": None}] * 3
+
+
+def test_places_held_for_the_mix_are_said_until_they_open(app, client) -> None:
+    with app.app_context():
+        session = factories.SessionFactory(
+            offer__capacity=6, offer__held_places=2, offer__held_for=Audience.NEIGHBOUR, offer__held_days=3
+        )
+        db.session.commit()
+        offer_id, session_id = session.offer_id, session.id
+        opening = held_opening(session.offer, session)
+    assert opening is not None
+
+    def places() -> dict[str, Any]:
+        items = client.get(f"/api/v1/offers/{offer_id}/sessions").get_json()["items"]
+        return next(s["places"] for s in items if s["id"] == session_id)
+
+    with time_machine.travel(opening - timedelta(minutes=5), tick=False):
+        held = places()
+    assert held["free"] == 6
+    assert held["held"] == {"places": 2, "held_for": "neighbour", "opens_at": opening.isoformat()}
+    # answers are kept for a minute at most: ten minutes on, the held places are open
+    with time_machine.travel(opening + timedelta(minutes=5), tick=False):
+        assert places()["held"] is None
 
 
 def test_texts_come_in_the_readers_language(client, programme) -> None:
