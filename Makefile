@@ -5,26 +5,44 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export FLASK_APP := einstein
 
-.PHONY: help install install-dev translations messages run run-prod test test-fast test-clock lint format system-deps bench-deps clean
+.PHONY: help install install-dev translations messages run run-prod test test-fast test-clock lint format lock audit system-deps bench-deps clean
 
 help:
 	@echo "make run     start einstein on http://127.0.0.1:5000 with a Celery worker and beat (demo data)"
 	@echo "make test    install what the tests need, start Redis/PostgreSQL/SMTP for the run, run pytest with coverage"
 	@echo "make test-clock  the tests again with the clock at 23:30 and 00:30 on the nights the clocks change"
 	@echo "make lint    ruff lint and format check, mypy (strict) on einstein/"
+	@echo "make lock    compile requirements*.in into requirements*.txt with hashes; make audit: known vulnerabilities"
 	@echo "make messages  extract new texts into the translation catalogues"
 	@echo "make run-prod  gunicorn, worker and beat with production settings from the environment"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
+# Every package is pinned with its hashes (make lock): pip refuses anything else, so a changed or
+# substituted file on the way from the index is an error, not an install.
 $(VENV)/.installed: requirements.txt | $(BIN)/python
-	$(BIN)/pip install --quiet --requirement requirements.txt
+	$(BIN)/pip install --quiet --require-hashes --requirement requirements.txt
 	touch $@
 
 $(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed
-	$(BIN)/pip install --quiet --requirement requirements-dev.txt
+	$(BIN)/pip install --quiet --require-hashes --requirement requirements-dev.txt
 	touch $@
+
+# After changing requirements*.in: compile them into requirements*.txt, exact versions with the
+# hashes of every file the index has for them (pip-tools). `make lock UPGRADE=1` takes the newest
+# versions of everything not pinned in the .in files; then run `make test`.
+PIP_COMPILE = $(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
+	--no-emit-index-url --no-emit-find-links $(if $(UPGRADE),--upgrade)
+lock: $(VENV)/.installed-dev
+	$(PIP_COMPILE) --output-file requirements.txt requirements.in
+	$(PIP_COMPILE) --output-file requirements-dev.txt requirements-dev.in
+
+# Known vulnerabilities in the pinned packages (pip-audit, from PyPI's advisory data: it needs to
+# reach pypi.org's page for each release). Fails when one is found, and also when a package could
+# not be checked (--strict): an audit that checked nothing must not pass.
+audit: $(VENV)/.installed-dev
+	$(BIN)/pip-audit --progress-spinner off --requirement requirements-dev.txt --require-hashes --disable-pip --no-deps --strict
 
 install: $(VENV)/.installed translations
 

@@ -330,9 +330,9 @@ def extra_world(app: Flask, people: dict[str, Any]) -> dict[str, Any]:
     """Offers, sessions and bookings the routes are about, organised by "volunteer"."""
     from datetime import timedelta
 
-    from einstein.attendance.feedback import feedback_token
     from einstein.attendance import credentials
     from einstein.attendance import services as attendance
+    from einstein.attendance.feedback import feedback_token
     from einstein.auth.unsubscribe import unsubscribe_token
     from einstein.bookings import services as bookings
     from einstein.bookings.links import cancel_token, short_code
