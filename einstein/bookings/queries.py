@@ -173,11 +173,13 @@ def people_on(target: Target) -> list[Booking]:
 
 
 def feed_sessions(user: User) -> list[OfferSession]:
-    """The sessions of a person's confirmed bookings, for their calendar feed (last month onwards)."""
+    """The sessions of a person's confirmed bookings and of their household's (the children a
+    parent takes along), for their calendar feed (last month onwards)."""
     since = utcnow() - timedelta(days=31)
+    household = sa.select(User.id).where(sa.or_(User.id == user.id, User.household_of_id == user.id))
     bookings = db.session.scalars(
         sa.select(Booking)
-        .where(Booking.user_id == user.id, Booking.status == BookingStatus.CONFIRMED)
+        .where(Booking.user_id.in_(household), Booking.status == BookingStatus.CONFIRMED)
         .options(
             joinedload(Booking.session).joinedload(OfferSession.location),
             joinedload(Booking.offer).selectinload(Offer.sessions).joinedload(OfferSession.location),

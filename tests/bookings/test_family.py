@@ -467,3 +467,20 @@ def test_the_desk_books_nobody_for_a_wrong_choice(app, client, coordinator, make
     assert response.status_code == 422
     assert "Please check the form" in main(response.get_data(as_text=True))
     assert _bookings(app, activity["session_id"]) == []
+
+
+def test_the_parents_calendar_feed_holds_the_childrens_sessions_once(app, client, participant) -> None:
+    amal, yusuf = _family(app, client, participant, "Amal", "Yusuf")
+    children_only = _small_session(app, capacity=5)
+    together = _small_session(app, capacity=5)
+    assert _book_for(client, children_only, amal.id, yusuf.id).status_code == 303
+    assert _book_for(client, together, "me", amal.id).status_code == 303
+    elsewhere = _small_session(app, capacity=5)
+    with app.app_context():
+        token = db.session.get_one(User, participant.id).calendar_token
+        assert token is not None
+        bookings.book(factories.UserFactory(), Target.of_session(db.session.get_one(OfferSession, elsewhere)))
+        db.session.commit()
+    feed = client.get(f"/calendar/{token}.ics").get_data(as_text=True)
+    uids = re.findall(r"^UID:(.*)$", feed, re.M)
+    assert len(uids) == 2 and len(set(uids)) == 2  # both sessions, each once; nobody else's
