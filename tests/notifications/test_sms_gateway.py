@@ -261,8 +261,10 @@ def test_a_killed_worker_loses_and_doubles_no_text(app, stack) -> None:
     references = _references(app)
     received = Counter(ref for m in stack.gateway.mt_messages for ref in references if ref in m.text)
     assert set(received) == set(references)
-    # at most the one text being handed to Kannel when the worker died
-    assert sum(count - 1 for count in received.values()) <= 1, received.most_common(3)
+    # again at most the text each of the worker's processes was handing to Kannel when it died
+    # (the gateway took it, the worker died before it could write that down): its concurrency, 2
+    doubled = [ref for ref, count in received.items() if count > 1]
+    assert len(doubled) <= 2 and max(received.values()) <= 2, received.most_common(3)
     assert statuses(app).get(NotificationStatus.SENT) == len(ids)
 
 
