@@ -129,6 +129,15 @@ def _errors(*codes: int) -> Any:
     return decorate
 
 
+def _narrowing(args: dict[str, Any]) -> dict[str, Any]:
+    """The theme, kind and place a list is narrowed to, as the programme's queries take them."""
+    return {
+        "category": Category(args["category"]) if "category" in args else None,
+        "kind": OfferKind(args["kind"]) if "kind" in args else None,
+        "location_id": args.get("location"),
+    }
+
+
 @api_bp.get("/offers")
 @api_bp.arguments(OfferListArgs, location="query", as_kwargs=True)
 @api_bp.response(200, OfferPageSchema)
@@ -141,9 +150,7 @@ def offers(**args: Any) -> dict[str, Any]:
         page = programme.offers(
             after=after,
             limit=args["limit"],
-            category=Category(args["category"]) if "category" in args else None,
-            kind=OfferKind(args["kind"]) if "kind" in args else None,
-            location_id=args.get("location"),
+            **_narrowing(args),
         )
         locale = current_language().code
         return {"items": [programme.offer_data(o, locale) for o in page.items], "next_cursor": page.next_cursor}
@@ -203,9 +210,7 @@ def sessions(**args: Any) -> dict[str, Any]:
         page = programme.sessions(
             after=after,
             limit=args["limit"],
-            category=Category(args["category"]) if "category" in args else None,
-            kind=OfferKind(args["kind"]) if "kind" in args else None,
-            location_id=args.get("location"),
+            **_narrowing(args),
         )
         locale = current_language().code
         return {

@@ -15,6 +15,7 @@ import secrets
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import segno
 import sqlalchemy as sa
@@ -102,6 +103,13 @@ def qr_svg(credential: Credential) -> Markup:
     """The QR code of the check page, as inline SVG (no request to anyone, prints sharp)."""
     link = check_url(credential)
     return Markup(segno.make(link, error="m").svg_inline(omitsize=True, border=2, title=link))  # noqa: S704 (segno's SVG, the link escaped)
+
+
+def printed_with(credential: Credential | None) -> dict[str, Any]:
+    """What a printed certificate or statement shows of its credential: the code, its QR code
+    (none once revoked) and where a code is checked."""
+    qr = qr_svg(credential) if credential is not None and not credential.revoked else None
+    return {"credential": credential, "qr": qr, "form_url": check_form_url()}
 
 
 def hours(credential: Credential) -> str:

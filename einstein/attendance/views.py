@@ -244,9 +244,7 @@ def certificate(reference: str) -> ResponseReturnValue:
             text=offer.text_for(lang),
             held=services.held_sessions(offer),
             language=LANGUAGES[lang],
-            credential=credential,
-            qr=credentials.qr_svg(credential) if credential is not None and not credential.revoked else None,
-            form_url=credentials.check_form_url(),
+            **credentials.printed_with(credential),
         )
     choices = [LANGUAGES[code] for code in dict.fromkeys((own, DEFAULT_LANGUAGE))]
     return render_template(
@@ -546,9 +544,7 @@ def volunteer_statement() -> ResponseReturnValue:
             statement=statement,
             language=LANGUAGES[lang],
             lang=lang,
-            credential=credential,
-            qr=credentials.qr_svg(credential) if credential is not None and not credential.revoked else None,
-            form_url=credentials.check_form_url(),
+            **credentials.printed_with(credential),
         )
     choices = [LANGUAGES[code] for code in dict.fromkeys((own, DEFAULT_LANGUAGE))]
     return render_template(

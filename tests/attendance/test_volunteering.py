@@ -38,6 +38,14 @@ def _said(app, locale: str, text: str, **values: Any) -> str:
         return gettext(text, **values)
 
 
+def _sign_in(client, person) -> None:
+    """Sign in, with this device's pages in English (the texts these tests read; the messages and
+    the statement stay in the person's own language)."""
+    client.sign_in(person)
+    with client.session_transaction() as session:
+        session["lang"] = "en"
+
+
 def _text(response) -> str:
     return html.unescape(response.get_data(as_text=True))
 
@@ -71,7 +79,7 @@ def evening(app, people) -> dict[str, int]:
 
 
 def _ask_for_helpers(client, people, evening, number: str = "2"):
-    client.sign_in(people["sara"])
+    _sign_in(client, people["sara"])
     return client.post(
         f"/offers/{evening['offer_id']}/helpers",
         data={"number": number, "csrf_token": client.csrf_token()},
@@ -80,12 +88,12 @@ def _ask_for_helpers(client, people, evening, number: str = "2"):
 
 
 def _help(client, person, session_id: int):
-    client.sign_in(person)
+    _sign_in(client, person)
     return client.post(f"/sessions/{session_id}/help", data={"csrf_token": client.csrf_token()}, headers=EN)
 
 
 def _withdraw(client, person, session_id: int):
-    client.sign_in(person)
+    _sign_in(client, person)
     return client.post(f"/sessions/{session_id}/help/withdraw", data={"csrf_token": client.csrf_token()}, headers=EN)
 
 
@@ -102,14 +110,14 @@ def test_volunteers_sign_up_until_enough_and_one_withdraws(app, client, people, 
     offer_url = f"/offers/{evening['offer_id']}"
     session_id = evening["session_id"]
     # nothing asked yet: no button, and a sign-up is refused with a reason
-    client.sign_in(people["amal"])
+    _sign_in(client, people["amal"])
     assert "I'll help" not in main(client.get(offer_url, headers=EN))
     response = _help(client, people["amal"], session_id)
     assert response.status_code == 303
     assert _helpers(app, session_id) == []
 
     assert _ask_for_helpers(client, people, evening).status_code == 303
-    client.sign_in(people["amal"])
+    _sign_in(client, people["amal"])
     page = main(client.get(offer_url, headers=EN))
     assert "Helpers: 0 of 2" in page and "I'll help" in page
 
@@ -123,10 +131,10 @@ def test_volunteers_sign_up_until_enough_and_one_withdraws(app, client, people, 
     assert _helpers(app, session_id) == ["Amal Yusuf", "Bram de Vries"]
 
     # the organiser sees who helps; another volunteer does not, a participant cannot sign up
-    client.sign_in(people["sara"])
+    _sign_in(client, people["sara"])
     page = main(client.get(f"/offers/{evening['offer_id']}/helpers", headers=EN))
     assert "Amal Yusuf" in page and "Bram de Vries" in page
-    client.sign_in(people["chen"])
+    _sign_in(client, people["chen"])
     assert client.get(f"/offers/{evening['offer_id']}/helpers").status_code == 403
     assert _help(client, people["pia"], session_id).status_code == 403
     # Sara organises: her hours count already
@@ -134,7 +142,7 @@ def test_volunteers_sign_up_until_enough_and_one_withdraws(app, client, people, 
     assert _helpers(app, session_id) == ["Amal Yusuf", "Bram de Vries"]
 
     # Amal can't come after all: asked once more, in her language, then her place goes to Chen
-    client.sign_in(people["amal"])
+    _sign_in(client, people["amal"])
     page = main(client.get(offer_url, headers=EN))
     assert "I can't help after all" in page and "You are helping" in page
     question = client.get(f"/sessions/{session_id}/help/withdraw", headers={"Accept-Language": "ar"})
@@ -174,7 +182,7 @@ def test_no_sign_up_once_started_cancelled_or_not_public(app, client, people, ev
     assert "This session has already started." in main(client.get(response.headers["Location"], headers=EN))
     assert _helpers(app, ids["past"]) == ["Bram de Vries"]
     # no CSRF token: refused, nothing stored
-    client.sign_in(people["chen"])
+    _sign_in(client, people["chen"])
     assert client.post(f"/sessions/{evening['session_id']}/help", data={}, csrf=False).status_code == 400
     assert _helpers(app, evening["session_id"]) == []
 
@@ -302,7 +310,7 @@ def test_a_volunteers_hours_add_up_from_sessions_that_took_place(app, people, am
 
 
 def test_my_volunteer_work_and_the_statement_in_two_languages(app, client, people, amals_record) -> None:
-    client.sign_in(people["amal"])
+    _sign_in(client, people["amal"])
     page = main(client.get("/my/volunteering", headers=EN))
     assert "12.5" in page and "Walking group" in page and "Cooking evening" in page
     assert "My volunteer work" in _text(client.get("/my/volunteering", headers=EN))  # in the menu and the title
@@ -322,16 +330,16 @@ def test_my_volunteer_work_and_the_statement_in_two_languages(app, client, peopl
         assert client.get("/my/volunteering/statement", query_string={"in": wrong}).status_code == 400
 
     # a volunteer without hours gets an honest, empty statement; a participant none at all
-    client.sign_in(people["chen"])
+    _sign_in(client, people["chen"])
     assert "has no volunteer hours recorded yet." in _text(client.get("/my/volunteering/statement?in=en"))
-    client.sign_in(people["pia"])
+    _sign_in(client, people["pia"])
     assert client.get("/my/volunteering").status_code == 403
     assert client.get("/my/volunteering/statement").status_code == 403
 
 
 def test_the_organisation_on_the_statement_is_a_setting(app, client, people, amals_record) -> None:
     app.config["VOLUNTEER_ORGANISATION"] = "Gemeente Utrecht"
-    client.sign_in(people["amal"])
+    _sign_in(client, people["amal"])
     assert "Gemeente Utrecht" in _text(client.get("/my/volunteering/statement?in=nl"))
 
 
@@ -362,5 +370,5 @@ def test_coordinators_see_the_volunteers_hours_and_export_them(app, client, peop
     assert values[0][-1] == _said(app, "nl", "Hours")
     assert sorted(row[-1] for row in values[1:] if row[0] == "Amal Yusuf") == [1.5, 2]
 
-    client.sign_in(people["sara"])
+    _sign_in(client, people["sara"])
     assert client.get("/dashboard/volunteers").status_code == 403
