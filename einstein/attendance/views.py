@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import (
     Blueprint,
     Response,
@@ -37,7 +39,7 @@ from einstein.attendance.forms import (
 from einstein.attendance.models import AttendanceStatus, Credential
 from einstein.audit import services as audit
 from einstein.auth.access import role_required, signed_in
-from einstein.auth.models import Audience, Role
+from einstein.auth.models import Audience, Role, User
 from einstein.bookings import queries
 from einstein.bookings.errors import BookingError
 from einstein.bookings.models import Booking
@@ -434,6 +436,19 @@ def _to_session(session: OfferSession) -> WerkzeugResponse:
     return redirect(url_for("courses.offer_detail", offer_id=session.offer_id) + f"#session-{session.id}", 303)
 
 
+def _change_help(session: OfferSession, change: Callable[[User, OfferSession], object], done: str) -> WerkzeugResponse:
+    """Sign the volunteer up or take them off (``change``), or say why not; back to the session."""
+    try:
+        change(current_user, session)
+    except volunteering.VolunteeringError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return _to_session(session)
+    db.session.commit()
+    flash(done, "success")
+    return _to_session(session)
+
+
 @bp.route("/offers/<int:offer_id>/helpers", methods=["GET", "POST"])
 @role_required(Role.VOLUNTEER)
 def helpers(offer_id: int) -> ResponseReturnValue:
@@ -470,15 +485,11 @@ def sign_up_to_help(session_id: int) -> ResponseReturnValue:
     session = _session_to_help(session_id)
     if not HelpForm().validate_on_submit():
         abort(400)
-    try:
-        volunteering.sign_up(current_user, session)
-    except volunteering.VolunteeringError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-        return _to_session(session)
-    db.session.commit()
-    flash(_("Thank you: you are helping at this session. The organiser sees your name."), "success")
-    return _to_session(session)
+    return _change_help(
+        session,
+        volunteering.sign_up,
+        _("Thank you: you are helping at this session. The organiser sees your name."),
+    )
 
 
 @bp.route("/sessions/<int:session_id>/help/withdraw", methods=["GET", "POST"])
@@ -494,15 +505,11 @@ def withdraw_help(session_id: int) -> ResponseReturnValue:
         return render_template("attendance/volunteer_withdraw.html", session=session, offer=session.offer, form=form)
     if not form.validate_on_submit():
         abort(400)
-    try:
-        volunteering.withdraw(current_user, session)
-    except volunteering.VolunteeringError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-        return _to_session(session)
-    db.session.commit()
-    flash(_("You are no longer helping at this session. Thank you for letting the organiser know."), "success")
-    return _to_session(session)
+    return _change_help(
+        session,
+        volunteering.withdraw,
+        _("You are no longer helping at this session. Thank you for letting the organiser know."),
+    )
 
 
 @bp.get("/my/volunteering")

@@ -319,6 +319,7 @@ def test_my_volunteer_work_and_the_statement_in_two_languages(app, client, peopl
     assert own.status_code == 200
     document = _text(own)
     assert 'lang="ar"' in document and 'dir="rtl"' in document
+    assert 'href="/my/volunteering/statement?in=nl"' in document  # the switch to Dutch
     assert _said(app, "ar", "Statement of volunteer work") in document
     assert "Amal Yusuf" in document and "Plan Einstein Utrecht" in document
     dutch = _text(client.get("/my/volunteering/statement?in=nl", headers=EN))
