@@ -233,13 +233,14 @@ class CancelledAtDesk:
     told: str | None
 
 
-def cancel_at_desk(booking: Booking, *, by: User, they_asked: bool) -> CancelledAtDesk:
+def cancel_at_desk(booking: Booking, *, by: User, they_asked: bool, seen: str | None = None) -> CancelledAtDesk:
     """Cancel someone's place (or waiting-list place) at the desk.
 
     When they asked for it themselves (standing at the desk, on the phone) their message says
     "cancelled, as you asked", and someone einstein cannot reach is not put on the call list to
     hear what they said themselves. Otherwise it is the organiser's cancellation. Either way it
-    goes into the audit trail, and a freed place goes to the waiting list.
+    goes into the audit trail, and a freed place goes to the waiting list. ``seen`` is the state
+    the coordinator's page showed: if the booking changed since, nothing is done (``BookingChangedError``).
     """
     person = booking.user
     if person is None:  # erased: nobody to cancel for (the view shows only active bookings)
@@ -248,7 +249,7 @@ def cancel_at_desk(booking: Booking, *, by: User, they_asked: bool) -> Cancelled
     if they_asked and Target.of_booking(booking).has_started:
         reason = CancelReason.ORGANISER  # the desk may still end a place once it has begun
     was_waiting = booking.status == BookingStatus.WAITLISTED
-    services.cancel(booking, reason=reason, by=by)
+    services.cancel(booking, reason=reason, by=by, seen=seen)
     channel = reach.channel_for(person)
     told = None if channel == CALL and reason == CancelReason.PARTICIPANT else reach.told_about(person)
     return CancelledAtDesk(person.name, was_waiting, told)

@@ -18,6 +18,7 @@ ERRORS = {
     "already_waitlisted": _l("You are already on the waiting list."),
     "wrong_kind": _l("A course is booked as a whole, not one session at a time."),
     "already_cancelled": _l("This booking was already cancelled."),
+    "changed": _l("This booking changed after the page was opened: nothing was done. Please check it again."),
     "cancel_started": _l("This has already started, so the booking can no longer be cancelled here."),
     "not_held": _l("This place is not waiting for an answer: it is yours already, or it was given away."),
     "hold_over": _l("Sorry, the time to keep this place is over: it went to the next person on the waiting list."),
@@ -39,3 +40,10 @@ class BookingError(CodedError):
     """A booking that cannot be made, with a message for the person."""
 
     messages = ERRORS
+
+
+class BookingChangedError(BookingError):
+    """A one-tap action sent for a state the booking is no longer in (the form says what was seen)."""
+
+    def __init__(self) -> None:
+        super().__init__("changed")

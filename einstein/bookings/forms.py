@@ -75,6 +75,8 @@ class RemoveMemberForm(BaseForm):
 
 #: How a booking can look to the person who taps "cancel" or "leave the waiting list".
 SEEN_STATES = ("confirmed", "waitlisted")
+#: A one-tap form whose "seen" state is not one a page shows (forged, or from an old page).
+OUT_OF_DATE = _l("This page is out of date. Please open it again and choose once more.")
 
 
 class CancelForm(BaseForm):
@@ -84,11 +86,7 @@ class CancelForm(BaseForm):
     meantime is not given up by a tap meant for the waiting list; einstein asks again instead.
     """
 
-    seen = HiddenField(validators=[Optional(), AnyOf(SEEN_STATES)])
-
-    def changed_since_seen(self, status: str) -> bool:
-        """Whether the booking is no longer as the person saw it (``status`` is how it is now)."""
-        return bool(self.seen.data) and self.seen.data != status
+    seen = HiddenField(validators=[Optional(), AnyOf(SEEN_STATES, message=OUT_OF_DATE)])
 
 
 class DeskSearchForm(BaseForm):
@@ -203,6 +201,8 @@ class DeskCancelForm(BaseForm):
         default="yes",
         validators=[InputRequired(message=_l("Please say who wants this."))],
     )
+    #: The state the coordinator's page showed (as ``CancelForm.seen``): checked under the lock.
+    seen = HiddenField(validators=[Optional(), AnyOf(SEEN_STATES, message=OUT_OF_DATE)])
 
 
 class MergeForm(BaseForm):

@@ -24,7 +24,7 @@ from einstein import caching
 from einstein.audit import services as audit
 from einstein.auth.models import User
 from einstein.bookings import held, reminders
-from einstein.bookings.errors import BookingError
+from einstein.bookings.errors import BookingChangedError, BookingError
 from einstein.bookings.messages import BookingMessage, row_for
 from einstein.bookings.models import REFERENCE_ALPHABET, Booking, BookingSource, BookingStatus, CancelReason
 from einstein.bookings.targets import Target
@@ -402,17 +402,22 @@ def cancel(
     reason: CancelReason = CancelReason.PARTICIPANT,
     notify: bool = True,
     by: User | None = None,
+    seen: str | None = None,
 ) -> list[Booking]:
     """Cancel a booking or leave the waiting list; a freed place goes to the next in line.
 
     Returns the bookings promoted from the waiting list, in the same transaction. Cancelled
-    ``by`` someone else (a coordinator at the desk), it goes into the audit trail.
+    ``by`` someone else (a coordinator at the desk), it goes into the audit trail. ``seen`` is
+    the state the person's page showed (a one-tap form carries it): checked under the lock, so
+    a tap meant for the waiting list never gives up a place that came free a moment before.
     """
     target = Target.of_booking(booking)
     unit = lock_places(target)
     db.session.refresh(booking)
     if booking.status == BookingStatus.CANCELLED:
         raise BookingError("already_cancelled")
+    if seen and seen != booking.status.value:
+        raise BookingChangedError()
     if reason == CancelReason.PARTICIPANT and target.has_started:
         raise BookingError("cancel_started")
     was_confirmed = booking.status == BookingStatus.CONFIRMED

@@ -23,7 +23,7 @@ from einstein.auth.models import AgeGroup, Audience, Role, User
 from einstein.auth.phones import display_phone
 from einstein.bookings import desk as at_desk
 from einstein.bookings import household, links, queries, services
-from einstein.bookings.errors import BookingError
+from einstein.bookings.errors import BookingChangedError, BookingError
 from einstein.bookings.forms import (
     BookForm,
     CancelForm,
@@ -207,12 +207,15 @@ def _own(booking: Booking) -> bool:
     return booking.user_id == current_user.id or policy.is_household_member_of(current_user, booking.user)
 
 
-def _cancel(booking: Booking) -> ResponseReturnValue:
+def _cancel(booking: Booking, form: CancelForm, action: str) -> ResponseReturnValue:
     for_someone = not _own(booking)  # a coordinator, at the desk
     reason = CancelReason.ORGANISER if for_someone else CancelReason.PARTICIPANT
     was_waiting = booking.status == BookingStatus.WAITLISTED
     try:
-        services.cancel(booking, reason=reason, by=current_user)
+        services.cancel(booking, reason=reason, by=current_user, seen=form.seen.data)
+    except BookingChangedError:
+        db.session.rollback()
+        return _ask_again(booking, form, action)
     except BookingError as error:
         db.session.rollback()
         flash(error.message, "error")
@@ -237,17 +240,11 @@ def cancel(reference: str) -> ResponseReturnValue:
     form = CancelForm()
     action = url_for("bookings.cancel", reference=booking.reference)
     if form.validate_on_submit():
-        if _changed_since_seen(form, booking):
-            return _ask_again(booking, form, action)
-        return _cancel(booking)
+        return _cancel(booking, form, action)
     if not booking.is_active:
         flash(_("This booking was already cancelled."), "info")
         return redirect(url_for("bookings.mine"))
     return render_template("bookings/cancel.html", booking=booking, form=form, action=action)
-
-
-def _changed_since_seen(form: CancelForm, booking: Booking) -> bool:
-    return booking.is_active and form.changed_since_seen(booking.status.value)
 
 
 def _ask_again(booking: Booking, form: CancelForm, action: str, back: str | None = None) -> ResponseReturnValue:
@@ -267,11 +264,12 @@ def cancel_by_link(token: str) -> ResponseReturnValue:
         return render_template("auth/link_problem.html", expired=True, kind="cancel"), 400
     form = CancelForm()
     if form.validate_on_submit():
-        if _changed_since_seen(form, booking):
-            return _ask_again(booking, form, url_for("bookings.cancel_by_link", token=token))
         if booking.is_active:
             try:
-                services.cancel(booking, reason=CancelReason.PARTICIPANT)
+                services.cancel(booking, reason=CancelReason.PARTICIPANT, seen=form.seen.data)
+            except BookingChangedError:
+                db.session.rollback()
+                return _ask_again(booking, form, url_for("bookings.cancel_by_link", token=token))
             except BookingError as error:
                 db.session.rollback()
                 return render_template("bookings/cancelled.html", booking=booking, message=error.message), REFUSED
@@ -337,12 +335,13 @@ def cancel_short(code: str) -> ResponseReturnValue:
         return render_template("bookings/cancel.html", booking=booking, form=form, action=action, back=back)
     if not form.validate_on_submit():
         return redirect(url_for("bookings.short", code=code), 303)
-    if _changed_since_seen(form, booking):
-        back = url_for("bookings.short", code=code)
-        return _ask_again(booking, form, url_for("bookings.cancel_short", code=code), back)
     if booking.is_active:
         try:
-            services.cancel(booking, reason=CancelReason.PARTICIPANT)
+            services.cancel(booking, reason=CancelReason.PARTICIPANT, seen=form.seen.data)
+        except BookingChangedError:
+            db.session.rollback()
+            back = url_for("bookings.short", code=code)
+            return _ask_again(booking, form, url_for("bookings.cancel_short", code=code), back)
         except BookingError as error:
             db.session.rollback()
             flash(error.message, "error")
@@ -830,7 +829,20 @@ def desk_cancel(reference: str) -> ResponseReturnValue:
     form = DeskCancelForm()
     if form.validate_on_submit():
         try:
-            done = at_desk.cancel_at_desk(booking, by=current_user, they_asked=form.asked.data == "yes")
+            done = at_desk.cancel_at_desk(
+                booking, by=current_user, they_asked=form.asked.data == "yes", seen=form.seen.data
+            )
+        except BookingChangedError:
+            db.session.rollback()
+            return render_template(
+                "bookings/desk_cancel.html",
+                form=form,
+                booking=booking,
+                person=person,
+                back=back,
+                reachable=bool(reach.channels_of(person)),
+                changed=True,
+            ), REFUSED
         except BookingError as error:
             db.session.rollback()
             flash(error.message, "error")
