@@ -1,13 +1,15 @@
-"""Send outbox rows: each claimed before it goes, and marked as it went, exactly once.
+"""Send outbox rows: claimed as a batch under a lease, each recorded as it went, exactly once.
 
-A batch is loaded once (the areas' preloads fill the session), then each row is claimed and
-committed on its own, written by its kind's renderer for its channel and handed to that
-channel over one connection per batch.
+A batch is claimed in one statement under a lease (``leases``), loaded once (the areas'
+preloads fill the session); then each row is written by its kind's renderer for its channel,
+handed to that channel over one connection per batch, and what became of it is written at once,
+while the lease holds. A worker that lost its lease sends nothing more.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -15,14 +17,14 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.orm.attributes import set_committed_value
 
 from einstein.db import db, utcnow
-from einstein.notifications import registry
+from einstein.notifications import leases, registry
 from einstein.notifications.channels import (
     CALL,
     Connection,
     Later,
+    Outgoing,
     PermanentDeliveryError,
     TemporaryDeliveryError,
     UnconfirmedDelivery,
@@ -43,32 +45,12 @@ class DeliveryReport:
     skipped: list[int] = field(default_factory=list)
     #: put off to a later moment by their renderer (a text at night)
     later: list[int] = field(default_factory=list)
+    #: not sent because the lease was lost (another worker has them, or the sweep gave them back)
+    stopped: list[int] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, int]:
-        return {name: len(getattr(self, name)) for name in ("sent", "retry", "failed", "skipped", "later")}
-
-
-def claim(notification_id: int) -> int | None:
-    """Take a due, pending row for this worker (committed at once); return its try number.
-
-    None means someone else has it, it was sent or cancelled meanwhile, or it is not due.
-    """
-    now = utcnow()
-    attempts = db.session.scalar(
-        sa.update(Notification)
-        .where(
-            Notification.id == notification_id,
-            Notification.status == NotificationStatus.PENDING,
-            Notification.due_at <= now,
-            Notification.channel != CALL,
-        )
-        .values(status=NotificationStatus.SENDING, claimed_at=now, attempts=Notification.attempts + 1)
-        .returning(Notification.attempts)
-        # the loaded batch is not searched for this row: the caller sets what it needs
-        .execution_options(synchronize_session=False)
-    )
-    db.session.commit()
-    return attempts
+        names = ("sent", "retry", "failed", "skipped", "later", "stopped")
+        return {name: len(getattr(self, name)) for name in names}
 
 
 def retry_delay(attempts: int) -> int:
@@ -77,98 +59,141 @@ def retry_delay(attempts: int) -> int:
     return int(min(base * 2 ** max(attempts - 1, 0), 3600))
 
 
-def _finish(notification: Notification, status: NotificationStatus, error: str | None = None) -> None:
-    notification.status = status
-    notification.claimed_at = None
-    notification.last_error = error[:2000] if error else None
-    if status == NotificationStatus.SENT:
-        notification.sent_at = utcnow()
-    db.session.commit()
+def deliver(ids: list[int], lease_seconds: float | None = None) -> DeliveryReport:
+    """Send the given outbox rows under one lease: claimed together, each recorded as it goes.
 
-
-def deliver(ids: list[int]) -> DeliveryReport:
-    """Send the given outbox rows, each claimed and committed alone.
-
-    The batch is loaded once; the per-message commits keep it loaded (expire_on_commit is off
-    for the batch), so each message costs its claim and its result, nothing more.
+    One statement claims the batch; the batch is loaded once (the areas' preloads fill the
+    session); then each message costs its sending and one statement writing what became of it.
     """
+    report = DeliveryReport()
+    # the lease writes over a connection of its own: on SQLite the session must not hold the
+    # write lock meanwhile (a task begins with nothing open; a caller's reads end here)
+    db.session.commit()
     session = db.session()
     expire_on_commit = session.expire_on_commit
     session.expire_on_commit = False
     try:
-        rows = list(db.session.scalars(sa.select(Notification).where(Notification.id.in_(ids))))
-        registry.preload(rows)
-        db.session.commit()  # end the read: on SQLite it must not hold the write lock
-        return _deliver(ids, {row.id: row for row in rows})
+        with leases.connection() as connection:
+            lease = leases.Lease(connection, seconds=lease_seconds)
+            try:
+                claimed = lease.claim(ids)
+                report.skipped.extend(i for i in ids if i not in lease.held)
+                if claimed:
+                    rows = list(db.session.scalars(sa.select(Notification).where(Notification.id.in_(claimed))))
+                    registry.preload(rows)
+                    db.session.commit()  # end the read: on SQLite it must not hold the write lock
+                    _deliver(lease, claimed, {row.id: row for row in rows}, report)
+            finally:
+                if lease.held:  # stopped early (lease lost, or an error): the rest goes back
+                    lease.release()
     finally:
         session.expire_on_commit = expire_on_commit
+    return report
 
 
-def _deliver(ids: list[int], loaded: dict[int, Notification]) -> DeliveryReport:
-    report = DeliveryReport()
-    max_attempts = current_app.config["MAIL_MAX_ATTEMPTS"]
+def _deliver(lease: leases.Lease, ids: list[int], loaded: dict[int, Notification], report: DeliveryReport) -> None:
     with ExitStack() as connections:
         opened: dict[str, Connection] = {}
-        for notification_id in ids:
-            attempts = claim(notification_id)
-            if attempts is None:
-                report.skipped.append(notification_id)
-                continue
-            notification = loaded.get(notification_id) or db.session.get(Notification, notification_id)
+
+        def connection(name: str) -> Connection:
+            if name not in opened:
+                opened[name] = connections.enter_context(channel(name).connect())
+            return opened[name]
+
+        for position, notification_id in enumerate(ids):
+            notification = loaded.get(notification_id)
             if notification is None:  # deleted with its person since (account deleted)
                 report.skipped.append(notification_id)
                 continue
-            # What the claim wrote, as the loaded row's committed state, so that _finish's
-            # changes (even back to "pending") are seen as changes and written.
-            set_committed_value(notification, "status", NotificationStatus.SENDING)
-            set_committed_value(notification, "attempts", attempts)
             try:
-                outgoing = registry.render(notification)
+                outgoing: Outgoing | Later | Exception | None = registry.render(notification)
             except Exception as error:
                 log.exception("message %d could not be written", notification_id)
-                db.session.rollback()
-                _finish(notification, NotificationStatus.FAILED, f"could not be written: {error!r}")
-                report.failed.append(notification_id)
-                continue
-            if outgoing is None:
-                _finish(notification, NotificationStatus.CANCELLED, "no longer relevant")
-                report.skipped.append(notification_id)
-                continue
-            if isinstance(outgoing, Later):  # e.g. a text that would arrive at night
-                notification.due_at = notification.queued_at = outgoing.when
-                notification.attempts = attempts - 1  # waiting is no failed try
-                _finish(notification, NotificationStatus.PENDING)
-                report.later.append(notification_id)
-                continue
-            notification.address = outgoing.address[:254]
-            notification.segments = outgoing.segments
-            try:
-                if notification.channel not in opened:
-                    opened[notification.channel] = connections.enter_context(channel(notification.channel).connect())
-                opened[notification.channel].send(outgoing, notification.id)
-            except TemporaryDeliveryError as error:
-                if attempts >= max_attempts:
-                    _finish(notification, NotificationStatus.FAILED, f"gave up after {attempts} tries: {error}")
-                    report.failed.append(notification_id)
-                    continue
-                notification.due_at = utcnow() + timedelta(seconds=retry_delay(attempts))
-                notification.queued_at = notification.due_at
-                _finish(notification, NotificationStatus.PENDING, str(error))
-                report.retry.append(notification_id)
-                log.info("message %d: temporary failure, try %d: %s", notification_id, attempts, error)
-            except PermanentDeliveryError as error:
-                _finish(notification, NotificationStatus.FAILED, str(error))
-                report.failed.append(notification_id)
-                log.warning("message %d failed for good: %s", notification_id, error)
-            except UnconfirmedDelivery as error:
-                # sending again could send it twice: count it as sent, and say so
-                _finish(notification, NotificationStatus.SENT, str(error))
-                report.sent.append(notification_id)
-                log.warning("message %d: %s", notification_id, error)
-            else:
-                _finish(notification, NotificationStatus.SENT)
-                report.sent.append(notification_id)
-    return report
+                outgoing = error
+            if db.session().in_transaction():
+                # end what the renderer read: on SQLite an open transaction holds the write lock
+                # (a commit keeps the batch loaded; a rollback, after an error, expires it)
+                if isinstance(outgoing, Exception):
+                    db.session.rollback()
+                else:
+                    db.session.commit()
+            # the last moment to find the lease gone: nothing more goes out under it
+            if not lease.hold():
+                report.stopped.extend(ids[position:])
+                return
+            if not _handle(lease, notification, outgoing, connection, report):
+                report.stopped.extend(ids[position + 1 :])  # taken from this worker meanwhile
+                return
+
+
+def _handle(
+    lease: leases.Lease,
+    notification: Notification,
+    outgoing: Outgoing | Later | Exception | None,
+    connection: Callable[[str], Connection],
+    report: DeliveryReport,
+) -> bool:
+    """Send one written message (or not), and record what became of it; False if the lease is gone."""
+    notification_id, attempts = notification.id, notification.attempts + 1
+    if isinstance(outgoing, Exception):
+        report.failed.append(notification_id)
+        error = f"could not be written: {outgoing!r}"[:2000]
+        return lease.record(notification_id, NotificationStatus.FAILED, last_error=error, attempts=attempts)
+    if outgoing is None:
+        report.skipped.append(notification_id)
+        return lease.record(notification_id, NotificationStatus.CANCELLED, last_error="no longer relevant")
+    if isinstance(outgoing, Later):  # e.g. a text that would arrive at night
+        report.later.append(notification_id)
+        # waiting is no failed try: the attempts stay as they are
+        when = outgoing.when
+        return lease.record(notification_id, NotificationStatus.PENDING, due_at=when, queued_at=when, last_error=None)
+    try:
+        connection(notification.channel).send(outgoing, notification_id)
+    except TemporaryDeliveryError as error:
+        return _temporary(lease, notification_id, attempts, str(error), outgoing, report)
+    except PermanentDeliveryError as error:
+        report.failed.append(notification_id)
+        log.warning("message %d failed for good: %s", notification_id, error)
+        return lease.record(notification_id, NotificationStatus.FAILED, **_sent(outgoing, attempts, str(error)))
+    except UnconfirmedDelivery as error:
+        # sending again could send it twice: count it as sent, and say so
+        report.sent.append(notification_id)
+        log.warning("message %d: %s", notification_id, error)
+        values = _sent(outgoing, attempts, str(error))
+        return lease.record(notification_id, NotificationStatus.SENT, sent_at=utcnow(), **values)
+    report.sent.append(notification_id)
+    return lease.record(notification_id, NotificationStatus.SENT, sent_at=utcnow(), **_sent(outgoing, attempts, None))
+
+
+def _sent(outgoing: Outgoing, attempts: int, error: str | None) -> dict[str, Any]:
+    """What a message handed to its channel writes: where it went, its cost, the try, the error."""
+    return {
+        "address": outgoing.address[:254],
+        "segments": outgoing.segments,
+        "attempts": attempts,
+        "last_error": error[:2000] if error else None,
+    }
+
+
+def _temporary(
+    lease: leases.Lease,
+    notification_id: int,
+    attempts: int,
+    error: str,
+    outgoing: Outgoing,
+    report: DeliveryReport,
+) -> bool:
+    """Record a temporary failure: a later try, or failed for good after the last one."""
+    if attempts >= current_app.config["MAIL_MAX_ATTEMPTS"]:
+        report.failed.append(notification_id)
+        values = _sent(outgoing, attempts, f"gave up after {attempts} tries: {error}")
+        return lease.record(notification_id, NotificationStatus.FAILED, **values)
+    due = utcnow() + timedelta(seconds=retry_delay(attempts))
+    report.retry.append(notification_id)
+    log.info("message %d: temporary failure, try %d: %s", notification_id, attempts, error)
+    return lease.record(
+        notification_id, NotificationStatus.PENDING, due_at=due, queued_at=due, **_sent(outgoing, attempts, error)
+    )
 
 
 #: What an operator reports last about a text; "accepted" and "buffered" come on the way.

@@ -20,7 +20,8 @@ from einstein.db import Model, enum_column, utcnow
 
 
 class NotificationStatus(enum.StrEnum):
-    """Pending until a worker claims it; sending while claimed; then sent, failed or cancelled."""
+    """Pending until a worker claims it; sending while its worker holds the lease on it; then
+    sent, failed or cancelled."""
 
     PENDING = "pending"
     SENDING = "sending"
@@ -62,8 +63,13 @@ class Notification(Model):
     attempts: Mapped[int] = mapped_column(default=0)
     #: When the sweep last put it on the queue; it is queued again only after MAIL_REQUEUE_SECONDS.
     queued_at: Mapped[datetime | None]
-    #: When a worker claimed it; a claim older than MAIL_CLAIM_SECONDS is handed out again.
+    #: When a worker claimed it (the first message of its batch to go).
     claimed_at: Mapped[datetime | None]
+    #: The worker sending it (with its batch), while it is "sending"; no other worker sends it...
+    lease_owner: Mapped[str | None] = mapped_column(sa.String(64))
+    #: ... until this moment, which the worker moves on while it sends; after it, the batch's
+    #: rows still "sending" may be taken by another worker, and the first one stops.
+    lease_expires_at: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
     #: What it cost: SMS segments (None for e-mail).
     segments: Mapped[int | None]

@@ -1,4 +1,4 @@
-"""The sweep, run by beat every minute: due rows to the queue, and claims of stopped workers freed."""
+"""The sweep, run by beat every minute: due rows to the queue, and rows whose worker's lease expired freed."""
 
 from __future__ import annotations
 
@@ -16,12 +16,22 @@ log = logging.getLogger(__name__)
 
 
 def release_stale_claims() -> int:
-    """Hand out again the rows whose worker died while holding them."""
-    cutoff = utcnow() - timedelta(seconds=current_app.config["MAIL_CLAIM_SECONDS"])
+    """Hand out again the rows whose worker's lease expired (it died, or stalled, holding them)."""
+    now = utcnow()
+    cutoff = now - timedelta(seconds=current_app.config["MAIL_CLAIM_SECONDS"])
     result = db.session.execute(
         sa.update(Notification)
-        .where(Notification.status == NotificationStatus.SENDING, Notification.claimed_at < cutoff)
-        .values(status=NotificationStatus.PENDING, claimed_at=None, queued_at=None)
+        .where(
+            Notification.status == NotificationStatus.SENDING,
+            sa.or_(
+                Notification.lease_expires_at < now,
+                # claimed before leases existed (migration 0017)
+                sa.and_(Notification.lease_expires_at.is_(None), Notification.claimed_at < cutoff),
+            ),
+        )
+        .values(
+            status=NotificationStatus.PENDING, claimed_at=None, lease_owner=None, lease_expires_at=None, queued_at=None
+        )
     )
     count = int(result.rowcount or 0)  # type: ignore[attr-defined]
     if count:

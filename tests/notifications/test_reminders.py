@@ -13,7 +13,7 @@ from einstein.bookings import services as bookings
 from einstein.db import db, utcnow
 from einstein.i18n import TIMEZONE
 from einstein.models import Booking, Notification, NotificationKind, NotificationStatus, OfferSession, User
-from einstein.notifications import delivery, sweep
+from einstein.notifications import delivery, leases, sweep
 from tests import factories
 from tests.support.outbox import deliver
 
@@ -148,12 +148,17 @@ def test_only_one_claim_wins(app, participant) -> None:
         notification_id = db.session.scalar(
             sa.select(Notification.id).where(Notification.kind == NotificationKind.BOOKING_CONFIRMED)
         )
-        assert delivery.claim(notification_id) is not None
+        db.session.commit()  # the claim has a connection of its own
+        with leases.connection() as connection:
+            first = leases.Lease(connection)
+            assert first.claim([notification_id]) == [notification_id]
     # a second claim (another context, another connection) gets nothing; across processes: test_pipeline
     with app.app_context():
-        assert delivery.claim(notification_id) is None
+        with leases.connection() as connection:
+            assert leases.Lease(connection).claim([notification_id]) == []
         row = db.session.get(Notification, notification_id)
-        assert (row.status, row.attempts) == (NotificationStatus.SENDING, 1)
+        assert (row.status, row.lease_owner, row.attempts) == (NotificationStatus.SENDING, first.owner, 0)
+        assert row.lease_expires_at > utcnow() + timedelta(seconds=app.config["MAIL_CLAIM_SECONDS"] - 5)
 
 
 def test_a_claim_left_by_a_dead_worker_is_handed_out_again(app, participant) -> None:
@@ -162,18 +167,21 @@ def test_a_claim_left_by_a_dead_worker_is_handed_out_again(app, participant) -> 
         bookings.book(db.session.get(User, participant.id), bookings.Target(session.offer, session))
         db.session.commit()
         row = db.session.scalar(sa.select(Notification).where(Notification.kind == NotificationKind.BOOKING_CONFIRMED))
-        row.status, row.claimed_at = (
+        row.status, row.lease_owner, row.lease_expires_at = (
             NotificationStatus.SENDING,
-            utcnow() - timedelta(seconds=app.config["MAIL_CLAIM_SECONDS"] + 1),
+            "a worker that died",
+            utcnow() - timedelta(seconds=1),
         )
         fresh = db.session.scalar(
             sa.select(Notification).where(Notification.kind == NotificationKind.REMINDER).limit(1)
         )
-        fresh.status, fresh.claimed_at = NotificationStatus.SENDING, utcnow()
+        fresh.status, fresh.lease_owner = NotificationStatus.SENDING, "a worker still sending"
+        fresh.lease_expires_at = utcnow() + timedelta(seconds=30)
         db.session.commit()
         assert sweep.release_stale_claims() == 1
         db.session.commit()
-        assert db.session.get(Notification, row.id).status == NotificationStatus.PENDING
+        released = db.session.get(Notification, row.id)
+        assert (released.status, released.lease_owner) == (NotificationStatus.PENDING, None)
         assert db.session.get(Notification, fresh.id).status == NotificationStatus.SENDING
         assert row.id in sweep.take_due()
 

@@ -1,0 +1,135 @@
+"""A worker sends a batch under a lease: it keeps the lease while it sends, it stops when the lease
+is gone, and a second worker takes over only what the first can no longer send.
+
+Two workers are two threads here, each with its own app context (its own session and
+connections), sending to the real SMTP server (aiosmtpd); the killed Celery workers are in
+``test_pipeline``.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from typing import Any
+
+import pytest
+
+from einstein.models import NotificationStatus
+from einstein.notifications import delivery, registry
+from tests.support.reminders import due_reminders, statuses
+from tests.support.servers import SmtpSink, wait_for
+
+pytestmark = pytest.mark.integration
+
+
+class _Worker(threading.Thread):
+    """``delivery.deliver(ids)`` in a thread of its own, as a second worker process would."""
+
+    def __init__(self, app: Any, ids: list[int], lease_seconds: float, name: str = "first worker") -> None:
+        super().__init__(name=name, daemon=True)
+        self.app, self.ids, self.lease_seconds = app, ids, lease_seconds
+        self.report: delivery.DeliveryReport | None = None
+
+    def run(self) -> None:
+        with self.app.app_context():
+            self.report = delivery.deliver(self.ids, lease_seconds=self.lease_seconds)
+
+
+def _once_each(smtp: SmtpSink, ids: list[int]) -> None:
+    received = Counter(smtp.notification_ids())
+    assert set(received) == set(ids), "a reminder was lost"
+    assert max(received.values()) == 1, f"sent twice: {received.most_common(3)}"
+
+
+@pytest.mark.postgres
+def test_a_second_worker_takes_an_expired_batch_and_the_first_stops(app, smtp, monkeypatch) -> None:
+    ids = due_reminders(app, 6)
+    paused, resume = threading.Event(), threading.Event()
+    written = Counter[str]()
+    render = registry.render
+
+    def stalling_render(notification: Any) -> Any:
+        # the first worker stalls before its second message (a long pause, a stuck machine)
+        name = threading.current_thread().name
+        written[name] += 1
+        if name == "first worker" and written[name] == 2:
+            paused.set()
+            resume.wait(30)
+        return render(notification)
+
+    monkeypatch.setattr(registry, "render", stalling_render)
+    first = _Worker(app, ids, lease_seconds=1.0)
+    first.start()
+    assert paused.wait(30), "the first worker never reached its second message"
+    assert smtp.notification_ids() == [ids[0]]
+    time.sleep(1.2)  # its lease runs out
+    with app.app_context():
+        second = delivery.deliver(ids, lease_seconds=30)
+    assert second.sent == ids[1:] and second.skipped == [ids[0]]
+    resume.set()
+    first.join(30)
+    assert first.report is not None
+    # it found its lease gone before sending anything more
+    assert first.report.sent == [ids[0]] and first.report.stopped == ids[1:]
+    _once_each(smtp, ids)
+    assert statuses(app).get(NotificationStatus.SENT) == len(ids)
+
+
+@pytest.mark.postgres
+def test_a_worker_keeps_its_lease_while_it_sends(app, smtp) -> None:
+    ids = due_reminders(app, 8)
+    smtp.delay = 0.25  # a slow mail server: the batch takes twice the lease
+    first = _Worker(app, ids, lease_seconds=1.0)
+    first.start()
+    wait_for(lambda: len(smtp.raw) >= 5, timeout=30, what="five messages, longer than the lease")
+    with app.app_context():
+        second = delivery.deliver(ids, lease_seconds=30)  # a redelivered task, or a second worker
+    first.join(30)
+    assert second.sent == [] and sorted(second.skipped) == sorted(ids)  # the lease was renewed
+    assert first.report is not None and first.report.sent == ids
+    _once_each(smtp, ids)
+
+
+def test_a_batch_goes_over_one_smtp_connection(app, monkeypatch) -> None:
+    class CountingSink(SmtpSink):
+        """Notes the connection (the client's port) each message came over."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.peers: list[object] = []
+
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+            self.peers.append(session.peer)
+            return await super().handle_DATA(server, session, envelope)
+
+    sink = CountingSink()
+    sink.start()
+    try:
+        app.config["SMTP_PORT"] = sink.port
+        ids = due_reminders(app, 30)
+        with app.app_context():
+            report = delivery.deliver(ids)
+        assert sorted(report.sent) == sorted(ids)
+        _once_each(sink, ids)
+        assert len(set(sink.peers)) == 1, "one SMTP connection (and greeting) for the whole batch"
+    finally:
+        sink.stop()
+
+
+@pytest.mark.postgres
+def test_each_message_is_recorded_as_it_goes(app, smtp, monkeypatch) -> None:
+    ids = due_reminders(app, 5)
+    seen: list[dict[NotificationStatus, int]] = []
+    render = registry.render
+
+    def looking_render(notification: Any) -> Any:
+        seen.append(statuses(app))  # from another connection: what a crash here would leave
+        return render(notification)
+
+    monkeypatch.setattr(registry, "render", looking_render)
+    with app.app_context():
+        delivery.deliver(ids)
+    # before message k is written, messages 1..k-1 are recorded sent, the rest held by the lease
+    assert [s.get(NotificationStatus.SENT, 0) for s in seen] == [0, 1, 2, 3, 4]
+    assert [s.get(NotificationStatus.SENDING, 0) for s in seen] == [5, 4, 3, 2, 1]
