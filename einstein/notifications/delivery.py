@@ -72,6 +72,15 @@ def deliver(ids: list[int], lease_seconds: float | None = None) -> DeliveryRepor
     session = db.session()
     expire_on_commit = session.expire_on_commit
     session.expire_on_commit = False
+    # The session holds what it loaded only while something else does: without this, what the
+    # areas' preloads loaded (bookings, sessions, places) was gone again before it was rendered,
+    # and each message loaded it once more, one row at a time.
+    batch: list[object] = []
+
+    def keep(_session: Any, instance: object) -> None:
+        batch.append(instance)
+
+    sa.event.listen(session, "loaded_as_persistent", keep)
     try:
         with leases.connection() as connection:
             lease = leases.Lease(connection, seconds=lease_seconds)
@@ -87,6 +96,7 @@ def deliver(ids: list[int], lease_seconds: float | None = None) -> DeliveryRepor
                 if lease.held:  # stopped early (lease lost, or an error): the rest goes back
                     lease.release()
     finally:
+        sa.event.remove(session, "loaded_as_persistent", keep)
         session.expire_on_commit = expire_on_commit
     return report
 

@@ -17,6 +17,7 @@ import pytest
 
 from einstein.models import NotificationStatus
 from einstein.notifications import delivery, registry
+from tests.support.queries import count_queries
 from tests.support.reminders import due_reminders, statuses
 from tests.support.servers import SmtpSink, wait_for
 
@@ -133,3 +134,17 @@ def test_each_message_is_recorded_as_it_goes(app, smtp, monkeypatch) -> None:
     # before message k is written, messages 1..k-1 are recorded sent, the rest held by the lease
     assert [s.get(NotificationStatus.SENT, 0) for s in seen] == [0, 1, 2, 3, 4]
     assert [s.get(NotificationStatus.SENDING, 0) for s in seen] == [5, 4, 3, 2, 1]
+
+
+@pytest.mark.postgres
+def test_a_message_costs_one_statement_beyond_its_batch(app, smtp) -> None:
+    small, large = due_reminders(app, 5), due_reminders(app, 25, first=100)
+    counts = []
+    for ids in (small, large):
+        with count_queries(app) as statements, app.app_context():
+            report = delivery.deliver(ids)
+        assert sorted(report.sent) == sorted(ids)
+        counts.append(len(statements))
+    # the claim and the batch's loading once, then one UPDATE per message: nothing loaded again
+    # per message (the session keeps what the preloads loaded until the batch is sent)
+    assert counts[1] - counts[0] == 20, counts
