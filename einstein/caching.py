@@ -1,134 +1,332 @@
-"""Cached page fragments, and the version that makes the catalogue's fragments stale at once.
+"""Cached pages and fragments, each stale exactly when what it shows changes.
 
-Listings are the most-read part of einstein and change only when an offer, a session or a
-booking changes. Every commit that touches one of those gives the catalogue a new version; a
-cached fragment's key holds the version, so the next request renders afresh. The cache is Redis
-in production (shared by every web machine), files in instance/ on a laptop. If the cache is
-unreachable, pages are simply rendered without it.
+**What a cached thing depends on.** Every cached value (a fragment, a visitor's whole page) is
+stored with the versions of the *scopes* it shows: ``offer:<id>`` for each offer whose
+sessions, places or texts it shows (``depends_on``, declared by the view before it reads them),
+``places`` if it depends on places anywhere (the listing filtered on "free places"), and always
+``catalogue``. A value that declares nothing depends on everything. A commit says what it
+changed (``_note`` reads the unit of work; Core statements call ``note_places_changed`` or
+``note_catalogue_change``): a booking, a cancellation or a promotion renews ``offer:<id>`` and
+``places``; an edit of an offer, a session, a text or a place renews ``catalogue`` too. So a
+booking on offer A leaves offer B's page and the listing pages that do not show A cached, while
+A's page and the pages that show A render afresh with the new count: no page is ever stale.
 
-A cache that does not answer (a frozen Redis: the connection opens, nothing comes back) would
-cost every request its socket timeout. So the first failure makes this process leave the cache
-alone for ``CACHE_RETRY_AFTER`` seconds (a circuit breaker): one request waits, the others go
-straight to the database. A catalogue change committed meanwhile is owed to the cache and is
-written first when it answers again, so no page older than the change is served from it.
+Versions are numbers from one counter in the cache (``INCR``). A value is stored only if none of
+its scopes changed after the counter was read before it was computed, so a page made from data
+read before a commit is never stored under the version after it.
+
+**Nothing on the booking path waits for Redis.** The versions a commit renews, and the values
+to store, go to one writer thread per process (a bounded queue: values beyond it are dropped,
+changes are merged, never dropped). A commit waits for its change to be written for at most
+``CACHE_WRITE_WAIT`` (50 ms), so the page it redirects to is fresh in every process, and not at
+all while the cache is away or a write is slow. Until its changes are written this process
+serves nothing that depends on them. The first call that fails (a frozen Redis: the connection
+opens, nothing answers) marks the cache away for the whole process (``einstein.extensions.Outage``,
+shared with the rate limits on the same Redis); from then on no request asks it, and a background
+thread asks every ``CACHE_RETRY_AFTER`` seconds, writing the changes owed first. Pages are then
+rendered from the database. Visitors' pages carry an ``ETag`` and are answered with 304 when
+the browser (or a proxy in front) already has them.
 """
 
 from __future__ import annotations
 
-import contextlib
+import atexit
 import hashlib
 import logging
-import secrets
 import threading
 import time
-from collections.abc import Callable
+import weakref
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import wraps
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
-from flask import Flask, current_app, has_app_context, request
+from flask import Flask, current_app, request
 from itsdangerous import BadSignature
 from markupsafe import Markup
-from werkzeug.http import parse_cookie
+from werkzeug.http import parse_cookie, parse_etags
 
 from einstein.db import db
-from einstein.extensions import cache
+from einstein.extensions import Outage, cache, outage_for
 from einstein.i18n import visitor_language
 
 log = logging.getLogger(__name__)
 
-VERSION_KEY = "catalogue-version"
+#: The counter every renewed version is taken from.
+SEQ_KEY = "catalogue-seq"
+#: Scopes: the whole catalogue (edits), places anywhere (bookings); ``offer_scope`` per offer.
+CATALOGUE = "catalogue"
+PLACES = "places"
 _CHANGED = "einstein.catalogue_changed"
-
 
 #: The tables whose rows the catalogue shows (by name: this layer sits below the areas).
 WATCHED_TABLES = frozenset(
     {"offers", "offer_sessions", "offer_translations", "session_languages", "locations", "bookings"}
 )
-
+#: Columns that only count places or attendance: a change to these alone is not an edit.
+COUNTERS = frozenset(
+    {"confirmed_count", "waitlist_count", "present_count", "absent_count", "excused_count", "updated_at"}
+)
+#: More scopes than this waiting to be written are written as one change of the catalogue.
+MAX_PENDING_SCOPES = 500
+#: Values waiting to be stored (a full queue drops the oldest: it is only a cache).
+MAX_PENDING_STORES = 64
+#: A writer thread with nothing to do for this long ends (a new one starts when needed).
+WRITER_IDLE_SECONDS = 5.0
 
 T = TypeVar("T")
 
-#: Seconds a process leaves the cache alone after it failed to answer, unless the app says.
-RETRY_AFTER = 10.0
+
+def offer_scope(offer_id: int) -> str:
+    """The scope of one offer: its texts, sessions and places."""
+    return f"offer:{offer_id}"
+
+
+def _version_key(scope: str) -> str:
+    return f"v:{scope}"
+
+
+# --- what a value depends on ----------------------------------------------------------------------
+
+_collecting: ContextVar[tuple[set[str], ...]] = ContextVar("einstein_cache_scopes", default=())
+
+
+def depends_on(*scopes: str) -> None:
+    """Say that what is being computed shows these scopes (call it before reading them)."""
+    for collected in _collecting.get():
+        collected.update(scopes)
+
+
+@contextmanager
+def _collect() -> Iterator[set[str]]:
+    collected: set[str] = set()
+    token = _collecting.set((*_collecting.get(), collected))
+    try:
+        yield collected
+    finally:
+        _collecting.reset(token)
+
+
+def _dependencies(declared: Iterable[str]) -> frozenset[str]:
+    """What a value depends on: what it declared and the catalogue, or everything if nothing."""
+    declared = set(declared)
+    return frozenset({CATALOGUE, *declared} if declared else {CATALOGUE, PLACES})
+
+
+# --- the cache of one process -------------------------------------------------------------------
 
 
 class CacheUnavailableError(Exception):
-    """The cache did not answer, now or a moment ago (then this process does not ask it yet)."""
+    """The cache is away (it failed to answer), or a write to it is slow: do not ask it now."""
 
 
-class _Breaker:
-    """Whether this process may ask the cache now, and whether it owes it a new version."""
+class PageCache:
+    """One process's use of one cache: reads that never wait on a cache known to be away, and
+    one writer thread for the versions commits renew and the values to store."""
 
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.away_until = 0.0
-        self.version_owed = False
+    def __init__(self, backend: Any, outage: Outage, write_wait: float, threaded: bool = True) -> None:
+        self.backend = backend
+        self.threaded = threaded
+        self.outage = outage
+        self.write_wait = write_wait
+        self.cond = threading.Condition()
+        self.bumps: set[str] = set()
+        self.writing: frozenset[str] = frozenset()
+        self.busy_since: float | None = None
+        self.stores: OrderedDict[str, tuple[Any, int]] = OrderedDict()
+        self.thread: threading.Thread | None = None
 
-    def call(self, operation: Callable[[], T]) -> T:
-        """Run ``operation`` on the cache; ``CacheUnavailableError`` when it fails or is away."""
-        if time.monotonic() < self.away_until:
+    # reads
+
+    def usable(self) -> bool:
+        """Whether to ask the cache now: not away, and no write hanging."""
+        busy = self.busy_since
+        return not self.outage.away() and (busy is None or time.monotonic() - busy <= max(self.write_wait, 0.05))
+
+    def read(self, *keys: str) -> list[Any]:
+        """The values of ``keys`` (None when absent); ``CacheUnavailableError`` when not usable."""
+        if not self.usable():
             raise CacheUnavailableError
-        if self.version_owed:  # rare: only the lock's holder writes the change it owes, first
-            with self.lock:
-                owed, self.version_owed = self.version_owed, False
-            if owed:
-                self._run(lambda: cache.set(VERSION_KEY, secrets.token_hex(8), timeout=0), owed=True)
-        return self._run(operation)
-
-    def attempt(self, operation: Callable[[], object]) -> None:
-        """Run ``operation`` on the cache if it answers; a page is right without it."""
-        with contextlib.suppress(CacheUnavailableError):
-            self.call(operation)
-
-    def _run(self, operation: Callable[[], T], owed: bool = False) -> T:
+        if self.bumps and not self.threaded:  # owed since the cache was away: written first
+            self._write_queued()
+        with self.cond:  # read this process's own writes that are still on their way
+            waiting = {key: self.stores[key][0] for key in keys if key in self.stores}
         try:
-            return operation()
+            values = list(self.backend.get_many(*keys)) if len(waiting) < len(keys) else [None] * len(keys)
         except Exception as error:
-            retry = RETRY_AFTER
-            if has_app_context():
-                retry = float(current_app.config.get("CACHE_RETRY_AFTER", RETRY_AFTER))
-            with self.lock:
-                self.away_until = time.monotonic() + retry
-                self.version_owed = self.version_owed or owed
-            log.warning("the cache did not answer; leaving it alone for %.0f s", retry, exc_info=True)
+            self.outage.trip(self._probe)
             raise CacheUnavailableError from error
+        return [waiting.get(key, value) for key, value in zip(keys, values, strict=True)]
 
-    def owe_version(self) -> None:
-        with self.lock:
-            self.version_owed = True
+    def _probe(self) -> None:
+        self.backend.get(SEQ_KEY)
 
-    def reset(self) -> None:
-        """Forget earlier failures (tests that start a new cache)."""
-        with self.lock:
-            self.away_until, self.version_owed = 0.0, False
+    def dirty(self, scopes: Iterable[str]) -> bool:
+        """Whether a change to one of ``scopes`` made here is not yet in the cache."""
+        with self.cond:
+            return any(scope in self.bumps or scope in self.writing for scope in scopes)
+
+    def versions(self, scopes: Iterable[str]) -> dict[str, int]:
+        """The current version of each scope (0 for one never changed)."""
+        names = sorted(scopes)
+        values = self.read(*(_version_key(scope) for scope in names))
+        return {scope: int(value or 0) for scope, value in zip(names, values, strict=True)}
+
+    def valid(self, stored: object) -> bool:
+        """Whether ``stored`` (the versions a value was kept with) is still current."""
+        if not isinstance(stored, dict) or not stored or self.dirty(stored):
+            return False
+        return self.versions(stored) == stored
+
+    def keep(
+        self, key: str, scopes: frozenset[str], seen: int, make: Callable[[dict[str, int]], Any], timeout: int
+    ) -> None:
+        """Store ``make(versions)`` unless a scope changed since the counter read ``seen``."""
+        if self.dirty(scopes):
+            return
+        try:
+            versions = self.versions(scopes)
+        except CacheUnavailableError:
+            return
+        if max(versions.values(), default=0) <= seen:
+            self._queue_store(key, make(versions), timeout)
+
+    # writes
+
+    def _queue_store(self, key: str, value: Any, timeout: int) -> None:
+        with self.cond:
+            self.stores[key] = (value, timeout)
+            self.stores.move_to_end(key)
+            while len(self.stores) > MAX_PENDING_STORES:
+                self.stores.popitem(last=False)
+            self._wake()
+
+    def changed(self, scopes: set[str]) -> None:
+        """Renew the versions of ``scopes``: queued, and waited for only briefly while the
+        cache answers (then the next page, in any process, is fresh)."""
+        if not scopes:
+            return
+        with self.cond:
+            self.bumps |= scopes
+            if len(self.bumps) > MAX_PENDING_SCOPES:
+                self.bumps = {CATALOGUE}
+            self._wake()
+            if self.write_wait > 0 and self.usable():
+                self.cond.wait_for(lambda: not (scopes & (self.bumps | self.writing)), timeout=self.write_wait)
+
+    def _wake(self) -> None:
+        if not self.threaded:
+            self._write_queued()
+            return
+        if self.thread is None or not self.thread.is_alive():
+            self.thread = threading.Thread(target=self._write, name="cache writer", daemon=True)
+            self.thread.start()
+        self.cond.notify_all()
+
+    def _write(self) -> None:
+        """The writer thread: write what is queued, until there is nothing to do for a while."""
+        while True:
+            with self.cond:
+                if not self.cond.wait_for(lambda: self.bumps or self.stores, timeout=WRITER_IDLE_SECONDS):
+                    self.thread = None
+                    return
+                if self.outage.away():  # owed: written once it answers again
+                    self.stores.clear()
+                    self.cond.wait(timeout=0.05)
+                    continue
+            self._write_queued()
+
+    def _write_queued(self) -> None:
+        """Write the versions and values queued (in the writer thread, or at once for a cache
+        in this process: memory or files, which cannot hang)."""
+        with self.cond:
+            if self.outage.away() or not (self.bumps or self.stores):
+                return
+            scopes, self.bumps = self.bumps, set()
+            self.writing = frozenset(scopes)
+            stores = list(self.stores.items())
+            self.busy_since = time.monotonic()
+        try:
+            if scopes:
+                seq = int(self.backend.inc(SEQ_KEY) or 0)
+                self.backend.set_many({_version_key(scope): seq for scope in scopes}, timeout=0)
+            for key, (value, timeout) in stores:
+                self.backend.set(key, value, timeout=timeout)
+        except Exception:
+            log.warning("the cache did not answer a write", exc_info=True)
+            with self.cond:
+                self.bumps |= scopes
+            self.outage.trip(self._probe)
+        finally:
+            with self.cond:
+                for key, held in stores:
+                    if self.stores.get(key) is held:
+                        del self.stores[key]
+                self.writing = frozenset()
+                self.busy_since = None
+                self.cond.notify_all()
+
+    def settle(self, timeout: float = 5.0) -> bool:
+        """Wait until everything queued is written (tests, and a process that stops)."""
+        with self.cond:
+            return self.cond.wait_for(
+                lambda: not (self.bumps or self.writing or self.stores) or self.outage.away(), timeout=timeout
+            )
 
 
-breaker = _Breaker()
+_caches: weakref.WeakSet[PageCache] = weakref.WeakSet()
+
+#: Caches kept in this process or on its disk: written at once, they cannot hang.
+_LOCAL_CACHES = frozenset({"simplecache", "filesystemcache", "nullcache", "simple", "filesystem", "null"})
 
 
-def _version_or_new() -> str:
-    version = cache.get(VERSION_KEY)
-    if version is None:
-        version = secrets.token_hex(8)
-        cache.set(VERSION_KEY, version, timeout=0)
-    return str(version)
+def _local(app: Flask) -> bool:
+    kind = str(app.config.get("CACHE_TYPE", "")).rsplit(".", 1)[-1].lower()
+    return kind in _LOCAL_CACHES
+
+
+@atexit.register
+def _settle_at_exit() -> None:
+    """A command or worker that ends right after a commit still writes what it changed."""
+    for each in list(_caches):
+        each.settle(timeout=2.0)
+
+
+def _cache_of(app: Flask) -> PageCache:
+    found: PageCache | None = app.extensions.get("einstein.page_cache")
+    if found is None:
+        backend = app.extensions["cache"][cache]
+        every = float(app.config.get("CACHE_RETRY_AFTER", 2.0))
+        url = app.config.get("CACHE_REDIS_URL") if "redis" in str(app.config.get("CACHE_TYPE", "")).lower() else None
+        outage = outage_for(str(url).split("?", 1)[0], every) if url else Outage("the cache", every)
+        # a cache on another machine gets a writer thread; memory or files are written at once
+        found = app.extensions["einstein.page_cache"] = PageCache(
+            backend, outage, float(app.config.get("CACHE_WRITE_WAIT", 0.05)), threaded=not _local(app)
+        )
+        _caches.add(found)
+    return found
+
+
+def page_cache() -> PageCache:
+    """The cache of the current app, in this process."""
+    return _cache_of(current_app)
 
 
 def catalogue_version() -> str:
-    """The catalogue's current version (a random token, new after every change).
+    """The version of the whole catalogue (renewed by every edit, not by bookings).
 
-    Raises ``CacheUnavailableError`` when the cache does not answer (at once while it is away).
+    Raises ``CacheUnavailableError`` when the cache is away.
     """
-    return breaker.call(_version_or_new)
+    return str(page_cache().versions({CATALOGUE})[CATALOGUE])
 
 
-def catalogue_changed() -> None:
-    """Make every cached catalogue fragment stale (now, or when the cache answers again)."""
-    try:
-        breaker.call(lambda: cache.set(VERSION_KEY, secrets.token_hex(8), timeout=0))
-    except CacheUnavailableError:  # a cache that is away serves nothing stale; it is owed the change
-        breaker.owe_version()
+def catalogue_changed(*scopes: str) -> None:
+    """Make cached values that show ``scopes`` (default: everything) stale, now or when the
+    cache answers again."""
+    page_cache().changed(set(scopes) or {CATALOGUE, PLACES})
 
 
 def _digest(parts: tuple[Any, ...]) -> str:
@@ -138,16 +336,35 @@ def _digest(parts: tuple[Any, ...]) -> str:
 
 def kept(name: str, parts: tuple[Any, ...], compute: Callable[[], T], timeout: int = 60, versioned: bool = True) -> T:
     """A value from the cache, computed and stored when it is not there (or without the cache
-    while it is away). Versioned values are stale at once when the catalogue changes."""
+    while it is away). A versioned value is stale at once when something it shows changes: what
+    ``compute`` declares with ``depends_on``, or, if it declares nothing, anything at all."""
+    store = page_cache()
+    key = f"{name}:{_digest(parts)}"
+    if not versioned:
+        try:
+            (found,) = store.read(key)
+        except CacheUnavailableError:
+            return compute()
+        if found is None:
+            found = compute()
+            store._queue_store(key, found, timeout)
+        return found  # type: ignore[no-any-return]
     try:
-        key = f"{name}:{catalogue_version() if versioned else ''}:{_digest(parts)}"
-        found = breaker.call(lambda: cache.get(key))
+        found, seen = store.read(key, SEQ_KEY)
+        if isinstance(found, tuple) and len(found) == 2 and store.valid(found[0]):
+            depends_on(*found[0])  # the page around it shows the same
+            return found[1]  # type: ignore[no-any-return]
     except CacheUnavailableError:
-        return compute()
-    if found is None:
-        found = compute()
-        breaker.attempt(lambda: cache.set(key, found, timeout=timeout))
-    return found  # type: ignore[no-any-return]
+        with _collect() as declared:
+            value = compute()
+        depends_on(*_dependencies(declared))
+        return value
+    with _collect() as declared:
+        value = compute()
+    scopes = _dependencies(declared)
+    depends_on(*scopes)
+    store.keep(key, scopes, int(seen or 0), lambda versions: (versions, value), timeout)
+    return value
 
 
 def fragment(
@@ -157,21 +374,49 @@ def fragment(
     return Markup(kept(name, parts, render, timeout, versioned))  # noqa: S704 - our own rendered template
 
 
+# --- what a commit changed ------------------------------------------------------------------------
+
+
+def _scopes_of(obj: Any) -> set[str]:
+    """The scopes a changed row of a watched table renews."""
+    table = getattr(obj, "__tablename__", None)
+    if table == "bookings":
+        return {offer_scope(obj.offer_id), PLACES} if obj.offer_id is not None else {CATALOGUE, PLACES}
+    offer_id = obj.id if table == "offers" else getattr(obj, "offer_id", None) if table == "offer_sessions" else None
+    if offer_id is not None:
+        state = sa.inspect(obj)
+        if state.persistent and all(
+            name in COUNTERS for name in (attr.key for attr in state.attrs if attr.history.has_changes())
+        ):
+            return {offer_scope(offer_id), PLACES}
+        return {offer_scope(offer_id), CATALOGUE}
+    return {CATALOGUE}
+
+
 def _note(session: sa.orm.Session, _context: Any) -> None:
-    changed = (*session.new, *session.dirty, *session.deleted)
-    if any(getattr(obj, "__tablename__", None) in WATCHED_TABLES for obj in changed):
-        session.info[_CHANGED] = True
+    scopes: set[str] = session.info.get(_CHANGED, set())
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if getattr(obj, "__tablename__", None) in WATCHED_TABLES:
+            scopes |= _scopes_of(obj)
+    if scopes:
+        session.info[_CHANGED] = scopes
 
 
 def note_catalogue_change(session: sa.orm.Session) -> None:
     """Tell the cache that this transaction changes the catalogue, for a write the unit of work
-    does not see (a Core statement); the version changes when it commits."""
-    session.info[_CHANGED] = True
+    does not see (a Core statement); everything cached is stale when it commits."""
+    session.info.setdefault(_CHANGED, set()).update({CATALOGUE, PLACES})
+
+
+def note_places_changed(session: sa.orm.Session, offer_id: int) -> None:
+    """Tell the cache that this transaction changes the places of one offer (a Core statement)."""
+    session.info.setdefault(_CHANGED, set()).update({offer_scope(offer_id), PLACES})
 
 
 def _after_commit(session: sa.orm.Session) -> None:
-    if session.info.pop(_CHANGED, False):
-        catalogue_changed()
+    scopes = session.info.pop(_CHANGED, None)
+    if scopes:
+        catalogue_changed(*scopes)
 
 
 def _after_rollback(session: sa.orm.Session, *_: Any) -> None:
@@ -179,8 +424,7 @@ def _after_rollback(session: sa.orm.Session, *_: Any) -> None:
 
 
 def init_app() -> None:
-    """Watch commits for changes to the catalogue; a new app starts with the cache trusted."""
-    breaker.reset()
+    """Watch commits for changes to what is cached."""
     if not sa.event.contains(db.session, "after_commit", _after_commit):
         sa.event.listen(db.session, "after_flush", _note)
         sa.event.listen(db.session, "after_commit", _after_commit)
@@ -193,22 +437,61 @@ CACHEABLE = "einstein.page.cacheable"
 _NOT_STORED = frozenset({"set-cookie", "date", "server"})
 
 
+#: How browsers and proxies may keep a visitor's page: store it, but ask (with its ETag) each time,
+#: so a count of free places is never older than the last booking.
+VISITOR_CACHE_CONTROL = "public, no-cache"
+#: What a visitor's page varies on, for a browser's or a proxy's cache.
+VISITOR_VARY = ("Cookie", "Accept-Language", "Accept-Encoding")
+
+
+def _with_visitor_headers(headers: list[tuple[str, str]], etag: str) -> list[tuple[str, str]]:
+    """``headers`` with the ETag, Cache-Control and Vary of a page every visitor may share."""
+    vary: list[str] = []
+    kept = []
+    for name, value in headers:
+        lowered = name.lower()
+        if lowered == "vary":
+            vary += [part.strip() for part in value.split(",") if part.strip()]
+        elif lowered != "etag":
+            kept.append((name, value))
+    for name in VISITOR_VARY:
+        if name.lower() not in {part.lower() for part in vary}:
+            vary.append(name)
+    if not any(name.lower() == "cache-control" for name, _ in kept):
+        kept.append(("Cache-Control", VISITOR_CACHE_CONTROL))
+    return [*kept, ("Vary", ", ".join(vary)), ("ETag", etag)]
+
+
+def _not_modified(environ: dict[str, Any], etag: str) -> bool:
+    asked = environ.get("HTTP_IF_NONE_MATCH")
+    return bool(asked) and parse_etags(asked).contains_weak(etag.strip('"'))
+
+
+def _answer_not_modified(start_response: Callable[..., Any], headers: list[tuple[str, str]], hit: bool) -> Any:
+    names = {"etag", "cache-control", "vary", "content-location", "expires"}
+    kept = [(name, value) for name, value in headers if name.lower() in names]
+    start_response("304 Not Modified", [*kept, *([("X-Einstein-Cache", "hit")] if hit else [])])
+    return [b""]
+
+
 class VisitorPages:
     """WSGI middleware that answers visitors' GET requests for marked pages from the cache.
 
     A visitor here is someone not signed in (no sign-in in the session cookie, no "remember me"
     cookie) with no message waiting (a flash). The pages marked with ``for_visitors`` hold
     nothing personal and no form token, so the answer depends only on the address, the language
-    and the encodings the browser accepts, which make the key, and on the catalogue, whose
-    version is stored with the page. The page, its headers (security headers included) and its
-    compressed body are stored exactly as the app made them, so a hit skips the whole app: one
-    round trip to the cache and no database at all. Pages also expire every minute, as their
-    "today" and "tomorrow" move on. A response that sets a cookie is never stored.
+    and the encodings the browser accepts, which make the key, and on what the page shows, whose
+    versions are stored with it (see the module's docstring). The page, its headers (security
+    headers included) and its compressed body are stored exactly as the app made them, so a hit
+    skips the whole app: two round trips to the cache and no database at all. Pages also expire
+    every minute, as their "today" and "tomorrow" move on. A response that sets a cookie is never
+    stored. Each page carries an ETag (of its body) and ``Cache-Control: public, no-cache``: a
+    browser or a proxy may keep it and asks again with ``If-None-Match``, answered with 304.
     """
 
     def __init__(self, app: Flask, wsgi_app: Any) -> None:
+        self.app = app
         self.wsgi_app = wsgi_app
-        self.backend = app.extensions["cache"][cache]
         self.serializer = app.session_interface.get_signing_serializer(app)  # type: ignore[attr-defined]
         self.session_cookie = app.config["SESSION_COOKIE_NAME"]
         self.remember_cookie = app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
@@ -248,23 +531,22 @@ class VisitorPages:
         key = self._key(environ)
         if key is None:
             return self.wsgi_app(environ, start_response)
+        store = _cache_of(self.app)
+        seen = None
         try:
-            stored, version = breaker.call(lambda: self.backend.get_many(key, VERSION_KEY))
+            stored, seen = store.read(key, SEQ_KEY)
+            if isinstance(stored, tuple) and len(stored) == 4 and store.valid(stored[0]):
+                _versions, headers, content, etag = stored
+                if _not_modified(environ, etag):
+                    return _answer_not_modified(start_response, headers, hit=True)
+                start_response("200 OK", [*headers, ("X-Einstein-Cache", "hit")])
+                return [content]
         except CacheUnavailableError:
-            return self.wsgi_app(environ, start_response)
-        if isinstance(stored, tuple) and len(stored) == 3 and version is not None and stored[0] == version:
-            start_response("200 OK", [*stored[1], ("X-Einstein-Cache", "hit")])
-            return [stored[2]]
-        if version is None:  # the first page since the cache started: stamp it before rendering
-            try:
-                breaker.call(lambda: self.backend.add(VERSION_KEY, secrets.token_hex(8), timeout=0))
-                version = breaker.call(lambda: self.backend.get(VERSION_KEY))
-            except CacheUnavailableError:
-                version = None
-        return self._render_and_store(environ, start_response, key, version)
+            key = None  # rendered from the database, and not stored
+        return self._render_and_store(environ, start_response, store, key, int(seen or 0))
 
     def _render_and_store(
-        self, environ: dict[str, Any], start_response: Callable[..., Any], key: str, version: str | None
+        self, environ: dict[str, Any], start_response: Callable[..., Any], store: PageCache, key: str | None, seen: int
     ) -> Any:
         """Let the app answer; keep the answer if a marked view made it for everyone."""
         answer: list[Any] = []
@@ -275,7 +557,8 @@ class VisitorPages:
             answer[:] = [status, headers]
             return lambda _data: None  # pragma: no cover - werkzeug never uses write()
 
-        body = self.wsgi_app(environ, hold)
+        with _collect() as declared:
+            body = self.wsgi_app(environ, hold)
         if not answer:
             return body
         status, headers = answer
@@ -284,9 +567,16 @@ class VisitorPages:
         finally:
             if hasattr(body, "close"):
                 body.close()
-        if version is not None and not any(name.lower() == "set-cookie" for name, _ in headers):
+        if any(name.lower() == "set-cookie" for name, _ in headers):
+            start_response(status, headers)
+            return [content]
+        etag = '"' + hashlib.blake2b(content, digest_size=16).hexdigest() + '"'
+        headers = _with_visitor_headers(headers, etag)
+        if key is not None:
             keep = [(name, value) for name, value in headers if name.lower() not in _NOT_STORED]
-            breaker.attempt(lambda: self.backend.set(key, (version, keep, content), timeout=60))
+            store.keep(key, _dependencies(declared), seen, lambda versions: (versions, keep, content, etag), 60)
+        if _not_modified(environ, etag):
+            return _answer_not_modified(start_response, headers, hit=False)
         start_response(status, headers)
         return [content]
 

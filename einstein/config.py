@@ -94,7 +94,8 @@ def default_config(instance_path: Path, environ: Mapping[str, str] | None = None
             "socket_connect_timeout": 0.5,
             "max_retries": 0,
         }
-        limiter_storage = redis_url
+        # the rate limits' storage fails at once while Redis is away (einstein.extensions)
+        limiter_storage = f"einstein+{redis_url}" if redis_url.startswith(("redis://", "rediss://")) else redis_url
     else:
         broker_dir = instance_path / "broker"
         broker_url = "filesystem://localhost/"
@@ -146,7 +147,7 @@ def default_config(instance_path: Path, environ: Mapping[str, str] | None = None
         "BABEL_DEFAULT_TIMEZONE": "Europe/Amsterdam",
         # Rate limits (Flask-Limiter)
         "RATELIMIT_STORAGE_URI": limiter_storage,
-        "RATELIMIT_STORAGE_OPTIONS": {"socket_timeout": 1.0, "socket_connect_timeout": 1.0},
+        "RATELIMIT_STORAGE_OPTIONS": {"socket_timeout": 0.5, "socket_connect_timeout": 0.5},
         "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
         "RATELIMIT_HEADERS_ENABLED": False,
         "RATELIMIT_ENABLED": True,
@@ -157,8 +158,12 @@ def default_config(instance_path: Path, environ: Mapping[str, str] | None = None
         "CACHE_DEFAULT_TIMEOUT": 60,
         "CACHE_KEY_PREFIX": "einstein:",
         "CACHE_OPTIONS": {"socket_timeout": 0.5, "socket_connect_timeout": 0.5} if redis_url else {},
-        # After the cache fails to answer, each process leaves it alone this many seconds.
-        "CACHE_RETRY_AFTER": 10.0,
+        #: After the cache (or the rate limits' Redis) failed to answer, a background thread of
+        #: each process asks it again this often; no request uses it meanwhile.
+        "CACHE_RETRY_AFTER": 2.0,
+        #: A commit waits at most this long for its change to reach the cache (so the page it
+        #: redirects to is fresh in every process); never while the cache is away or slow.
+        "CACHE_WRITE_WAIT": 0.05,
         # Compressed responses (Flask-Compress): HTML, CSS, scripts, SVG, JSON, calendars.
         "COMPRESS_MIMETYPES": [
             "text/html",

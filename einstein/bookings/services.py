@@ -231,7 +231,7 @@ def _count(unit: Offer | OfferSession, counter: str, now: datetime, step: int = 
     statement = table.update().where(table.c.id == sa.bindparam("unit_id"))
     db.session.execute(statement, {"unit_id": unit.id, counter: count, "updated_at": now})
     set_committed_value(unit, counter, count)
-    caching.note_catalogue_change(db.session())
+    caching.note_places_changed(db.session(), unit.id if isinstance(unit, Offer) else unit.offer_id)
 
 
 def _insert_booking(user: User, target: Target, values: dict[str, Any], now: datetime) -> Booking:

@@ -91,6 +91,9 @@ def index() -> ResponseReturnValue:
 
     def listing() -> str:
         page = catalogue.upcoming_sessions(filters, cursor)
+        # stale when an offer shown changes (or, filtered on free places, when any place does)
+        shown = [caching.offer_scope(s.offer_id) for s in page.sessions]
+        caching.depends_on(*shown, *([caching.PLACES] if filters.free else []))
         next_url = url_for("courses.index", after=page.next_cursor.encode(), **args) if page.next_cursor else None
         first_url = url_for("courses.index", **args) if cursor else None
         return render_template(
@@ -128,6 +131,7 @@ def _managed_session(session_id: int) -> OfferSession:
 @caching.for_visitors
 def offer_detail(offer_id: int) -> ResponseReturnValue:
     """Show an offer with its sessions and the booking buttons."""
+    caching.depends_on(caching.offer_scope(offer_id))  # a visitor's page is kept until this offer changes
     offer = _visible_offer(offer_id)
     # a broken or stale "after" shows the first sessions, as the listing's cursor does
     after = request.args.get("after", type=int)

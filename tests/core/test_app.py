@@ -36,7 +36,8 @@ def test_production_parts_come_from_the_environment(tmp_path: Path) -> None:
     assert config["CELERY"]["broker_url"] == "redis://cache.internal:6379/0"
     # A frozen Redis must not hold a request for long.
     assert config["CELERY"]["broker_transport_options"]["socket_timeout"] <= 1
-    assert config["RATELIMIT_STORAGE_URI"] == "redis://cache.internal:6379/0"
+    # the same Redis, through the storage that fails at once while it is away (issue 20)
+    assert config["RATELIMIT_STORAGE_URI"] == "einstein+redis://cache.internal:6379/0"
     assert config["MAIL_BACKEND"] == "smtp"
     assert (config["SMTP_HOST"], config["SMTP_PORT"], config["SMTP_STARTTLS"]) == ("smtp.internal", 587, True)
     assert config["SESSION_COOKIE_SECURE"] is True
