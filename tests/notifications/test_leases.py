@@ -14,8 +14,10 @@ from collections import Counter
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
-from einstein.models import NotificationStatus
+from einstein.db import db
+from einstein.models import Notification, NotificationStatus
 from einstein.notifications import delivery, registry
 from tests.support.queries import count_queries
 from tests.support.reminders import due_reminders, statuses
@@ -148,3 +150,45 @@ def test_a_message_costs_one_statement_beyond_its_batch(app, smtp) -> None:
     # the claim and the batch's loading once, then one UPDATE per message: nothing loaded again
     # per message (the session keeps what the preloads loaded until the batch is sent)
     assert counts[1] - counts[0] == 20, counts
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_a_worker_killed_mid_batch_leaves_what_it_sent_recorded_and_the_rest_to_the_next(
+    app, database, redis_server, smtp, start_celery
+) -> None:
+    redis_server.flush()
+    ids = due_reminders(app, 200)
+    smtp.delay = 0.01  # a slow mail server, so the kill lands in the middle of both batches
+    env = {
+        "EINSTEIN_SWEEP_SECONDS": "1",
+        "EINSTEIN_MAIL_CLAIM_SECONDS": "3",
+        "EINSTEIN_MAIL_REQUEUE_SECONDS": "3",
+        "EINSTEIN_MAIL_BATCH_SIZE": "100",
+    }
+    worker = start_celery(database, redis_server.url, smtp.port, extra_env=env, concurrency=2)
+    start_celery(database, redis_server.url, smtp.port, kind="beat", extra_env=env)
+    wait_for(lambda: len(smtp.raw) >= 40, timeout=60, what="the first messages")
+    worker.kill()  # SIGKILL to the worker and both its pool processes, each in a batch of 100
+    time.sleep(0.5)  # what was already on its way reaches the mail server
+    arrived = set(smtp.notification_ids())
+    with app.app_context():
+        recorded = set(
+            db.session.scalars(sa.select(Notification.id).where(Notification.status == NotificationStatus.SENT))
+        )
+    assert len(arrived) < len(ids), "the worker finished before it could be killed"
+    assert recorded <= arrived, "recorded as sent, never sent"
+    # each message is written down as it goes: unrecorded are at most the one message each of the
+    # worker's two processes was handing over when it died (the server took it, the worker died)
+    in_flight = arrived - recorded
+    assert len(in_flight) <= 2, in_flight
+    worker.start()
+    worker.wait_ready()
+    wait_for(lambda: set(smtp.notification_ids()) >= set(ids), timeout=90, what="every reminder after the restart")
+    time.sleep(4)  # more sweeps: nothing may come twice
+    received = Counter(smtp.notification_ids())
+    assert set(received) == set(ids)
+    # the next worker took over the dead one's batches once their leases ran out, and sent again
+    # only what was in flight
+    assert {i for i, count in received.items() if count > 1} <= in_flight, received.most_common(3)
+    assert statuses(app).get(NotificationStatus.SENT) == len(ids)
