@@ -74,6 +74,8 @@ COUNTERS = frozenset(
 MAX_PENDING_SCOPES = 500
 #: Values waiting to be stored (a full queue drops the oldest: it is only a cache).
 MAX_PENDING_STORES = 64
+#: Entries whose scopes a process remembers, to check them in the same round trip.
+MAX_KNOWN_ENTRIES = 4096
 #: A writer thread with nothing to do for this long ends (a new one starts when needed).
 WRITER_IDLE_SECONDS = 5.0
 
@@ -138,6 +140,8 @@ class PageCache:
         self.busy_since: float | None = None
         self.stores: OrderedDict[str, tuple[Any, int]] = OrderedDict()
         self.thread: threading.Thread | None = None
+        #: The scopes each entry this process has read was kept with (to ask for them together).
+        self.scopes_of: OrderedDict[str, tuple[str, ...]] = OrderedDict()
 
     # reads
 
@@ -180,6 +184,27 @@ class PageCache:
         if not isinstance(stored, dict) or not stored or self.dirty(stored):
             return False
         return self.versions(stored) == stored
+
+    def lookup(self, key: str, size: int) -> tuple[tuple[Any, ...] | None, int]:
+        """The entry kept under ``key`` if it is still current (else None), and the counter as
+        read before (for ``keep``). One round trip when this process has seen the entry before:
+        the versions it was kept with are asked for together with it."""
+        guess = self.scopes_of.get(key, ())
+        found, seen, *current = self.read(key, SEQ_KEY, *(_version_key(scope) for scope in guess))
+        if not (isinstance(found, tuple) and len(found) == size and isinstance(found[0], dict)):
+            return None, int(seen or 0)
+        versions: dict[str, int] = found[0]
+        if tuple(sorted(versions)) == guess:
+            fresh = not self.dirty(guess) and all(
+                int(value or 0) == versions[scope] for scope, value in zip(guess, current, strict=True)
+            )
+        else:
+            fresh = self.valid(versions)
+            with self.cond:
+                self.scopes_of[key] = tuple(sorted(versions))
+                while len(self.scopes_of) > MAX_KNOWN_ENTRIES:
+                    self.scopes_of.popitem(last=False)
+        return (found if fresh else None), int(seen or 0)
 
     def keep(
         self, key: str, scopes: frozenset[str], seen: int, make: Callable[[dict[str, int]], Any], timeout: int
@@ -350,8 +375,8 @@ def kept(name: str, parts: tuple[Any, ...], compute: Callable[[], T], timeout: i
             store._queue_store(key, found, timeout)
         return found  # type: ignore[no-any-return]
     try:
-        found, seen = store.read(key, SEQ_KEY)
-        if isinstance(found, tuple) and len(found) == 2 and store.valid(found[0]):
+        found, seen = store.lookup(key, 2)
+        if found is not None:
             depends_on(*found[0])  # the page around it shows the same
             return found[1]  # type: ignore[no-any-return]
     except CacheUnavailableError:
@@ -483,7 +508,8 @@ class VisitorPages:
     and the encodings the browser accepts, which make the key, and on what the page shows, whose
     versions are stored with it (see the module's docstring). The page, its headers (security
     headers included) and its compressed body are stored exactly as the app made them, so a hit
-    skips the whole app: two round trips to the cache and no database at all. Pages also expire
+    skips the whole app: one round trip to the cache (the page and the versions it was kept with,
+    once this process has seen it) and no database at all. Pages also expire
     every minute, as their "today" and "tomorrow" move on. A response that sets a cookie is never
     stored. Each page carries an ETag (of its body) and ``Cache-Control: public, no-cache``: a
     browser or a proxy may keep it and asks again with ``If-None-Match``, answered with 304.
@@ -532,10 +558,10 @@ class VisitorPages:
         if key is None:
             return self.wsgi_app(environ, start_response)
         store = _cache_of(self.app)
-        seen = None
+        seen = 0
         try:
-            stored, seen = store.read(key, SEQ_KEY)
-            if isinstance(stored, tuple) and len(stored) == 4 and store.valid(stored[0]):
+            stored, seen = store.lookup(key, 4)
+            if stored is not None:
                 _versions, headers, content, etag = stored
                 if _not_modified(environ, etag):
                     return _answer_not_modified(start_response, headers, hit=True)
@@ -543,7 +569,7 @@ class VisitorPages:
                 return [content]
         except CacheUnavailableError:
             key = None  # rendered from the database, and not stored
-        return self._render_and_store(environ, start_response, store, key, int(seen or 0))
+        return self._render_and_store(environ, start_response, store, key, seen)
 
     def _render_and_store(
         self, environ: dict[str, Any], start_response: Callable[..., Any], store: PageCache, key: str | None, seen: int

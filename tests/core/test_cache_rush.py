@@ -94,6 +94,26 @@ def test_the_listing_pages_that_do_not_show_the_offer_stay_cached(app, client, p
     assert _visit(app, free_places).headers.get("X-Einstein-Cache") is None
 
 
+def test_a_visitors_page_from_the_cache_costs_one_round_trip(app, two_offers) -> None:
+    url = two_offers["b"]["url"]
+    _cached(app, url)
+    with app.app_context():
+        store = caching.page_cache()
+    calls = []
+
+    class Counting:
+        def __init__(self, backend):
+            self.backend = backend
+
+        def __getattr__(self, name):
+            calls.append(name)
+            return getattr(self.backend, name)
+
+    store.backend = Counting(store.backend)
+    assert _visit(app, url).headers.get("X-Einstein-Cache") == "hit"
+    assert calls == ["get_many"]
+
+
 def test_a_page_made_while_a_booking_commits_is_not_kept(app, two_offers) -> None:
     """A page rendered from data read before a change is not stored under the version after it."""
     a = two_offers["a"]
