@@ -121,6 +121,25 @@ def sms_gateway(folder: Path, count: int) -> Iterator[tuple[dict[str, str], Call
         reports.shutdown()
 
 
+def group_cpu_seconds(group: int) -> float:
+    """CPU seconds (user and system) used so far by the live processes of a process group: a
+    Celery worker and its pool, which run in a session of their own."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == group:  # pgrp; utime and stime follow at 12 and 13
+            total += int(fields[11]) + int(fields[12])
+    return total / ticks
+
+
+#: The worker's CPU seconds while it sent (what the machine's other load does not change).
+WORKER_CPU: list[float] = []
+
+
 def run_pipeline(
     env: dict[str, str], folder: Path, concurrency: int, timeout: float, done: Callable[[], bool]
 ) -> float:
@@ -145,7 +164,14 @@ def run_pipeline(
         env, ["beat", "--loglevel", "WARNING", "--schedule", str(folder / "beat")], folder / "beat.log"
     )
     worker.start()
+    assert worker.process is not None
     time.sleep(3)
+    cpu_before = group_cpu_seconds(worker.process.pid)
+    for _ in range(30):  # until the worker has started (it idles): its start is not sending
+        time.sleep(1)
+        cpu_before, idle = group_cpu_seconds(worker.process.pid), cpu_before
+        if cpu_before - idle < 0.05:
+            break
     started = time.monotonic()
     beat.start()
     try:
@@ -153,6 +179,7 @@ def run_pipeline(
         while not done() and time.monotonic() < deadline:
             time.sleep(0.2)
         elapsed = time.monotonic() - started
+        WORKER_CPU.append(group_cpu_seconds(worker.process.pid) - cpu_before)
         time.sleep(5)
     finally:
         beat.stop()
@@ -174,6 +201,8 @@ def report(
     )
     print(f"lost: {lost}   duplicated: {duplicated}")
     print(f"baseline, {what} from one process: {baseline:.0f} per second; pipeline/baseline = {rate / baseline:.2f}")
+    if WORKER_CPU and delivered:
+        print(f"worker CPU (all its processes) per message: {WORKER_CPU[-1] / delivered * 1000:.1f} ms")
     if lost or duplicated:
         sys.exit(1)
 
