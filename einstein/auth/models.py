@@ -139,6 +139,8 @@ class User(UserMixin, Model):  # type: ignore[misc]  # Flask-Login ships no type
 
     #: The sign-in session this object was loaded for (set by the user loader, not stored).
     login_token = None  # type: str | None
+    #: Whether the person had household members when the user loader read them (None: not read).
+    has_household = None  # type: bool | None
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.role.value}>"

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import Flask, current_app
+from sqlalchemy.orm.attributes import set_committed_value
 
 from einstein.auth.models import LoginSession, User
 from einstein.db import db, reading_request, utcnow, write_aside
@@ -38,10 +39,24 @@ def start_login_session(user: User, remember: bool = False, device: str = "") ->
     return token
 
 
-#: Built once: it runs on every request of everyone signed in.
+#: The person's household members, a name the auth layer can use (the same table, another row).
+_MEMBER = sa.orm.aliased(User)
+#: ``translator_languages`` (kept by the catalogue, a layer above): read as a table, not a model.
+_GRANTS = sa.table("translator_languages", sa.column("user_id"))
+
+#: Built once: it runs on every request of everyone signed in. It also answers two questions that
+#: every page's menu and booking buttons ask, so that they cost no statement of their own: does the
+#: person have household members, and any languages to translate into?
 _LOAD_USER = (
-    sa.select(User, LoginSession.id, LoginSession.remember, LoginSession.last_seen_at)
-    .join(LoginSession)
+    sa.select(
+        User,
+        LoginSession.id,
+        LoginSession.remember,
+        LoginSession.last_seen_at,
+        sa.exists().where(_MEMBER.household_of_id == User.id).label("has_household"),
+        sa.exists().where(_GRANTS.c.user_id == User.id).label("translates"),
+    )
+    .join(LoginSession, LoginSession.user_id == User.id)
     .where(
         LoginSession.token_hash == sa.bindparam("token_hash"),
         LoginSession.revoked_at.is_(None),
@@ -66,9 +81,12 @@ def load_user(token: str) -> User | None:
     row = db.session.execute(_LOAD_USER, {"token_hash": _token_hash(token), "now": now}).one_or_none()
     if row is None:
         return None
-    user, session_id, remember, last_seen_at = row
+    user, session_id, remember, last_seen_at, has_household, translates = row
     if last_seen_at + idle_limit(remember) <= now:
         return None
+    user.has_household = bool(has_household)
+    if not translates and "translator_languages" in sa.inspect(user).unloaded:
+        set_committed_value(user, "translator_languages", [])  # known empty: no lazy load for the menu
     every = timedelta(seconds=current_app.config["LOGIN_SEEN_EVERY_SECONDS"])
     if now - last_seen_at >= every and reading_request():
         write_aside(sa.update(LoginSession).where(LoginSession.id == session_id).values(last_seen_at=now))

@@ -8,6 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from einstein.auth.models import User
 from einstein.bookings.models import REFERENCE_ALPHABET, Booking, BookingStatus
@@ -96,7 +97,6 @@ def bookings_of(user: User, past_limit: int | None = PAST_SHOWN) -> MyBookings:
         .where(mine, shown)
         .options(
             joinedload(Booking.offer).options(selectinload(Offer.translations), joinedload(Offer.location)),
-            joinedload(Booking.offer).selectinload(Offer.sessions).joinedload(OfferSession.location),
             joinedload(Booking.session).joinedload(OfferSession.location),
         )
         .order_by(Booking.created_at.desc(), Booking.id.desc())
@@ -105,12 +105,32 @@ def bookings_of(user: User, past_limit: int | None = PAST_SHOWN) -> MyBookings:
     past: list[Booking] = []
     for booking, is_coming in rows:
         (upcoming if is_coming else past).append(booking)
+    _load_course_sessions([b.offer for b in upcoming + past if b.session_id is None])
     upcoming.sort(key=lambda b: next_session_start(b) or now)
     total = len(past)
     if past_limit is not None and total >= past_limit:  # there may be more: count them
         total = db.session.scalar(sa.select(sa.func.count()).where(mine, sa.not_(coming))) or 0
     positions = waitlist_places([b for b in upcoming if b.status == BookingStatus.WAITLISTED])
     return MyBookings(upcoming, past, positions, total)
+
+
+def _load_course_sessions(offers: list[Offer]) -> None:
+    """Load the sessions of these courses in one statement (a course card counts them and shows the
+    next; its completion counts those held). An activity's card needs only its own session: the
+    sessions of a weekly activity booked once are not read at all."""
+    wanted = {offer.id: offer for offer in offers if "sessions" in sa.inspect(offer).unloaded}
+    if not wanted:
+        return
+    found: dict[int, list[OfferSession]] = {offer_id: [] for offer_id in wanted}
+    for session in db.session.scalars(
+        sa.select(OfferSession)
+        .where(OfferSession.offer_id.in_(wanted))
+        .options(joinedload(OfferSession.location))
+        .order_by(OfferSession.starts_at)
+    ):
+        found[session.offer_id].append(session)
+    for offer_id, sessions in found.items():
+        set_committed_value(wanted[offer_id], "sessions", sessions)
 
 
 def next_session_start(booking: Booking) -> datetime | None:

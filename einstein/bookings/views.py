@@ -878,6 +878,8 @@ def household_members() -> list[User]:
     """The signed-in person's household members (once per page, however many panels ask)."""
     if not policy.may_have_household(current_user):
         return []
+    if current_user.has_household is False:  # the user loader found none: no statement for an empty list
+        return []
     if "einstein_household" not in g:
         g.einstein_household = household.members_of(current_user)
     members: list[User] = g.einstein_household

@@ -10,10 +10,10 @@ from urllib.parse import urlencode
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
+from sqlalchemy.orm import Mapped, backref, mapped_column, object_session, relationship
 
 from einstein.auth.models import Audience, User
-from einstein.db import LabelledEnum, Model, enum_column, utcnow
+from einstein.db import LabelledEnum, Model, db, enum_column, utcnow
 from einstein.i18n import TIMEZONE
 
 
@@ -435,8 +435,17 @@ def has_started(offer: Offer, session: OfferSession | None = None, now: datetime
     now = now or utcnow()
     if session is not None:
         return session.starts_at <= now
-    first = next((s for s in offer.sessions if s.status == SessionStatus.SCHEDULED), None)
-    return first is not None and first.starts_at <= now
+    if "sessions" not in sa.inspect(offer).unloaded:
+        first = next((s for s in offer.sessions if s.status == SessionStatus.SCHEDULED), None)
+        return first is not None and first.starts_at <= now
+    # not loaded: ask for the first start alone rather than load every session of the course
+    starts = object_session(offer) or db.session
+    first_start = starts.scalar(
+        sa.select(sa.func.min(OfferSession.starts_at)).where(
+            OfferSession.offer_id == offer.id, OfferSession.status == SessionStatus.SCHEDULED
+        )
+    )
+    return first_start is not None and first_start <= now
 
 
 #: Places held for the mix open to everyone at most this many days before the start (a CHECK too).

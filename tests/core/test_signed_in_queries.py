@@ -1,0 +1,163 @@
+"""What the pages of someone signed in cost in SQL statements: a fixed, small number, however long
+the person's history and however many sessions the offers have."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from einstein.auth.models import AgeGroup
+from einstein.bookings import services as bookings
+from einstein.db import db
+from einstein.models import Booking, BookingStatus, Offer, OfferKind, OfferSession, User
+from tests import factories
+from tests.support.booking import book
+from tests.support.clock import days_ahead
+from tests.support.queries import count_queries
+
+EN = {"Accept-Language": "en"}
+
+#: The offer page signed in: the offer (with its place, organiser and organisation), its
+#: translations, the person with their sign-in (and whether they have a household or languages to
+#: translate into), a page of sessions, their languages, the counts, the person's bookings here.
+OFFER_PAGE = 7
+#: A course's page also asks when its first session starts (not every session of the course).
+COURSE_PAGE = OFFER_PAGE + 1
+#: My bookings: the person, the bookings shown (with offers, sessions and places), the offers'
+#: translations, the courses' sessions, attendance, and the sessions just over to say how they were
+#: (with what the person answered).
+MY_BOOKINGS = 7
+#: Booking as the form sends it (tests/bookings/test_booking.py says which five).
+BOOKING_POST = 5
+
+
+def _weekly_activity(weeks: int, first: int = 2) -> OfferSession:
+    """A weekly activity of ``weeks`` sessions; its first session."""
+    offer = factories.OfferFactory(kind=OfferKind.ACTIVITY, capacity=50)
+    sessions = [factories.SessionFactory(offer=offer, starts_at=days_ahead(first + 7 * week)) for week in range(weeks)]
+    return sessions[0]
+
+
+def _course(weeks: int) -> int:
+    offer = factories.OfferFactory(kind=OfferKind.COURSE, capacity=50)
+    for week in range(weeks):
+        factories.SessionFactory(offer=offer, starts_at=days_ahead(2 + 7 * week))
+    return offer.id
+
+
+def _past_bookings(person_id: int, count: int) -> None:
+    """``count`` bookings of sessions long over, each of another weekly activity."""
+    start = days_ahead(-400)
+    for week in range(count):
+        session = factories.SessionFactory(starts_at=start + timedelta(days=7 * week))
+        db.session.add(
+            Booking(
+                reference=f"PAST-{person_id % 100:02d}{week:02d}",
+                user_id=person_id,
+                offer_id=session.offer_id,
+                session_id=session.id,
+                status=BookingStatus.CONFIRMED,
+                created_at=start,
+                updated_at=start,
+            )
+        )
+    db.session.commit()
+
+
+def _statements(app, client, url: str) -> list[str]:
+    with count_queries(app) as statements:
+        response = client.get(url, headers=EN)
+    assert response.status_code == 200
+    return list(statements)
+
+
+@pytest.mark.postgres
+def test_the_offer_page_signed_in_costs_a_fixed_few_statements(app, client, participant) -> None:
+    client.sign_in(participant)
+    with app.app_context():
+        short, long = _weekly_activity(2).offer_id, _weekly_activity(60).offer_id
+        short_course, long_course = _course(2), _course(60)
+    counts = [len(_statements(app, client, f"/offers/{offer}")) for offer in (short, long)]
+    assert counts == [OFFER_PAGE, OFFER_PAGE], counts
+    course_counts = [len(_statements(app, client, f"/offers/{offer}")) for offer in (short_course, long_course)]
+    assert course_counts == [COURSE_PAGE, COURSE_PAGE], course_counts
+    # whether the course has started is one small question, not all sixty sessions loaded
+    page = _statements(app, client, f"/offers/{long_course}")
+    assert sum("min(offer_sessions.starts_at)" in s for s in page) == 1, "\n".join(page)
+
+
+@pytest.mark.postgres
+def test_a_household_holder_still_sees_who_is_coming_and_a_translator_the_queue(app, client, participant) -> None:
+    """The sign-in statement answers "household?" and "translator?": the answers are right."""
+    from einstein.bookings import household
+    from einstein.courses.models import TranslatorLanguage
+
+    client.sign_in(participant)
+    with app.app_context():
+        offer_id = _weekly_activity(1).offer_id
+    alone = client.get(f"/offers/{offer_id}", headers=EN).get_data(as_text=True)
+    assert "Sara" not in alone and 'href="/translations"' not in alone
+    with app.app_context():
+        holder = db.session.get(User, participant.id)
+        household.add_member(holder, name="Sara", age_group=AgeGroup.CHILD, locale="ar", recorded_by=holder)
+        db.session.add(TranslatorLanguage(user_id=participant.id, locale="ar"))
+        db.session.commit()
+    family = client.get(f"/offers/{offer_id}", headers=EN).get_data(as_text=True)
+    assert "Sara" in family  # the "who is coming?" boxes, with the child's
+    assert 'href="/translations"' in family
+
+
+@pytest.mark.postgres
+def test_my_bookings_costs_the_same_however_long_the_history(app, client, participant) -> None:
+    client.sign_in(participant)
+    with app.app_context():
+        me = db.session.get(User, participant.id)
+        session = _weekly_activity(3)
+        bookings.book(me, bookings.Target(session.offer, session))
+        db.session.commit()
+    few = _statements(app, client, "/my/bookings")
+    # an activity's card needs its own session, never every session of the activity
+    assert not any("offer_sessions.offer_id IN" in s for s in few), "\n".join(few)
+    with app.app_context():
+        me = db.session.get(User, participant.id)
+        session = _weekly_activity(80)  # booked once, with eighty sessions
+        bookings.book(me, bookings.Target(session.offer, session))
+        course = db.session.get(Offer, _course(12))
+        bookings.book(me, bookings.Target(course, None))
+        db.session.commit()
+        _past_bookings(participant.id, 30)
+    many = _statements(app, client, "/my/bookings")
+    assert len(many) <= MY_BOOKINGS, "\n".join(many)
+    # the course's twelve sessions are read (its card counts them): one statement for all courses
+    assert sum("offer_sessions.offer_id IN" in s for s in many) == 1, "\n".join(many)
+    assert len(few) <= len(many)
+
+
+@pytest.mark.postgres
+def test_booking_as_a_browser_does_costs_a_fixed_number_of_statements(app, make_user) -> None:
+    """Open the offer page signed in, send the form, follow the redirect to "my bookings"."""
+    totals = []
+    # past the 20 shown, "my bookings" counts the rest: one statement more, then never another
+    for history in (21, 45):
+        person = make_user()
+        client = app.test_client()
+        client.sign_in(person)
+        with app.app_context():
+            _past_bookings(person.id, history)
+            session = _weekly_activity(40)
+            target = {"session_id": session.id, "offer_id": session.offer_id}
+        with count_queries(app) as statements:
+            assert client.get(f"/offers/{target['offer_id']}", headers=EN).status_code == 200
+            posted = book(client, target)
+            assert posted.status_code == 303
+            assert client.get(posted.headers["Location"], headers=EN).status_code == 200
+        totals.append(len(statements))
+        with app.app_context():
+            mine = db.session.scalar(
+                sa.select(Booking).where(Booking.user_id == person.id, Booking.session_id == target["session_id"])
+            )
+            assert mine is not None and mine.status == BookingStatus.CONFIRMED
+    assert totals[0] == totals[1], totals
+    assert totals[0] <= OFFER_PAGE + BOOKING_POST + MY_BOOKINGS, totals
