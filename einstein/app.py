@@ -29,7 +29,7 @@ from einstein import (
 from einstein.api import openapi
 from einstein.api.views import api_bp
 from einstein.api.views import bp as opendata_bp
-from einstein.attendance import charts
+from einstein.attendance import charts, summary
 from einstein.attendance.views import bp as attendance_bp
 from einstein.auth import messages as account_messages
 from einstein.auth import sessions
@@ -114,6 +114,7 @@ def register_extensions(app: Flask) -> None:
     security.init_app(app)
     templating.init_app(app)
     charts.init_app(app)  # the dashboard's SVG charts, numbers in the reader's digits
+    summary.init_app(app)  # the dashboard's summary rows: what changed is noted as it changes
     policy.init_app(app)
     celery_init_app(app)
     publisher.init_app()

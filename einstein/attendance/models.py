@@ -151,3 +151,106 @@ class Credential(Model):
 
     def __repr__(self) -> str:
         return f"<Credential {self.code} {self.kind.value}{' revoked' if self.revoked_at else ''}>"
+
+
+class DashboardSession(Model):
+    """One session's figures as the dashboard counts them (einstein.attendance.summary).
+
+    Kept for every session, counted or not (``counted``: scheduled, of a published or cancelled
+    offer), so that a change can be taken back from its day's sums. No foreign key: a session
+    deleted must still be found here to be subtracted.
+    """
+
+    __tablename__ = "dashboard_sessions"
+    __table_args__ = (
+        sa.Index("ix_dashboard_sessions_offer_id_day", "offer_id", "day"),
+        sa.Index("ix_dashboard_sessions_day", "day"),
+    )
+
+    session_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    offer_id: Mapped[int]
+    counted: Mapped[bool] = mapped_column(default=False)
+    category: Mapped[str] = mapped_column(sa.String(20))
+    #: The day the session starts on, in Utrecht (what a period is made of).
+    day: Mapped[date]
+    #: The Monday of the week it starts in, in UTC (how the chart over time groups: reports.week_start).
+    week: Mapped[date]
+    places: Mapped[int] = mapped_column(default=0)
+    booked: Mapped[int] = mapped_column(default=0)
+    waiting: Mapped[int] = mapped_column(default=0)
+    present: Mapped[int] = mapped_column(default=0)
+    absent: Mapped[int] = mapped_column(default=0)
+    excused: Mapped[int] = mapped_column(default=0)
+    over_capacity: Mapped[int] = mapped_column(default=0)
+    #: Answers to "How was it?" about the session, per face.
+    good: Mapped[int] = mapped_column(default=0)
+    okay: Mapped[int] = mapped_column(default=0)
+    not_good: Mapped[int] = mapped_column(default=0)
+
+    def __repr__(self) -> str:
+        return f"<DashboardSession {self.session_id} {self.day}{'' if self.counted else ' not counted'}>"
+
+
+class DashboardDay(Model):
+    """The sums of the counted sessions of one day, week and category: what the dashboard adds up.
+
+    A day in Utrecht falls in at most two UTC weeks (a Monday's first hours are Sunday in UTC),
+    hence the week in the key; the dashboard reads a few hundred of these for any period.
+    """
+
+    __tablename__ = "dashboard_days"
+
+    day: Mapped[date] = mapped_column(primary_key=True)
+    week: Mapped[date] = mapped_column(primary_key=True)
+    category: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
+    sessions: Mapped[int] = mapped_column(default=0)
+    places: Mapped[int] = mapped_column(default=0)
+    booked: Mapped[int] = mapped_column(default=0)
+    waiting: Mapped[int] = mapped_column(default=0)
+    present: Mapped[int] = mapped_column(default=0)
+    absent: Mapped[int] = mapped_column(default=0)
+    excused: Mapped[int] = mapped_column(default=0)
+    over_capacity: Mapped[int] = mapped_column(default=0)
+    good: Mapped[int] = mapped_column(default=0)
+    okay: Mapped[int] = mapped_column(default=0)
+    not_good: Mapped[int] = mapped_column(default=0)
+
+    def __repr__(self) -> str:
+        return f"<DashboardDay {self.day} {self.category} {self.sessions} sessions>"
+
+
+class DashboardChange(Model):
+    """A session (or every session of an offer) whose dashboard figures may have changed.
+
+    Written in the same transaction as the change (one INSERT), applied to the summary rows the
+    next time the dashboard is read. Both ids None: recount everything.
+    """
+
+    __tablename__ = "dashboard_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    offer_id: Mapped[int | None]
+    session_id: Mapped[int | None]
+
+    def __repr__(self) -> str:
+        return f"<DashboardChange offer={self.offer_id} session={self.session_id}>"
+
+
+class DashboardNoShow(Model):
+    """One absence without notice, with who and when: what the dashboard's follow-up list counts.
+
+    Kept with the session's other summary rows (einstein.attendance.summary), so that the list
+    reads the absences of the period from one index instead of joining attendance, bookings and
+    sessions for every session of the period.
+    """
+
+    __tablename__ = "dashboard_no_shows"
+    __table_args__ = (sa.Index("ix_dashboard_no_shows_starts_at_user_id", "starts_at", "user_id"),)
+
+    session_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    booking_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    user_id: Mapped[int]
+    starts_at: Mapped[datetime]
+
+    def __repr__(self) -> str:
+        return f"<DashboardNoShow session={self.session_id} user={self.user_id}>"

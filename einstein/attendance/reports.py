@@ -2,6 +2,9 @@
 
 Every figure is an aggregate computed in the database, in a fixed number of queries whatever
 the number of bookings. The newcomer / neighbour mix has rules of its own (see below).
+
+These count from the raw tables, and are the rules: the dashboard reads the same figures from
+summary rows (einstein.attendance.summary), and the tests hold the two equal.
 """
 
 from __future__ import annotations
@@ -69,7 +72,8 @@ class Period:
         return datetime.combine(self.end + timedelta(days=1), time(0), tzinfo=TIMEZONE)
 
 
-def _in_period(period: Period, category: Category | None) -> list[sa.ColumnElement[bool]]:
+def in_period(period: Period, category: Category | None) -> list[sa.ColumnElement[bool]]:
+    """The sessions the dashboard counts: scheduled, of a published or cancelled offer, in the period."""
     conditions = [
         OfferSession.starts_at >= period.starts_at,
         OfferSession.starts_at < period.ends_before,
@@ -152,7 +156,7 @@ def _base() -> sa.Select[Any]:
 
 def totals(period: Period, category: Category | None = None) -> Figures:
     """Figures over every session in the period."""
-    return Figures.from_row(db.session.execute(_base().where(*_in_period(period, category))).one())
+    return Figures.from_row(db.session.execute(_base().where(*in_period(period, category))).one())
 
 
 def by_week(period: Period, category: Category | None = None) -> list[tuple[date, Figures]]:
@@ -162,7 +166,7 @@ def by_week(period: Period, category: Category | None = None) -> list[tuple[date
         sa.select(week, *_sums())
         .select_from(OfferSession)
         .join(Offer, Offer.id == OfferSession.offer_id)
-        .where(*_in_period(period, category))
+        .where(*in_period(period, category))
         .group_by(week)
         .order_by(week)
     )
@@ -180,7 +184,7 @@ def by_category(period: Period) -> list[tuple[Category, Figures]]:
         sa.select(Offer.category, *_sums())
         .select_from(OfferSession)
         .join(Offer, Offer.id == OfferSession.offer_id)
-        .where(*_in_period(period, None))
+        .where(*in_period(period, None))
         .group_by(Offer.category)
         .order_by(Offer.category)
     )
@@ -205,7 +209,7 @@ def by_offer(
         sa.select(Offer.id, Offer.title, Offer.kind, *_sums())
         .select_from(OfferSession)
         .join(Offer, Offer.id == OfferSession.offer_id)
-        .where(*_in_period(period, category))
+        .where(*in_period(period, category))
         .group_by(Offer.id, Offer.title, Offer.kind)
         .order_by(Offer.title, Offer.id)
         .offset((page - 1) * per_page)
@@ -247,7 +251,7 @@ def sessions(
         )
         .select_from(OfferSession)
         .join(Offer, Offer.id == OfferSession.offer_id)
-        .where(*_in_period(period, category))
+        .where(*in_period(period, category))
         .order_by(OfferSession.starts_at.desc(), OfferSession.id.desc())
         .offset((page - 1) * per_page)
         .limit(per_page + 1)
@@ -401,12 +405,12 @@ def _confirmed_in_period(period: Period, category: Category | None, *columns: An
         .select_from(Booking)
         .join(OfferSession, OfferSession.id == Booking.session_id)
         .join(Offer, Offer.id == OfferSession.offer_id)
-        .where(Booking.status == BookingStatus.CONFIRMED, *_in_period(period, category))
+        .where(Booking.status == BookingStatus.CONFIRMED, *in_period(period, category))
     )
     courses_in_period = (
         sa.select(OfferSession.offer_id)
         .join(Offer, Offer.id == OfferSession.offer_id)
-        .where(*_in_period(period, category))
+        .where(*in_period(period, category))
     )
     courses = (
         sa.select(*columns)

@@ -25,7 +25,7 @@ from markupsafe import Markup
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from einstein import caching, policy
-from einstein.attendance import credentials, exports, feedback, record, reports, services, volunteering
+from einstein.attendance import credentials, exports, feedback, record, reports, services, summary, volunteering
 from einstein.attendance.credential_forms import CheckForm, RevokeForm
 from einstein.attendance.forms import (
     FeedbackForm,
@@ -347,16 +347,17 @@ def dashboard() -> ResponseReturnValue:
     page, spage = page_arg("page"), page_arg("spage")
 
     def figures() -> str:
-        offers, more_offers = reports.by_offer(period, category, page)
-        session_rows, more_sessions = reports.sessions(period, category, spage)
+        summary.refresh()  # what changed since the last look, counted again (einstein.attendance.summary)
+        offers, more_offers = summary.by_offer(period, category, page)
+        session_rows, more_sessions = summary.sessions(period, category, spage)
         mix_months = reports.mix_by_month(period, category)
         return render_template(
             "attendance/_figures.html",
             form=form,
             period=period,
-            totals=reports.totals(period, category),
-            weeks=reports.by_week(period, category),
-            categories=reports.by_category(period),
+            totals=summary.totals(period, category),
+            weeks=summary.by_week(period, category),
+            categories=summary.by_category(period),
             offers=offers,
             more_offers=more_offers,
             page=page,
@@ -364,17 +365,17 @@ def dashboard() -> ResponseReturnValue:
             more_sessions=more_sessions,
             spage=spage,
             mix_months=mix_months,
-            satisfaction=feedback.satisfaction(period, category),
+            satisfaction=summary.satisfaction(period, category),
             feedback_min=feedback.MIN_ANSWERS,
             mix=reports.mix_overall(mix_months),
             mix_min=reports.MIX_MIN_PLACES,
             mix_rounding=reports.MIX_ROUNDING,
-            follow_up=reports.follow_up(period),
+            follow_up=summary.follow_up(period),
             audiences=list(Audience),
             repeated=reports.REPEATED_NO_SHOWS,
         )
 
-    # The same for every coordinator; figures may be up to a minute old (reports are heavy queries).
+    # The same for every coordinator; figures may be up to a minute old.
     key = (current_language().code, period, category, page, spage)
     html = caching.fragment("dashboard", key, figures, timeout=60, versioned=False)
     return render_template("attendance/dashboard.html", form=form, period=period, figures=html), 200 if valid else 400

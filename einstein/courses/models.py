@@ -187,6 +187,8 @@ class Offer(CapacityMixin, Model):
         sa.CheckConstraint("held_places >= 0 AND held_places <= capacity", name="held_within_capacity"),
         sa.CheckConstraint("held_days >= 0 AND held_days <= 60", name="held_days_in_range"),
         sa.Index("ix_offers_status_kind_category", "status", "kind", "category"),
+        # the dashboard's figures per offer, a page at a time in title order (einstein.attendance.summary)
+        sa.Index("ix_offers_title_id", "title", "id"),
         # Trigram index for "contains" search; PostgreSQL only (see migrations/env.py).
         sa.Index(
             "ix_offers_search_text_trgm",

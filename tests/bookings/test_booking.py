@@ -425,8 +425,10 @@ def test_a_booking_makes_a_fixed_small_number_of_queries(app, client, participan
     with count_queries(app) as statements:
         assert book(client, activity).status_code == 303
     # load the sign-in; lock the session, with its offer and any earlier booking, in one;
-    # UPDATE the counter; INSERT the booking; INSERT the confirmation and the reminders together
-    assert len(statements) == 5, "\n".join(statements)
+    # UPDATE the counter; INSERT the booking; INSERT the confirmation and the reminders together;
+    # INSERT the note that the dashboard's figures of this session changed (einstein.attendance.summary)
+    assert len(statements) == 6, "\n".join(statements)
+    assert sum("INTO dashboard_changes" in s for s in statements) == 1, "\n".join(statements)
     inserts = [s for s in statements if s.lstrip().upper().startswith("INSERT INTO NOTIFICATIONS")]
     assert len(inserts) == 1, "\n".join(statements)
     assert not any("FROM notifications" in s for s in statements), "a new booking has no reminders to look up"
