@@ -238,7 +238,7 @@ def indico(venv: Path, folder: Path, postgres: PostgresServer, redis: RedisServe
     _run([indico_cli, "db", "prepare"], env=env, what="indico db prepare")
     out = _run([python, "-c", _in_indico(INDICO_EVENT)], env=env, what="indico: making the event")
     event_id = out.split()[-1]
-    return Peer("indico", python, "indico.web.wsgi:application", env, f"/event/{event_id}/", folder, port)
+    return Peer("indico", python, "indico.web.flask.app:make_app()", env, f"/event/{event_id}/", folder, port)
 
 
 def _in_indico(code: str) -> str:
@@ -287,7 +287,10 @@ class Served:
 
         def up() -> bool:
             if self.process is not None and self.process.poll() is not None:
-                raise PeerError("gunicorn exited:\n" + _tail(self.log.read_text(errors="replace")))
+                log = self.log.read_text(errors="replace")
+                # the worker's own error, not only the arbiter's traceback that follows it
+                causes = [line for line in log.splitlines() if "Error" in line and "HaltServer" not in line]
+                raise PeerError("gunicorn exited:\n" + "\n".join(causes[-5:]) + "\n" + _tail(log, 5))
             try:
                 with urllib.request.urlopen(self.url, timeout=5) as response:  # noqa: S310 (127.0.0.1 only)
                     return response.status == 200
