@@ -33,6 +33,7 @@ from __future__ import annotations
 import atexit
 import hashlib
 import logging
+import os
 import threading
 import time
 import weakref
@@ -306,6 +307,16 @@ _caches: weakref.WeakSet[PageCache] = weakref.WeakSet()
 
 #: Caches kept in this process or on its disk: written at once, they cannot hang.
 _LOCAL_CACHES = frozenset({"simplecache", "filesystemcache", "nullcache", "simple", "filesystem", "null"})
+
+
+def _after_fork() -> None:
+    """A forked worker (gunicorn's preload) starts with its own lock and no writer thread."""
+    for each in list(_caches):
+        each.cond = threading.Condition()
+        each.thread, each.busy_since, each.writing = None, None, frozenset()
+
+
+os.register_at_fork(after_in_child=_after_fork)
 
 
 def _local(app: Flask) -> bool:

@@ -8,6 +8,7 @@ socket timeout, and a background thread of the process asks again until it answe
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -104,6 +105,17 @@ class Outage:
 
 _outages: dict[str, Outage] = {}
 _outages_lock = threading.Lock()
+
+
+def _after_fork() -> None:
+    """A forked worker starts with unlocked locks and no probe thread (it asks again itself)."""
+    global _outages_lock
+    _outages_lock = threading.Lock()
+    for outage in _outages.values():
+        outage._lock, outage._prober, outage._away = threading.Lock(), None, False
+
+
+os.register_at_fork(after_in_child=_after_fork)
 
 
 def outage_for(address: str, every: float = 1.0) -> Outage:
