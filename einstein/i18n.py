@@ -6,13 +6,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import cache
+from typing import cast
 from zoneinfo import ZoneInfo
 
 from babel import Locale
 from babel.dates import format_datetime as babel_format_datetime
 from babel.dates import format_interval, match_skeleton, tokenize_pattern, untokenize_pattern
-from flask import Flask, current_app, has_request_context, request, session
-from flask_babel import force_locale, format_datetime, get_locale
+from babel.support import NullTranslations
+from flask import Flask, current_app, g, has_request_context, request, session
+from flask_babel import force_locale, format_datetime, get_locale, get_translations
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
@@ -124,6 +126,25 @@ def visitor_language(chosen: object, accept_language: str | None) -> str:
 def select_timezone() -> str:
     """Show every time in Utrecht's zone, whatever the server's."""
     return str(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+
+
+def current_translations() -> NullTranslations:
+    """This request's translations, found once per language.
+
+    Flask-Babel looks them up again on every ``_()`` (the request's context three times, the
+    locale's name rebuilt for a dictionary key): a page has a hundred. Kept on ``g`` with the
+    locale they are for, so a part of a page written in another language (``in_language``,
+    Flask-Babel's ``force_locale``) gets its own and the page around it its own again.
+    """
+    locale = get_locale()
+    if locale is None:  # outside the app: Flask-Babel's answer (no translation)
+        return cast(NullTranslations, get_translations())
+    memo = g.get("einstein_translations")
+    if memo is not None and memo[0] is locale:
+        return cast(NullTranslations, memo[1])
+    translations = cast(NullTranslations, get_translations())
+    g.einstein_translations = (locale, translations)
+    return translations
 
 
 def current_language() -> Language:
@@ -294,6 +315,14 @@ def language_of(code: str) -> Language:
 def init_app(app: Flask) -> None:
     """Expose the language helpers to templates; keep the language of a followed link."""
     app.before_request(remember_link_language)
+    # the templates' _() and ngettext() through the request's translations, found once (above)
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=lambda s: current_translations().ugettext(s),
+        ngettext=lambda s, p, n: current_translations().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: current_translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: current_translations().unpgettext(c, s, p, n),
+    )
     app.jinja_env.globals["in_language"] = in_language
     app.jinja_env.globals["language_of"] = language_of
     app.jinja_env.filters["when"] = format_when
