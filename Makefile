@@ -92,8 +92,12 @@ system-deps:
 
 # Coverage of einstein/ in the main run, counting the processes the tests start (pyproject's
 # [tool.coverage.*]): the files not fully covered and the total, failing below its floor.
+# The test files run in TEST_WORKERS processes at once (pytest-xdist), each with its own servers
+# on its own ports: most of a test's time is spent waiting for gunicorn, Celery, Kannel or a
+# browser, so four share two cores well. The slowest tests are listed at the end.
+TEST_WORKERS ?= 4
 test: system-deps install-dev
-	$(BIN)/python -m pytest --cov=einstein --cov-report=term:skip-covered
+	$(BIN)/python -m pytest --numprocesses $(TEST_WORKERS) --durations 15 --cov=einstein --cov-report=term:skip-covered
 	@$(MAKE) --no-print-directory test-clock
 
 # The tests without the browser and the slow runs again, with the clock moved (pytest --clock,
@@ -101,13 +105,15 @@ test: system-deps install-dev
 # 00:30 on the night they go back: a test or a rule that counts days in UTC or adds hours across
 # midnight or a clock change fails here. See README: The tests at any hour.
 CLOCK_INSTANTS ?= 2027-03-27T23:30 2027-10-31T00:30
+# processes per instant (pytest-xdist), the instants' runs side by side
+CLOCK_WORKERS ?= 2
 
 test-clock: install-dev
-	@PYTHON=$(BIN)/python ./scripts/test-clock.sh $(CLOCK_INSTANTS)
+	@PYTHON=$(BIN)/python WORKERS=$(CLOCK_WORKERS) ./scripts/test-clock.sh $(CLOCK_INSTANTS)
 
 # The tests without the browser and the slow integration runs, for a quick check while coding.
 test-fast: install-dev
-	$(BIN)/python -m pytest -m "not browser and not slow"
+	$(BIN)/python -m pytest --numprocesses $(TEST_WORKERS) -m "not browser and not slow"
 
 lint: install-dev
 	$(BIN)/ruff check .

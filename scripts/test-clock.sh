@@ -1,15 +1,17 @@
 #!/bin/sh
 # The tests without the browser and the slow runs, once with the clock at each instant given (see
-# the Makefile's test-clock), the runs side by side: each has its own servers on its own ports.
+# the Makefile's test-clock), the runs side by side, each in WORKERS processes (pytest-xdist):
+# every process has its own servers on its own ports.
 # Each run's output is printed when both have ended; the check fails if either failed.
 set -u
 python=${PYTHON:-.venv/bin/python}
+workers=${WORKERS:-2}
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 i=0
 for instant in "$@"; do
 	i=$((i + 1))
-	("$python" -m pytest -p no:cacheprovider -m "not browser and not slow" --clock "$instant" \
+	("$python" -m pytest -p no:cacheprovider --numprocesses "$workers" -m "not browser and not slow" --clock "$instant" \
 		>"$dir/$i.log" 2>&1; echo $? >"$dir/$i.rc") &
 done
 wait
