@@ -611,11 +611,12 @@ def sessions(
             OfferSession.present_count,
             OfferSession.absent_count,
             OfferSession.excused_count,
-            SESSIONS.c.over_capacity,
+            sa.func.coalesce(SESSIONS.c.over_capacity, 0),
         )
         .select_from(OfferSession)
         .join(Offer, Offer.id == OfferSession.offer_id)
-        .join(SESSIONS, SESSIONS.c.session_id == OfferSession.id)
+        # outer: a session the summary has not seen yet (loaded around the session) is still listed
+        .outerjoin(SESSIONS, SESSIONS.c.session_id == OfferSession.id)
         .where(*in_period(period, category))
         .order_by(OfferSession.starts_at.desc(), OfferSession.id.desc())
         .offset((page - 1) * per_page)
