@@ -153,7 +153,23 @@ class Credential(Model):
         return f"<Credential {self.code} {self.kind.value}{' revoked' if self.revoked_at else ''}>"
 
 
-class DashboardSession(Model):
+class _DashboardFigures:
+    """The figures the dashboard adds up, kept per session and summed per day."""
+
+    places: Mapped[int] = mapped_column(default=0)
+    booked: Mapped[int] = mapped_column(default=0)
+    waiting: Mapped[int] = mapped_column(default=0)
+    present: Mapped[int] = mapped_column(default=0)
+    absent: Mapped[int] = mapped_column(default=0)
+    excused: Mapped[int] = mapped_column(default=0)
+    over_capacity: Mapped[int] = mapped_column(default=0)
+    #: Answers to "How was it?" about the session, per face.
+    good: Mapped[int] = mapped_column(default=0)
+    okay: Mapped[int] = mapped_column(default=0)
+    not_good: Mapped[int] = mapped_column(default=0)
+
+
+class DashboardSession(_DashboardFigures, Model):
     """One session's figures as the dashboard counts them (einstein.attendance.summary).
 
     Kept for every session, counted or not (``counted``: scheduled, of a published or cancelled
@@ -175,23 +191,12 @@ class DashboardSession(Model):
     day: Mapped[date]
     #: The Monday of the week it starts in, in UTC (how the chart over time groups: reports.week_start).
     week: Mapped[date]
-    places: Mapped[int] = mapped_column(default=0)
-    booked: Mapped[int] = mapped_column(default=0)
-    waiting: Mapped[int] = mapped_column(default=0)
-    present: Mapped[int] = mapped_column(default=0)
-    absent: Mapped[int] = mapped_column(default=0)
-    excused: Mapped[int] = mapped_column(default=0)
-    over_capacity: Mapped[int] = mapped_column(default=0)
-    #: Answers to "How was it?" about the session, per face.
-    good: Mapped[int] = mapped_column(default=0)
-    okay: Mapped[int] = mapped_column(default=0)
-    not_good: Mapped[int] = mapped_column(default=0)
 
     def __repr__(self) -> str:
         return f"<DashboardSession {self.session_id} {self.day}{'' if self.counted else ' not counted'}>"
 
 
-class DashboardDay(Model):
+class DashboardDay(_DashboardFigures, Model):
     """The sums of the counted sessions of one day, week and category: what the dashboard adds up.
 
     A day in Utrecht falls in at most two UTC weeks (a Monday's first hours are Sunday in UTC),
@@ -204,16 +209,6 @@ class DashboardDay(Model):
     week: Mapped[date] = mapped_column(primary_key=True)
     category: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
     sessions: Mapped[int] = mapped_column(default=0)
-    places: Mapped[int] = mapped_column(default=0)
-    booked: Mapped[int] = mapped_column(default=0)
-    waiting: Mapped[int] = mapped_column(default=0)
-    present: Mapped[int] = mapped_column(default=0)
-    absent: Mapped[int] = mapped_column(default=0)
-    excused: Mapped[int] = mapped_column(default=0)
-    over_capacity: Mapped[int] = mapped_column(default=0)
-    good: Mapped[int] = mapped_column(default=0)
-    okay: Mapped[int] = mapped_column(default=0)
-    not_good: Mapped[int] = mapped_column(default=0)
 
     def __repr__(self) -> str:
         return f"<DashboardDay {self.day} {self.category} {self.sessions} sessions>"

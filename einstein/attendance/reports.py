@@ -231,10 +231,17 @@ class SessionFigures:
 
 
 def sessions(
-    period: Period, category: Category | None, page: int, per_page: int = 25
+    period: Period,
+    category: Category | None,
+    page: int,
+    per_page: int = 25,
+    over_capacity: sa.ColumnElement[Any] | None = None,
+    joined: tuple[Any, sa.ColumnElement[bool]] | None = None,
 ) -> tuple[list[SessionFigures], bool]:
-    """Figures per session, newest first, a page at a time."""
-    rows = db.session.execute(
+    """Figures per session, newest first, a page at a time. The people let in beyond the places
+    are counted from the bookings unless ``over_capacity`` says where else to read them (with
+    the table that holds them outer-joined on ``joined``)."""
+    statement = (
         sa.select(
             OfferSession.id,
             Offer.id,
@@ -247,11 +254,15 @@ def sessions(
             OfferSession.present_count,
             OfferSession.absent_count,
             OfferSession.excused_count,
-            over_capacity_column(),
+            over_capacity if over_capacity is not None else over_capacity_column(),
         )
         .select_from(OfferSession)
         .join(Offer, Offer.id == OfferSession.offer_id)
-        .where(*in_period(period, category))
+    )
+    if joined is not None:
+        statement = statement.outerjoin(*joined)
+    rows = db.session.execute(
+        statement.where(*in_period(period, category))
         .order_by(OfferSession.starts_at.desc(), OfferSession.id.desc())
         .offset((page - 1) * per_page)
         .limit(per_page + 1)

@@ -30,6 +30,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import ORMExecuteState
 from sqlalchemy.orm import Session as OrmSession
 
+from einstein.attendance import reports
 from einstein.attendance.feedback import Cell, Face, Feedback, Satisfaction, _cell
 from einstein.attendance.models import (
     Attendance,
@@ -46,7 +47,6 @@ from einstein.attendance.reports import (
     OfferFigures,
     Period,
     SessionFigures,
-    in_period,
     month_start,
     next_month,
 )
@@ -597,30 +597,14 @@ def follow_up(period: Period, limit: int = 50) -> list[FollowUp]:
 def sessions(
     period: Period, category: Category | None, page: int, per_page: int = 25
 ) -> tuple[list[SessionFigures], bool]:
-    """``reports.sessions``, with the people let in beyond the places from the sessions' rows."""
-    rows = db.session.execute(
-        sa.select(
-            OfferSession.id,
-            Offer.id,
-            Offer.title,
-            OfferSession.starts_at,
-            sa.literal(1),
-            OfferSession.capacity,
-            places_column("confirmed_count"),
-            places_column("waitlist_count"),
-            OfferSession.present_count,
-            OfferSession.absent_count,
-            OfferSession.excused_count,
-            sa.func.coalesce(SESSIONS.c.over_capacity, 0),
-        )
-        .select_from(OfferSession)
-        .join(Offer, Offer.id == OfferSession.offer_id)
-        # outer: a session the summary has not seen yet (loaded around the session) is still listed
-        .outerjoin(SESSIONS, SESSIONS.c.session_id == OfferSession.id)
-        .where(*in_period(period, category))
-        .order_by(OfferSession.starts_at.desc(), OfferSession.id.desc())
-        .offset((page - 1) * per_page)
-        .limit(per_page + 1)
-    ).all()
-    result = [SessionFigures(r[0], r[1], r[2], r[3], Figures.from_row(r[4:])) for r in rows[:per_page]]
-    return result, len(rows) > per_page
+    """``reports.sessions``, with the people let in beyond the places from the sessions' rows
+    (outer-joined: a session the summary has not seen yet, loaded around the session, is still
+    listed)."""
+    return reports.sessions(
+        period,
+        category,
+        page,
+        per_page,
+        over_capacity=sa.func.coalesce(SESSIONS.c.over_capacity, 0),
+        joined=(SESSIONS, SESSIONS.c.session_id == OfferSession.id),
+    )

@@ -107,18 +107,7 @@ class Lease:
             return True
         expires = now + timedelta(seconds=self.seconds)
         held = sorted(self.held)
-        renewed = 0
-        for start in range(0, len(held), _CHUNK):
-            result = self._write(
-                sa.update(Notification)
-                .where(
-                    Notification.id.in_(held[start : start + _CHUNK]),
-                    Notification.lease_owner == self.owner,
-                    Notification.status == NotificationStatus.SENDING,
-                )
-                .values(lease_expires_at=expires)
-            )
-            renewed += result
+        renewed = self._update_held(held, lease_expires_at=expires)
         if renewed < len(held):
             # another worker took some (the lease had expired), or the sweep released them
             log.warning("lease %s lost %d of %d message(s): sending stops", self.owner, len(held) - renewed, len(held))
@@ -145,25 +134,29 @@ class Lease:
     def release(self) -> int:
         """Give back the rows still held, unsent, to be sent by the next worker."""
         held, self.held = sorted(self.held), set()
-        released = 0
-        for start in range(0, len(held), _CHUNK):
-            result = self._write(
+        return self._update_held(
+            held,
+            status=NotificationStatus.PENDING,
+            claimed_at=None,
+            lease_owner=None,
+            lease_expires_at=None,
+            queued_at=None,
+        )
+
+    def _update_held(self, ids: list[int], **values: Any) -> int:
+        """Set ``values`` on those of ``ids`` still sending under this lease; how many they were."""
+        changed = 0
+        for start in range(0, len(ids), _CHUNK):
+            changed += self._write(
                 sa.update(Notification)
                 .where(
-                    Notification.id.in_(held[start : start + _CHUNK]),
+                    Notification.id.in_(ids[start : start + _CHUNK]),
                     Notification.lease_owner == self.owner,
                     Notification.status == NotificationStatus.SENDING,
                 )
-                .values(
-                    status=NotificationStatus.PENDING,
-                    claimed_at=None,
-                    lease_owner=None,
-                    lease_expires_at=None,
-                    queued_at=None,
-                )
+                .values(**values)
             )
-            released += result
-        return released
+        return changed
 
 
 def connection() -> sa.Connection:
