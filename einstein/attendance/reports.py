@@ -230,6 +230,19 @@ class SessionFigures:
     figures: Figures
 
 
+def session_figure_columns() -> tuple[Any, ...]:
+    """A session's places, bookings, waiting list and marks, in the order ``Figures.from_row``
+    reads them after the session count (places where they live: ``places_column``)."""
+    return (
+        OfferSession.capacity,
+        places_column("confirmed_count"),
+        places_column("waitlist_count"),
+        OfferSession.present_count,
+        OfferSession.absent_count,
+        OfferSession.excused_count,
+    )
+
+
 def sessions(
     period: Period,
     category: Category | None,
@@ -248,12 +261,7 @@ def sessions(
             Offer.title,
             OfferSession.starts_at,
             sa.literal(1),
-            OfferSession.capacity,
-            places_column("confirmed_count"),
-            places_column("waitlist_count"),
-            OfferSession.present_count,
-            OfferSession.absent_count,
-            OfferSession.excused_count,
+            *session_figure_columns(),
             over_capacity if over_capacity is not None else over_capacity_column(),
         )
         .select_from(OfferSession)

@@ -52,7 +52,7 @@ from einstein.attendance.reports import (
 )
 from einstein.auth.models import User
 from einstein.bookings.models import Booking, BookingStatus
-from einstein.courses.models import Category, Offer, OfferSession, OfferStatus, SessionStatus, places_column
+from einstein.courses.models import Category, Offer, OfferSession, OfferStatus, SessionStatus
 from einstein.db import db, reading_request, table_of, utcnow
 from einstein.i18n import TIMEZONE
 
@@ -258,12 +258,7 @@ def _counted(session_ids: list[int], connection: sa.Connection) -> dict[int, dic
             OfferSession.starts_at,
             Offer.category,
             counted,
-            OfferSession.capacity,
-            places_column("confirmed_count"),
-            places_column("waitlist_count"),
-            OfferSession.present_count,
-            OfferSession.absent_count,
-            OfferSession.excused_count,
+            *reports.session_figure_columns(),
         )
         .select_from(OfferSession)
         .join(Offer, Offer.id == OfferSession.offer_id)
