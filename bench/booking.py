@@ -22,6 +22,7 @@ import multiprocessing
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -48,18 +49,23 @@ def _client(job: tuple[int, list[tuple[str, dict[str, str], str]], Any]) -> list
 
 
 def rush(
-    port: int, requests: list[tuple[str, dict[str, str], str]], clients: int
+    port: int,
+    requests: list[Any],
+    clients: int,
+    client: Callable[[tuple[int, list[Any], Any]], list[tuple[int, float]]] = _client,
+    timeout: float = 600,
 ) -> tuple[float, list[tuple[int, float]]]:
-    """Send the requests from ``clients`` processes at once; return the wall time and the answers."""
+    """Send the requests from ``clients`` processes at once (each runs ``client`` on its share,
+    starting together); return the wall time and the answers."""
     context = multiprocessing.get_context("fork")
     shares = [requests[i::clients] for i in range(clients)]
     with context.Manager() as manager:
         barrier = manager.Barrier(clients + 1)
         with context.Pool(clients) as pool:
-            pending = pool.map_async(_client, [(port, share, barrier) for share in shares])
+            pending = pool.map_async(client, [(port, share, barrier) for share in shares])
             barrier.wait(timeout=120)
             started = time.perf_counter()
-            answers = [a for share in pending.get(timeout=600) for a in share]
+            answers = [a for share in pending.get(timeout=timeout) for a in share]
             return time.perf_counter() - started, answers
 
 

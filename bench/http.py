@@ -204,16 +204,7 @@ def _browse(job: tuple[int, list[tuple[int, int, str]], Any]) -> list[tuple[int,
 
 def browse(port: int, people: list[tuple[int, int, str]], clients: int) -> tuple[float, list[tuple[int, float]]]:
     """Run the browsers' bookings from ``clients`` processes at once; the wall time and the answers."""
-    context = multiprocessing.get_context("fork")
-    shares = [people[i::clients] for i in range(clients)]
-    with context.Manager() as manager:
-        barrier = manager.Barrier(clients + 1)
-        with context.Pool(clients) as pool:
-            pending = pool.map_async(_browse, [(port, share, barrier) for share in shares])
-            barrier.wait(timeout=120)
-            started = time.perf_counter()
-            answers = [a for share in pending.get(timeout=900) for a in share]
-            return time.perf_counter() - started, answers
+    return post_rush(port, people, clients, client=_browse, timeout=900)
 
 
 def _summary(label: str, seconds: float, answers: list[tuple[int, float]], ok: set[int]) -> dict[str, float]:
