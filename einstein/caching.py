@@ -83,6 +83,13 @@ WRITER_IDLE_SECONDS = 5.0
 T = TypeVar("T")
 
 
+def minute() -> int:
+    """The minute a cached page or fragment belongs to: pages and fragments showing "today",
+    "starts at" or free places held until an hour are made again when the minute turns, so at
+    most a minute late and never past a session's start by a whole minute."""
+    return int(time.time() // 60)
+
+
 def offer_scope(offer_id: int) -> str:
     """The scope of one offer: its texts, sessions and places."""
     return f"offer:{offer_id}"
@@ -562,7 +569,7 @@ class VisitorPages:
         origin = f"{environ.get('wsgi.url_scheme', 'http')}://{environ.get('HTTP_HOST', '')}"
         where = f"{environ.get('SCRIPT_NAME', '')}{environ.get('PATH_INFO', '')}?{environ.get('QUERY_STRING', '')}"
         encodings = environ.get("HTTP_ACCEPT_ENCODING", "").replace(" ", "")
-        return f"page:{language}:{int(time.time() // 60)}:{encodings}:{origin}{where}"
+        return f"page:{language}:{minute()}:{encodings}:{origin}{where}"
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         key = self._key(environ)

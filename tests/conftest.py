@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from einstein import create_app
+from einstein import caching, create_app
 from einstein.config import default_config
 from einstein.db import db, utcnow
 from einstein.models import OfferKind, User
@@ -106,6 +106,15 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServ
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def steady_cache_minute(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hold still the minute cached pages belong to (``caching.minute``): a test that asks twice
+    and expects the second answer from the cache must not fail when the wall clock's minute
+    happens to turn between the two requests."""
+    held = caching.minute()
+    monkeypatch.setattr(caching, "minute", lambda: held)
 
 
 @pytest.fixture

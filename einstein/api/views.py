@@ -10,7 +10,6 @@ a minute old as "still to come" moves on). None of it sets a cookie.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from flask import Blueprint, abort, current_app, render_template, request
@@ -87,13 +86,9 @@ def _api_headers(response: Response) -> Response:
     return response
 
 
-def _minute() -> int:
-    return int(time.time() // 60)
-
-
 def _keyed(name: str, args: dict[str, Any], compute: Any) -> Any:
     """``compute()`` from the cache, per language, arguments and minute, stale at each change."""
-    key = (current_language().code, tuple(sorted((k, str(v)) for k, v in args.items())), _minute())
+    key = (current_language().code, tuple(sorted((k, str(v)) for k, v in args.items())), caching.minute())
     return caching.kept(f"api-{name}", key, compute)
 
 
@@ -345,7 +340,7 @@ def embed_programme() -> ResponseReturnValue:
             problem=False,
         )
 
-    key = (lang.code, location_id, category.value if category else None, _minute())
+    key = (lang.code, location_id, category.value if category else None, caching.minute())
     return caching.fragment("embed", key, render)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import date, timedelta
 
 import sqlalchemy as sa
@@ -101,7 +100,7 @@ def index() -> ResponseReturnValue:
         )
 
     # The same for everyone reading this language: cached until the catalogue changes, at most a minute.
-    key = (current_language().code, tuple(sorted(args.items())), cursor, int(time.time() // 60))
+    key = (current_language().code, tuple(sorted(args.items())), cursor, caching.minute())
     html = caching.fragment("listing", key, listing)
     body = render_template("courses/index.html", listing=html, form=form, filters=filters)
     return body, 200 if valid else 400

@@ -196,6 +196,7 @@ def test_a_booking_shows_at_once_although_answers_are_cached(app, client, progra
     assert client.get(url).get_json()["items"][0]["places"]["free"] == 11
 
 
+@pytest.mark.usefixtures("steady_cache_minute")
 def test_answers_are_cached(app, client, programme) -> None:
     url = f"/api/v1/offers/{programme['walk']}/sessions"
     client.get(url)

@@ -16,6 +16,9 @@ from tests import factories
 from tests.support.booking import book
 from tests.support.html import main
 
+# these tests ask for a page twice and expect the second answer from the cache
+pytestmark = pytest.mark.usefixtures("steady_cache_minute")
+
 EN = {"Accept-Language": "en"}
 
 

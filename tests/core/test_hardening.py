@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from types import SimpleNamespace
 
+import pytest
 import sqlalchemy as sa
 
 from einstein.accesslog import MaskingLogger, mask
@@ -53,6 +54,7 @@ def test_sqlite_overwrites_what_is_deleted(app) -> None:
             assert db.session.execute(sa.text("PRAGMA secure_delete")).scalar() == 1
 
 
+@pytest.mark.usefixtures("steady_cache_minute")
 def test_a_page_cached_over_http_is_not_served_over_https(app) -> None:
     with app.app_context():
         factories.SessionFactory(offer__title="Walking group")

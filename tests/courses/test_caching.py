@@ -11,6 +11,9 @@ from tests import factories
 from tests.support.html import main
 from tests.support.queries import count_queries
 
+# these tests ask for a page twice and expect the second answer from the cache
+pytestmark = pytest.mark.usefixtures("steady_cache_minute")
+
 
 def _home(client) -> str:
     return main(client.get("/", headers={"Accept-Language": "en"}).get_data(as_text=True))
