@@ -97,7 +97,7 @@ system-deps:
 # browser, so four share two cores well. The slowest tests are listed at the end.
 TEST_WORKERS ?= 4
 test: system-deps install-dev
-	$(BIN)/python -m pytest --numprocesses $(TEST_WORKERS) --durations 15 --cov=einstein --cov-report=term:skip-covered
+	$(BIN)/python -m pytest --numprocesses $(TEST_WORKERS) --dist loadgroup --durations 15 --cov=einstein --cov-report=term:skip-covered
 	@$(MAKE) --no-print-directory test-clock
 
 # The tests without the browser and the slow runs again, with the clock moved (pytest --clock,
@@ -113,7 +113,7 @@ test-clock: install-dev
 
 # The tests without the browser and the slow integration runs, for a quick check while coding.
 test-fast: install-dev
-	$(BIN)/python -m pytest --numprocesses $(TEST_WORKERS) -m "not browser and not slow"
+	$(BIN)/python -m pytest --numprocesses $(TEST_WORKERS) --dist loadgroup -m "not browser and not slow"
 
 lint: install-dev
 	$(BIN)/ruff check .

@@ -11,7 +11,7 @@ trap 'rm -rf "$dir"' EXIT
 i=0
 for instant in "$@"; do
 	i=$((i + 1))
-	("$python" -m pytest -p no:cacheprovider --numprocesses "$workers" -m "not browser and not slow" --clock "$instant" \
+	("$python" -m pytest -p no:cacheprovider --numprocesses "$workers" --dist loadgroup -m "not browser and not slow" --clock "$instant" \
 		>"$dir/$i.log" 2>&1; echo $? >"$dir/$i.rc") &
 done
 wait

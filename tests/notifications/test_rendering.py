@@ -12,10 +12,13 @@ from __future__ import annotations
 import email
 import html
 import re
+import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from email.message import EmailMessage
 from email.policy import default
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -25,6 +28,7 @@ from flask import Flask
 from flask_babel import force_locale, gettext
 from icalendar import Calendar
 
+from einstein import create_app
 from einstein.auth.messages import AccountMessage
 from einstein.bookings import operations
 from einstein.bookings.links import short_code
@@ -51,7 +55,12 @@ from einstein.models import (
 from einstein.notifications import registry
 from einstein.notifications.channels import Outgoing
 from tests import factories
+from tests.conftest import base_config
 from tests.support.clock import days_ahead
+
+# one process renders every message once for all the tests that read them (make test runs
+# pytest-xdist with --dist loadgroup)
+pytestmark = pytest.mark.xdist_group("rendering")
 
 BASE_URL = "https://einstein.example.org"
 #: A sender on another domain than the site: the Message-ID must take the sender's.
@@ -307,14 +316,27 @@ def _render(app: Flask, case: Case, language: str, number: int) -> Rendered:
     return Rendered(case, language, message, text, page, place, calendars)
 
 
-@pytest.fixture
-def every_message(app) -> list[Rendered]:
-    """Every case in every language."""
+def _render_all(app: Flask, cases: list[Case]) -> list[Rendered]:
     found = []
     for number, language in enumerate(LANGUAGES):
-        for index, case in enumerate(CASES):
+        for index, case in enumerate(cases):
             found.append(_render(app, case, language, number * 100 + index))
     return found
+
+
+@pytest.fixture(scope="module")
+def every_message(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[Rendered]]:
+    """Every case in every language, rendered once for the tests that read them (a few hundred
+    messages take a while), on an app and a database of their own: a test that follows a
+    message's link into its own app renders that message there (``rendered_here``)."""
+    folder = tmp_path_factory.mktemp("rendering")
+    shutil.copy(sqlite_template, folder / "einstein.sqlite")
+    app = create_app(
+        base_config(f"sqlite:///{folder / 'einstein.sqlite'}", folder, BASE_URL=BASE_URL, MAIL_FROM=MAIL_FROM)
+    )
+    yield _render_all(app, CASES)
+    with app.app_context():
+        db.engine.dispose()
 
 
 def _labels(app: Flask, language: str) -> dict[str, str]:
@@ -471,11 +493,9 @@ def test_only_reminders_carry_a_one_click_unsubscribe(app, every_message) -> Non
         assert link in found.text and html.escape(link) in found.html
 
 
-def test_the_session_changed_message_carries_the_one_click_cancel_link(app, client, every_message) -> None:
+def test_the_session_changed_message_carries_the_one_click_cancel_link(app, client) -> None:
     """'If you cannot come any more, please cancel': with the link that does it, as in a reminder."""
-    for found in every_message:
-        if found.case.kind != BookingMessage.SESSION_CHANGED:
-            continue
+    for found in _render_all(app, [case for case in CASES if case.kind == BookingMessage.SESSION_CHANGED]):
         cancel = [link for link in URL.findall(found.text) if "/cancel/" in link]
         assert len(cancel) == 1, found.text
         hrefs = [html.unescape(href) for href in re.findall(r'href="([^"]+)"', found.html)]
