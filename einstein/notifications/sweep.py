@@ -39,8 +39,13 @@ def release_stale_claims() -> int:
     return count
 
 
-def take_due(limit: int = 5000) -> list[int]:
-    """Mark up to ``limit`` due, unqueued rows as queued now and return their ids."""
+#: Rows the sweep takes in one transaction; it takes again, after a commit, while it finds this many.
+TAKE = 5000
+
+
+def take_due(limit: int | None = None) -> list[int]:
+    """Mark up to ``limit`` (``TAKE``) due, unqueued rows as queued now and return their ids."""
+    limit = TAKE if limit is None else limit
     now = utcnow()
     requeue = now - timedelta(seconds=current_app.config["MAIL_REQUEUE_SECONDS"])
     query = (

@@ -34,9 +34,16 @@ def send_notifications(ids: list[int]) -> dict[str, int]:
 def sweep() -> dict[str, int]:
     """Queue every due message not yet sent, and free those left claimed by a stopped worker."""
     released = sweeping.release_stale_claims()
-    ids = sweeping.take_due()
     db.session.commit()
     size = current_app.config["MAIL_BATCH_SIZE"]
-    for start in range(0, len(ids), size):
-        send_notifications.delay(ids[start : start + size])
-    return {"released": released, "queued": len(ids)}
+    queued = 0
+    # every due row, not only the first TAKE: once it took that many, it takes again, after a
+    # commit, what is still due and unqueued (the rows taken are queued, so each is taken once)
+    while True:
+        ids = sweeping.take_due()
+        db.session.commit()
+        for start in range(0, len(ids), size):
+            send_notifications.delay(ids[start : start + size])
+        queued += len(ids)
+        if len(ids) < sweeping.TAKE:
+            return {"released": released, "queued": queued}

@@ -13,7 +13,7 @@ from einstein.bookings import services as bookings
 from einstein.db import db, utcnow
 from einstein.i18n import TIMEZONE
 from einstein.models import Booking, Notification, NotificationKind, NotificationStatus, OfferSession, User
-from einstein.notifications import delivery, leases, sweep
+from einstein.notifications import delivery, leases, sweep, tasks
 from tests import factories
 from tests.support.outbox import deliver
 
@@ -195,6 +195,27 @@ def test_the_sweep_does_not_queue_the_same_row_twice_in_a_row(app, participant) 
         db.session.commit()
         assert len(first) == 1  # the confirmation; the reminders are not due
         assert sweep.take_due() == []
+
+
+def test_one_sweep_queues_every_due_message_however_many(app, make_user, monkeypatch) -> None:
+    # it takes TAKE rows in one transaction: with more due, it did not queue the rest until the
+    # next sweep, a minute later (5,000 a minute at most, whatever the workers could send)
+    people = [make_user() for _ in range(5)]
+    with app.app_context():
+        session = _session_at(19, capacity=5)
+        for person in people:
+            bookings.book(db.session.get(User, person.id), bookings.Target(session.offer, session))
+        db.session.commit()
+        due = set(db.session.scalars(sa.select(Notification.id).where(Notification.due_at <= utcnow())))
+        assert len(due) == 5  # the confirmations; the reminders are not due yet
+    monkeypatch.setattr(sweep, "TAKE", 2)
+    published: list[list[int]] = []
+    monkeypatch.setattr(tasks.send_notifications, "delay", published.append)
+    with app.app_context():
+        assert tasks.sweep.run() == {"released": 0, "queued": 5}
+    assert sorted(i for batch in published for i in batch) == sorted(due)
+    with app.app_context():
+        assert tasks.sweep.run() == {"released": 0, "queued": 0}  # queued once
 
 
 def test_a_reminder_for_a_booking_cancelled_since_is_not_sent(app, participant, smtp) -> None:
