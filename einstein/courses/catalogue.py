@@ -184,8 +184,9 @@ def upcoming_sessions(
     return SessionPage(sessions, next_cursor)
 
 
-def load_offer(offer_id: int) -> Offer | None:
-    """Load an offer with what its page shows, in a fixed number of queries."""
+def load_offer(offer_id: int, *, texts: bool = True) -> Offer | None:
+    """Load an offer with what its page shows, in a fixed number of queries (``texts=False``: its
+    translations only when asked for, as the offer page does when its shared part is not cached)."""
     return db.session.scalar(
         sa.select(Offer)
         .where(Offer.id == offer_id)
@@ -193,7 +194,7 @@ def load_offer(offer_id: int) -> Offer | None:
             joinedload(Offer.location),
             joinedload(Offer.organiser),
             joinedload(Offer.organisation),
-            selectinload(Offer.translations),
+            *([selectinload(Offer.translations)] if texts else []),
         )
     )
 

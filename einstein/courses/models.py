@@ -434,20 +434,27 @@ def has_started(offer: Offer, session: OfferSession | None = None, now: datetime
     The one place this is decided: booking closes, cancelling by the person stops, and cancel
     links die at this moment.
     """
-    now = now or utcnow()
-    if session is not None:
-        return session.starts_at <= now
+    return began(session.starts_at if session is not None else first_start(offer), now)
+
+
+def began(starts_at: datetime | None, now: datetime | None = None) -> bool:
+    """Whether something starting at ``starts_at`` (None: nothing planned) has begun (``has_started``)."""
+    return starts_at is not None and starts_at <= (now or utcnow())
+
+
+def first_start(offer: Offer) -> datetime | None:
+    """When a course's first scheduled session starts (None when none is planned)."""
     if "sessions" not in sa.inspect(offer).unloaded:
         first = next((s for s in offer.sessions if s.status == SessionStatus.SCHEDULED), None)
-        return first is not None and first.starts_at <= now
+        return first.starts_at if first is not None else None
     # not loaded: ask for the first start alone rather than load every session of the course
     starts = object_session(offer) or db.session
-    first_start = starts.scalar(
+    found: datetime | None = starts.scalar(
         sa.select(sa.func.min(OfferSession.starts_at)).where(
             OfferSession.offer_id == offer.id, OfferSession.status == SessionStatus.SCHEDULED
         )
     )
-    return first_start is not None and first_start <= now
+    return found
 
 
 #: Places held for the mix open to everyone at most this many days before the start (a CHECK too).

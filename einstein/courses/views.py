@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -10,6 +12,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup
 
 from einstein import caching, policy
 from einstein.api import jsonld
@@ -20,8 +23,9 @@ from einstein.auth.access import role_required
 from einstein.auth.models import Audience, Role, User
 from einstein.bookings import operations, queries
 from einstein.bookings.models import BookingStatus
+from einstein.bookings.views import household_members
 from einstein.bounds import page_arg
-from einstein.courses import catalogue, noticeboard, revisions, schedule, services, translations
+from einstein.courses import catalogue, noticeboard, offer_page, revisions, schedule, services, translations
 from einstein.courses.calendar import calendar_bytes
 from einstein.courses.errors import CatalogueError
 from einstein.courses.forms import (
@@ -49,6 +53,8 @@ from einstein.courses.models import (
     OfferSession,
     Organisation,
     TranslationProposal,
+    began,
+    first_start,
     has_started,
 )
 from einstein.db import db
@@ -131,24 +137,71 @@ def _managed_session(session_id: int) -> OfferSession:
 def offer_detail(offer_id: int) -> ResponseReturnValue:
     """Show an offer with its sessions and the booking buttons."""
     caching.depends_on(caching.offer_scope(offer_id))  # a visitor's page is kept until this offer changes
-    offer = _visible_offer(offer_id)
+    offer = catalogue.load_offer(offer_id, texts=False)
+    if offer is None or not policy.may_view_offer(current_user, offer):
+        abort(404)
     # a broken or stale "after" shows the first sessions, as the listing's cursor does
     after = request.args.get("after", type=int)
     can_manage = policy.may_manage_offer(current_user, offer)
-    sessions = catalogue.sessions_for_page(offer, after, recent=can_manage)
+    helps = policy.may_help(current_user)
+    language = current_language().code
+    loaded: list[OfferSession] = []
+
+    def shared() -> offer_page.SharedPage:
+        caching.depends_on(caching.offer_scope(offer_id))
+        sessions = catalogue.sessions_for_page(offer, after, recent=can_manage)
+        loaded[:] = sessions.upcoming
+        content = render_template(
+            "courses/_offer_content.html",
+            offer=offer,
+            sessions=sessions,
+            can_manage=can_manage,
+            help_slots=volunteering.slots(current_user, offer, sessions.upcoming) if helps else {},
+            personal=offer_page.personal_slot,
+        )
+        return offer_page.SharedPage(
+            title=offer.text_for(language).title,
+            structured_data=jsonld.offer_events(offer, sessions.upcoming, language),
+            content=content,
+            seats=offer_page.seats_of(sessions.upcoming),
+            first_start=first_start(offer) if offer.is_course else None,
+        )
+
+    # The shared part is the same for everyone who reads this language and neither manages the
+    # offer nor helps at it (they see their own links) nor books for a household (its boxes ask
+    # about the sessions themselves): cached until this offer changes, at most a minute.
+    units: Mapping[int, OfferSession | offer_page.Unit]
+    if not (can_manage or helps or household_members()):
+        page = caching.kept("offer-page", (offer_id, language, after, caching.minute()), shared)
+        units = offer_page.units(offer, page.seats)
+    else:
+        page = shared()
+        units = {s.id: s for s in loaded}
+    return render_template("courses/offer.html", page=page, content=_with_controls(offer, page, units))
+
+
+def _with_controls(
+    offer: Offer, page: offer_page.SharedPage, units: Mapping[int, OfferSession | offer_page.Unit]
+) -> Markup:
+    """The page's content with the signed-in person's booking controls (their bookings, buttons
+    and form token) rendered into its placeholders."""
     mine = queries.active_bookings_for_offer(current_user, offer)
-    positions = queries.waitlist_places([b for b in mine.values() if b.status == BookingStatus.WAITLISTED])
-    return render_template(
-        "courses/offer.html",
-        offer=offer,
-        sessions=sessions,
-        can_manage=can_manage,
-        my_bookings=mine,
-        positions=positions,
-        course_started=offer.is_course and has_started(offer),
-        structured_data=jsonld.offer_events(offer, sessions.upcoming, current_language().code),
-        help_slots=volunteering.slots(current_user, offer, sessions.upcoming) if policy.may_help(current_user) else {},
-    )
+    context: dict[str, Any] = {
+        "offer": offer,
+        "my_bookings": mine,
+        "positions": queries.waitlist_places([b for b in mine.values() if b.status == BookingStatus.WAITLISTED]),
+        "course_started": offer.is_course and began(page.first_start),
+    }
+    current_app.update_template_context(context)
+    course_panel = current_app.jinja_env.get_template("bookings/_course_panel.html")
+    session_panel = current_app.jinja_env.get_template("bookings/_session_panel.html")
+
+    def controls(key: str) -> str:
+        if key == "course":
+            return course_panel.render(context)
+        return session_panel.render({**context, "s": units[int(key)]})
+
+    return offer_page.fill(page.content, controls)
 
 
 def _ics(body: bytes, filename: str) -> ResponseReturnValue:

@@ -1,0 +1,149 @@
+"""The offer page signed in: its shared part (the offer's words, the sessions with their dates,
+places and labels) comes from the cache, each person's bookings and buttons are their own, and a
+booking, a cancellation, a promotion or an edit shows at once."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import sqlalchemy as sa
+
+from einstein.bookings import services as bookings
+from einstein.db import db
+from einstein.extensions import cache
+from einstein.models import Booking, BookingStatus, Offer, OfferKind, User
+from tests import factories
+from tests.support.booking import book
+from tests.support.clock import days_ahead
+from tests.support.html import main
+from tests.support.queries import count_queries
+
+# these tests ask for a page twice and expect the second answer from the cache
+pytestmark = pytest.mark.usefixtures("steady_cache_minute")
+
+EN = {"Accept-Language": "en"}
+#: A form token is signed with the second it was made in: two requests may differ there alone.
+TOKEN = re.compile(r'(name="csrf_token" value=")[^"]+"')
+
+
+def _without_tokens(page: str) -> str:
+    return TOKEN.sub(r'\1…"', page)
+
+
+def _page(app, client, offer_id: int) -> tuple[str, int]:
+    """The page as the person sees it, and how many SQL statements it took."""
+    with count_queries(app) as statements:
+        response = client.get(f"/offers/{offer_id}", headers=EN)
+    assert response.status_code == 200
+    return response.get_data(as_text=True), len(statements)
+
+
+def _fresh_and_cached(app, client, offer_id: int) -> tuple[str, str]:
+    """The page rendered with nothing in the cache, then the same page with its shared part cached."""
+    client.get(f"/offers/{offer_id}", headers=EN)  # shows (and so ends) any message waiting
+    with app.app_context():
+        cache.clear()
+    fresh, fresh_statements = _page(app, client, offer_id)
+    cached, cached_statements = _page(app, client, offer_id)
+    assert cached_statements < fresh_statements  # the second came from the cache
+    return _without_tokens(fresh), _without_tokens(cached)
+
+
+def _activity(capacity: int = 1, sessions: int = 3) -> tuple[int, list[int]]:
+    offer = factories.OfferFactory(kind=OfferKind.ACTIVITY, title="Walking group", capacity=capacity)
+    made = [factories.SessionFactory(offer=offer, starts_at=days_ahead(2 + 7 * week)) for week in range(sessions)]
+    return offer.id, [s.id for s in made]
+
+
+def test_the_page_from_the_cache_is_the_page_made_fresh_for_each_person_and_state(
+    app, client, other_client, participant, other_participant
+) -> None:
+    client.sign_in(participant)
+    other_client.sign_in(other_participant)
+    with app.app_context():
+        activity, sessions = _activity(capacity=1)
+        course = factories.OfferFactory(kind=OfferKind.COURSE, title="Dutch for beginners", capacity=1)
+        factories.SessionFactory(offer=course, starts_at=days_ahead(3))
+        course_id = course.id
+    anonymous = app.test_client()
+    for offer_id in (activity, course_id):
+        for who in (client, other_client, anonymous):
+            fresh, cached = _fresh_and_cached(app, who, offer_id)
+            assert cached == fresh
+    # one has a place, the other waits: each sees their own state, from the cache as made fresh
+    assert book(client, {"session_id": sessions[0]}).status_code == 303
+    assert book(other_client, {"session_id": sessions[0]}, waitlist=True).status_code == 303
+    assert book(client, {"offer_id": course_id}).status_code == 303
+    for offer_id in (activity, course_id):
+        for who in (client, other_client):
+            fresh, cached = _fresh_and_cached(app, who, offer_id)
+            assert cached == fresh
+    mine, _ = _page(app, client, activity)
+    theirs, _ = _page(app, other_client, activity)
+    assert "You have a place" in mine and "You are on the waiting list" not in mine
+    assert "You are on the waiting list, number 1" in theirs and "You have a place" not in theirs
+    # each person's form token is their own, never the one the shared part was made with
+    token = 'name="csrf_token" value="'
+    assert mine.split(token)[1].split('"')[0] != theirs.split(token)[1].split('"')[0]
+
+
+def test_a_booking_a_cancellation_a_promotion_and_an_edit_show_at_once(
+    app, client, other_client, participant, other_participant
+) -> None:
+    client.sign_in(participant)
+    other_client.sign_in(other_participant)
+    with app.app_context():
+        activity, sessions = _activity(capacity=1, sessions=1)
+    for who in (client, other_client):  # both pages' shared part is cached now
+        _page(app, who, activity)
+        assert "1 place free" in main(_page(app, who, activity)[0])
+
+    assert book(client, {"session_id": sessions[0]}).status_code == 303  # a booking
+    mine, theirs = main(_page(app, client, activity)[0]), main(_page(app, other_client, activity)[0])
+    assert "You have a place" in mine and "Full: waiting list open" in mine
+    assert "Join the waiting list (you would be number 1)" in theirs and "You have a place" not in theirs
+
+    assert book(other_client, {"session_id": sessions[0]}, waitlist=True).status_code == 303
+    assert "You are on the waiting list, number 1" in main(_page(app, other_client, activity)[0])
+
+    with app.app_context():  # a cancellation, and the place goes to the next in line (a promotion)
+        booking = db.session.scalar(
+            sa.select(Booking).where(Booking.user_id == participant.id, Booking.status == BookingStatus.CONFIRMED)
+        )
+        promoted = bookings.cancel(booking)
+        db.session.commit()
+        assert [b.user_id for b in promoted] == [other_participant.id]
+    mine, theirs = main(_page(app, client, activity)[0]), main(_page(app, other_client, activity)[0])
+    assert "You have a place" not in mine and "Join the waiting list (you would be number 1)" in mine
+    assert "You have a place" in theirs and "You are on the waiting list" not in theirs
+
+    with app.app_context():  # an edit: the words change for everyone at once
+        db.session.get(Offer, activity).title = "Walking group by the canal"
+        db.session.commit()
+    for who in (client, other_client):
+        assert "Walking group by the canal" in main(_page(app, who, activity)[0])
+
+
+def test_a_household_and_an_organiser_see_their_own_page_made_fresh(
+    app, client, other_client, participant, coordinator
+) -> None:
+    """Who manages the offer, helps at it or books for a household gets the page made for them."""
+    from einstein.auth.models import AgeGroup
+    from einstein.bookings import household
+
+    with app.app_context():
+        activity, _sessions = _activity(capacity=5, sessions=1)
+        holder = db.session.get(User, participant.id)
+        household.add_member(holder, name="Saraqiel", age_group=AgeGroup.CHILD, locale="ar", recorded_by=holder)
+        db.session.commit()
+    client.sign_in(participant)
+    first, first_count = _page(app, client, activity)
+    again, again_count = _page(app, client, activity)
+    assert "Saraqiel" in first and _without_tokens(again) == _without_tokens(first) and again_count == first_count
+    other_client.sign_in(coordinator)
+    managing, _ = _page(app, other_client, activity)
+    assert "<h2>Manage</h2>" in managing and "Saraqiel" not in managing
+    # and a visitor's page, its shared part now cached, shows neither the organiser's links nor the household
+    visitor, _ = _page(app, app.test_client(), activity)
+    assert "<h2>Manage</h2>" not in visitor and "Saraqiel" not in visitor
