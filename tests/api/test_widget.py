@@ -91,23 +91,29 @@ def test_any_site_may_frame_the_widget_and_no_cookie_is_set(client, programme) -
     )
 
 
-@pytest.mark.parametrize("value", [*HOSTILE_LINES.values(), "0", "-1", str(2**31), str(10**30), "١٢", "²"])
-def test_hostile_values_in_every_parameter_are_a_4xx_or_an_empty_widget(client, programme, value) -> None:
-    for name in ("location", "category", "lang"):
-        answer = widget(client, **{name: value})
-        assert answer.status_code < 500, (name, value)
-        assert answer.status_code in (200, 400, 404), (name, value, answer.status_code)
+# every value against one programme (each test's programme takes a while to build); the wrong
+# answers are listed together
+def test_hostile_values_in_every_parameter_are_a_4xx_or_an_empty_widget(client, programme) -> None:
+    wrong = []
+    for value in [*HOSTILE_LINES.values(), "0", "-1", str(2**31), str(10**30), "١٢", "²"]:
+        for name in ("location", "category", "lang"):
+            answer = widget(client, **{name: value})
+            if answer.status_code not in (200, 400, 404):
+                wrong.append((name, value, answer.status_code))
+    assert wrong == []
 
 
-@pytest.mark.parametrize("value", [*HOSTILE_LINES.values(), "0", "-1", str(2**31), "١٢"])
-def test_hostile_values_in_the_apis_parameters_are_a_4xx_never_a_500(client, programme, value) -> None:
+def test_hostile_values_in_the_apis_parameters_are_a_4xx_never_a_500(client, programme) -> None:
     urls = ["/api/v1/offers", "/api/v1/sessions", "/api/v1/locations", "/api/v1/categories"]
     urls.append(f"/api/v1/offers/{programme['walk']}/sessions")
-    for url in urls:
-        for name in ("cursor", "limit", "category", "kind", "location", "lang"):
-            answer = client.get(url, query_string={name: value})
-            assert answer.status_code < 500, (url, name, value)
-            assert answer.is_json, (url, name, value)
+    wrong = []
+    for value in [*HOSTILE_LINES.values(), "0", "-1", str(2**31), "١٢"]:
+        for url in urls:
+            for name in ("cursor", "limit", "category", "kind", "location", "lang"):
+                answer = client.get(url, query_string={name: value})
+                if answer.status_code >= 500 or not answer.is_json:
+                    wrong.append((url, name, value, answer.status_code))
+    assert wrong == []
 
 
 def test_the_embed_page_gives_the_snippet(client, programme) -> None:

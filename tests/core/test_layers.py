@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ast
 from collections import defaultdict
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -93,6 +94,7 @@ def _imports(tree: ast.Module) -> list[tuple[ast.stmt, list[str]]]:
     return found
 
 
+@cache  # the source does not change during a run: parsed once, not once per module's test
 def _graph() -> dict[str, set[str]]:
     """Module -> the einstein modules it imports at the top (not under ``if TYPE_CHECKING``)."""
     graph: dict[str, set[str]] = defaultdict(set)
