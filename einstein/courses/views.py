@@ -137,47 +137,69 @@ def _managed_session(session_id: int) -> OfferSession:
 def offer_detail(offer_id: int) -> ResponseReturnValue:
     """Show an offer with its sessions and the booking buttons."""
     caching.depends_on(caching.offer_scope(offer_id))  # a visitor's page is kept until this offer changes
-    offer = catalogue.load_offer(offer_id, texts=False)
-    if offer is None or not policy.may_view_offer(current_user, offer):
-        abort(404)
     # a broken or stale "after" shows the first sessions, as the listing's cursor does
     after = request.args.get("after", type=int)
-    can_manage = policy.may_manage_offer(current_user, offer)
-    helps = policy.may_help(current_user)
     language = current_language().code
-    loaded: list[OfferSession] = []
-
-    def shared() -> offer_page.SharedPage:
-        caching.depends_on(caching.offer_scope(offer_id))
-        sessions = catalogue.sessions_for_page(offer, after, recent=can_manage)
-        loaded[:] = sessions.upcoming
-        content = render_template(
-            "courses/_offer_content.html",
-            offer=offer,
-            sessions=sessions,
-            can_manage=can_manage,
-            help_slots=volunteering.slots(current_user, offer, sessions.upcoming) if helps else {},
-            personal=offer_page.personal_slot,
-        )
-        return offer_page.SharedPage(
-            title=offer.text_for(language).title,
-            structured_data=jsonld.offer_events(offer, sessions.upcoming, language),
-            content=content,
-            seats=offer_page.seats_of(sessions.upcoming),
-            first_start=first_start(offer) if offer.is_course else None,
-        )
-
+    helps = policy.may_help(current_user)
     # The shared part is the same for everyone who reads this language and neither manages the
     # offer nor helps at it (they see their own links) nor books for a household (its boxes ask
-    # about the sessions themselves): cached until this offer changes, at most a minute.
-    units: Mapping[int, OfferSession | offer_page.Unit]
-    if not (can_manage or helps or household_members()):
+    # about the sessions themselves): cached until this offer changes, at most a minute. It is
+    # looked up first and loads the offer itself when it is made; kept, the page needs the offer's
+    # own row only (whether this person may see it, and what their buttons say).
+    page = None
+    if not (helps or household_members()):
+        made: list[Offer] = []
+
+        def shared() -> offer_page.SharedPage:
+            made.append(_offer_or_404(offer_id))
+            return _shared_part(made[0], after, language, can_manage=False, helps=False)[0]
+
         page = caching.kept("offer-page", (offer_id, language, after, caching.minute()), shared)
+        offer = made[0] if made else db.session.get(Offer, offer_id)
+    else:
+        offer = catalogue.load_offer(offer_id, texts=False)
+    if offer is None or not policy.may_view_offer(current_user, offer):
+        abort(404)
+    can_manage = policy.may_manage_offer(current_user, offer)
+    units: Mapping[int, OfferSession | offer_page.Unit]
+    if page is not None and not can_manage:
         units = offer_page.units(offer, page.seats)
     else:
-        page = shared()
-        units = {s.id: s for s in loaded}
+        page, sessions = _shared_part(offer, after, language, can_manage=can_manage, helps=helps)
+        units = {s.id: s for s in sessions}
     return render_template("courses/offer.html", page=page, content=_with_controls(offer, page, units))
+
+
+def _offer_or_404(offer_id: int) -> Offer:
+    offer = catalogue.load_offer(offer_id, texts=False)
+    if offer is None:
+        abort(404)
+    return offer
+
+
+def _shared_part(
+    offer: Offer, after: int | None, language: str, *, can_manage: bool, helps: bool
+) -> tuple[offer_page.SharedPage, list[OfferSession]]:
+    """The part of the offer page that is the same for everyone reading ``language`` with these
+    rights (cached for those without them), and the sessions it shows."""
+    caching.depends_on(caching.offer_scope(offer.id))
+    sessions = catalogue.sessions_for_page(offer, after, recent=can_manage)
+    content = render_template(
+        "courses/_offer_content.html",
+        offer=offer,
+        sessions=sessions,
+        can_manage=can_manage,
+        help_slots=volunteering.slots(current_user, offer, sessions.upcoming) if helps else {},
+        personal=offer_page.personal_slot,
+    )
+    page = offer_page.SharedPage(
+        title=offer.text_for(language).title,
+        structured_data=jsonld.offer_events(offer, sessions.upcoming, language),
+        content=content,
+        seats=offer_page.seats_of(sessions.upcoming),
+        first_start=first_start(offer) if offer.is_course else None,
+    )
+    return page, sessions.upcoming
 
 
 def _with_controls(
