@@ -29,7 +29,6 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import sqlalchemy as sa
-from aiosmtpd.controller import Controller
 
 from bench.common import bulk_due_reminders, database, make_app, production_env, redis, temp_folder
 from einstein.db import db
@@ -41,34 +40,18 @@ from tests.support.servers import CeleryProcess, SmtpSink
 _NOTIFICATION_ID = re.compile(rb"^X-Einstein-Notification: (\d+)", re.M)
 
 
-class _Handler:
-    """What the SMTP server calls for each message: only the sink's ``handle_DATA``.
-
-    aiosmtpd looks through its handler's members on every new connection
-    (``inspect.getmembers``); handed the test suite's sink itself, it read the sink's
-    ``messages`` property, which parses every message not yet parsed, in the server's one
-    thread. Each batch's new connection then waited for the previous batch's 50 e-mails to be
-    parsed: 0.16-0.37 s a connection, about 0.27 s on average, 100 connections for 5,000
-    reminders, while the baseline opens one. That was the sink's cost, not the pipeline's.
-    """
-
-    def __init__(self, sink: SmtpSink) -> None:
-        self.sink = sink
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 (aiosmtpd's name)
-        if self.sink.first_at is None:
-            self.sink.first_at = time.monotonic()
-        return await self.sink.handle_DATA(server, session, envelope)
-
-
 class Sink(SmtpSink):
-    """The test suite's SMTP sink, served through a handler that gives aiosmtpd nothing to parse,
-    and counting the outbox ids received by reading only what arrived since it last looked."""
+    """The test suite's SMTP sink, noting when the first message came and counting the outbox ids
+    received by reading only what arrived since it last looked."""
 
     def start(self) -> None:
         self.reset()
-        self.controller = Controller(_Handler(self), hostname="127.0.0.1", port=self.port)
-        self.controller.start()
+        super().start()
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 (aiosmtpd's name)
+        if self.first_at is None:
+            self.first_at = time.monotonic()
+        return await super().handle_DATA(server, session, envelope)
 
     def reset(self) -> None:
         super().reset()
