@@ -65,8 +65,19 @@ _CHANGED = "einstein.catalogue_changed"
 
 #: The tables whose rows the catalogue shows (by name: this layer sits below the areas).
 WATCHED_TABLES = frozenset(
-    {"offers", "offer_sessions", "offer_translations", "session_languages", "locations", "bookings"}
+    {
+        "offers",
+        "offer_sessions",
+        "offer_translations",
+        "session_languages",
+        "locations",
+        "organisations",
+        "bookings",
+        "users",
+    }
 )
+#: What of a person the pages kept for everyone show: an organiser's name (an offer's structured data).
+SHOWN_OF_A_PERSON = frozenset({"name"})
 #: Columns that only count places or attendance: a change to these alone is not an edit.
 COUNTERS = frozenset(
     {"confirmed_count", "waitlist_count", "present_count", "absent_count", "excused_count", "updated_at"}
@@ -420,9 +431,15 @@ def fragment(
 # --- what a commit changed ------------------------------------------------------------------------
 
 
-def _scopes_of(obj: Any) -> set[str]:
+def _scopes_of(obj: Any, deleted: bool = False) -> set[str]:
     """The scopes a changed row of a watched table renews."""
     table = getattr(obj, "__tablename__", None)
+    if table == "users":  # most changes of a person (sign-ins, settings) show on no shared page
+        state = sa.inspect(obj)
+        if deleted:  # their offers lose their organiser in the database (ON DELETE SET NULL)
+            return {CATALOGUE}
+        changed = {attr.key for attr in state.attrs if attr.history.has_changes()}
+        return {CATALOGUE} if state.persistent and changed & SHOWN_OF_A_PERSON else set()
     if table == "bookings":
         return {offer_scope(obj.offer_id), PLACES} if obj.offer_id is not None else {CATALOGUE, PLACES}
     offer_id = obj.id if table == "offers" else getattr(obj, "offer_id", None) if table == "offer_sessions" else None
@@ -438,9 +455,12 @@ def _scopes_of(obj: Any) -> set[str]:
 
 def _note(session: sa.orm.Session, _context: Any) -> None:
     scopes: set[str] = session.info.get(_CHANGED, set())
-    for obj in (*session.new, *session.dirty, *session.deleted):
+    for obj in (*session.new, *session.dirty):
         if getattr(obj, "__tablename__", None) in WATCHED_TABLES:
             scopes |= _scopes_of(obj)
+    for obj in session.deleted:
+        if getattr(obj, "__tablename__", None) in WATCHED_TABLES:
+            scopes |= _scopes_of(obj, deleted=True)
     if scopes:
         session.info[_CHANGED] = scopes
 

@@ -7,6 +7,7 @@ import pytest
 from einstein.bookings import services as bookings
 from einstein.db import db
 from einstein.models import User
+from einstein.privacy import services as privacy
 from tests import factories
 from tests.support.html import main
 from tests.support.queries import count_queries
@@ -43,6 +44,51 @@ def test_the_listing_is_cached_until_the_catalogue_changes(app, client, particip
         db.session.get(Offer, offer_id).title = "Renamed walk"
         db.session.commit()
     assert "Renamed walk" in _home(app.test_client())
+
+
+def test_a_renamed_organiser_or_organisation_shows_at_once_on_a_kept_page(app) -> None:
+    """An offer page's structured data names who organises it: renaming them is an edit too,
+    while the other changes of a person (signing in, settings) keep the pages."""
+    with app.app_context():
+        session = factories.SessionFactory(offer__title="Walking group", offer__organiser__name="Ayaan Volunteer")
+        offer_id, organiser_id = session.offer_id, session.offer.organiser_id
+    url = f"/offers/{offer_id}"
+    visitor = app.test_client()
+    assert "Ayaan Volunteer" in visitor.get(url, headers={"Accept-Language": "en"}).text
+
+    with app.app_context():
+        person = db.session.get(User, organiser_id)
+        person.phone_verified_at = person.created_at  # not on any shared page
+        db.session.commit()
+    assert visitor.get(url, headers={"Accept-Language": "en"}).headers.get("X-Einstein-Cache") == "hit"
+
+    with app.app_context():
+        db.session.get(User, organiser_id).name = "Ayaan Renamed"
+        db.session.commit()
+    page = visitor.get(url, headers={"Accept-Language": "en"})
+    assert page.headers.get("X-Einstein-Cache") is None and "Ayaan Renamed" in page.text
+
+    with app.app_context():
+        from einstein.models import Offer, Organisation
+
+        partner = Organisation(name="Taalschool Utrecht")
+        db.session.get(Offer, offer_id).organisation = partner
+        db.session.commit()
+    assert "Taalschool Utrecht" in visitor.get(url, headers={"Accept-Language": "en"}).text
+    with app.app_context():
+        db.session.query(Organisation).one().name = "Taalhuis Utrecht"
+        db.session.commit()
+    assert "Taalhuis Utrecht" in visitor.get(url, headers={"Accept-Language": "en"}).text
+
+    # an organiser who deletes their account is named nowhere any more
+    with app.app_context():
+        db.session.get(Offer, offer_id).organisation = None
+        db.session.commit()
+    assert "Ayaan Renamed" in visitor.get(url, headers={"Accept-Language": "en"}).text
+    with app.app_context():
+        privacy.delete_account(db.session.get(User, organiser_id))
+        db.session.commit()
+    assert "Ayaan Renamed" not in visitor.get(url, headers={"Accept-Language": "en"}).text
 
 
 def test_a_rolled_back_change_does_not_empty_the_cache(app, client) -> None:
