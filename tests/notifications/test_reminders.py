@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -31,6 +32,15 @@ def _session_at(hour: int, days: int = 5, **offer) -> OfferSession:
     return factories.SessionFactory(
         starts_at=start, ends_at=start + timedelta(hours=2), **{f"offer__{k}": v for k, v in offer.items()}
     )
+
+
+def _each_booked(people: list[Any]) -> OfferSession:
+    """A session at 19:00 in five days with five places, booked by each of ``people``."""
+    session = _session_at(19, capacity=5)
+    for person in people:
+        bookings.book(db.session.get(User, person.id), bookings.Target(session.offer, session))
+    db.session.commit()
+    return session
 
 
 def test_default_reminders_are_a_day_before_and_on_the_morning(app, participant) -> None:
@@ -202,10 +212,7 @@ def test_one_sweep_queues_every_due_message_however_many(app, make_user, monkeyp
     # next sweep, a minute later (5,000 a minute at most, whatever the workers could send)
     people = [make_user() for _ in range(5)]
     with app.app_context():
-        session = _session_at(19, capacity=5)
-        for person in people:
-            bookings.book(db.session.get(User, person.id), bookings.Target(session.offer, session))
-        db.session.commit()
+        _each_booked(people)
         due = set(db.session.scalars(sa.select(Notification.id).where(Notification.due_at <= utcnow())))
         assert len(due) == 5  # the confirmations; the reminders are not due yet
     monkeypatch.setattr(sweep, "TAKE", 2)
@@ -245,10 +252,7 @@ def test_retry_delays_grow_and_stay_below_an_hour(app) -> None:
 def test_a_permanent_smtp_error_fails_one_message_not_the_batch(app, make_user, smtp) -> None:
     people = [make_user() for _ in range(3)]
     with app.app_context():
-        session = _session_at(19, capacity=5)
-        for person in people:
-            bookings.book(db.session.get(User, person.id), bookings.Target(session.offer, session))
-        db.session.commit()
+        _each_booked(people)
     smtp.fail_next(1, "550 5.1.1 No such mailbox")
     report = deliver(app)
     assert len(report.failed) == 1 and len(report.sent) == 2
