@@ -435,11 +435,11 @@ def _scopes_of(obj: Any, deleted: bool = False) -> set[str]:
     """The scopes a changed row of a watched table renews."""
     table = getattr(obj, "__tablename__", None)
     if table == "users":  # most changes of a person (sign-ins, settings) show on no shared page
-        state = sa.inspect(obj)
         if deleted:  # their offers lose their organiser in the database (ON DELETE SET NULL)
             return {CATALOGUE}
-        changed = {attr.key for attr in state.attrs if attr.history.has_changes()}
-        return {CATALOGUE} if state.persistent and changed & SHOWN_OF_A_PERSON else set()
+        state = sa.inspect(obj)
+        shown = state.persistent and any(state.attrs[key].history.has_changes() for key in SHOWN_OF_A_PERSON)
+        return {CATALOGUE} if shown else set()
     if table == "bookings":
         return {offer_scope(obj.offer_id), PLACES} if obj.offer_id is not None else {CATALOGUE, PLACES}
     offer_id = obj.id if table == "offers" else getattr(obj, "offer_id", None) if table == "offer_sessions" else None
