@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from tests.support.servers import free_port, port_open, wait_for
+from tests.support.servers import free_port, port_open, port_refused, wait_for
 
 BEARERBOX = Path("/usr/sbin/bearerbox")
 SMSBOX = Path("/usr/sbin/smsbox")
@@ -558,7 +558,7 @@ omit-empty = true
             self.smsbox.stop()
             self.operator.stop()
         else:
-            wait_for(lambda: not port_open(self.sendsms_port), timeout=5, what="smsbox to close sendsms")
+            wait_for(lambda: port_refused(self.sendsms_port), timeout=5, what="smsbox to close sendsms")
 
     def freeze_bearerbox(self) -> None:
         """SIGSTOP bearerbox: smsbox accepts sendsms requests but never answers them."""

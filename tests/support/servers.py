@@ -6,6 +6,7 @@ Each is started on a free port on 127.0.0.1 by the tests themselves and stopped 
 from __future__ import annotations
 
 import asyncio
+import errno
 import glob
 import os
 import pwd
@@ -60,9 +61,24 @@ def wait_for(
 
 
 def port_open(port: int) -> bool:
+    """Whether a connection to ``port`` is taken within 0.2 s (a wait for a server to come up).
+
+    False is no proof that nothing listens: on a loaded machine the handshake can take longer.
+    """
     with socket.socket() as sock:
         sock.settimeout(0.2)
         return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def port_refused(port: int, timeout: float = 5.0) -> bool:
+    """Whether connecting to ``port`` is refused: nothing listens there any more.
+
+    A connection not taken in time is no refusal: the port may still be open, its server busy or
+    the machine loaded (``not port_open`` would then claim a closed port too early).
+    """
+    with socket.socket() as sock:
+        sock.settimeout(timeout)
+        return sock.connect_ex(("127.0.0.1", port)) == errno.ECONNREFUSED
 
 
 # --- Redis -------------------------------------------------------------------------------------

@@ -262,8 +262,9 @@ def test_without_bearerbox_sendsms_is_refused_at_once(gateway: KannelGateway, cr
 
     started = time.monotonic()
     with pytest.raises(urllib.error.URLError, match="Connection refused"):
-        gateway.sendsms(PHONE, "x")
-    assert time.monotonic() - started < 0.5
+        gateway.sendsms(PHONE, "x", timeout=5)
+    # A refusal, not a wait for the timeout (a loaded machine may take a moment to deliver it).
+    assert time.monotonic() - started < 2.5
 
     gateway.start()
     assert gateway.sendsms(PHONE, "back") == (202, "0: Accepted for delivery")
