@@ -24,6 +24,7 @@ from tests.support.client import Client
 from tests.support.i18n import cleanup as cleanup_translations
 from tests.support.i18n import compiled_translations
 from tests.support.servers import PostgresServer, RedisServer, SmtpSink
+from tests.support.templates import TEMPLATE_CODE
 
 SECRET_KEY = "test-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
 
@@ -224,6 +225,7 @@ def app(database: str, tmp_path: Path, app_config: dict[str, Any], smtp_server: 
     mail = {"MAIL_BACKEND": "smtp", "SMTP_HOST": "127.0.0.1", "SMTP_PORT": smtp_server.port}
     app = create_app(base_config(database, tmp_path, **{**mail, **app_config}))
     app.test_client_class = Client
+    app.jinja_env.bytecode_cache = TEMPLATE_CODE  # templates compiled once a process, not once a test
     yield app
     with app.app_context():
         db.engine.dispose()
@@ -237,6 +239,7 @@ def make_app(tmp_path: Path) -> Iterator[Any]:
     def build(database_url: str, **overrides: Any) -> Flask:
         built = create_app(base_config(database_url, tmp_path, **overrides))
         built.test_client_class = Client
+        built.jinja_env.bytecode_cache = TEMPLATE_CODE
         apps.append(built)
         return built
 
