@@ -31,23 +31,36 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 DEMO_PASSWORD = "utrecht-samen-leren"
 
 
-@pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Iterator[Gunicorn]:
-    """einstein with the demo data, served by gunicorn on 127.0.0.1, for one test module."""
+@pytest.fixture(scope="session")
+def demo_database(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Path:
+    """A SQLite database with the demo data, seeded once per test process (it takes half a minute)."""
     from einstein import create_app
     from einstein.db import db
     from seeding.demo import seed_demo
     from tests.conftest import base_config
 
-    folder = tmp_path_factory.mktemp("live")
-    database = folder / "einstein.sqlite"
+    folder = tmp_path_factory.mktemp("demo")
+    database = folder / "demo.sqlite"
     shutil.copy(sqlite_template, database)
-    url = f"sqlite:///{database}"
-    app = create_app(base_config(url, folder))
+    app = create_app(base_config(f"sqlite:///{database}", folder))
     with app.app_context():
         seed_demo()
         db.session.commit()
         db.engine.dispose()
+    return database
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory, demo_database: Path) -> Iterator[Gunicorn]:
+    """einstein with the demo data, served by gunicorn on 127.0.0.1, for one test module.
+
+    Each module gets its own copy of the demo database: what one module's tests change, the
+    next module does not see.
+    """
+    folder = tmp_path_factory.mktemp("live")
+    database = folder / "einstein.sqlite"
+    shutil.copy(demo_database, database)
+    url = f"sqlite:///{database}"
     server = Gunicorn(server_env(url, folder, SECRET_KEY), folder, workers=2, threads=2)
     server.start()
     server.database = database  # type: ignore[attr-defined]

@@ -86,16 +86,23 @@ def _open(open_browser: Any, live: Any, lang: str, who: str | None, width: int =
     return page, traffic
 
 
-@pytest.mark.parametrize("lang", ["en", "ar"])
-def test_main_pages_have_no_accessibility_violations(live, open_browser, lang) -> None:
+#: The pages' tests run once per reader and language, so that the test processes share them out.
+READERS = pytest.mark.parametrize("who", [None, *ACCOUNTS], ids=["visitor", *ACCOUNTS])
+LANGUAGES = pytest.mark.parametrize("lang", ["en", "ar"])
+
+
+def _pages_of(who: str | None) -> dict[str, str]:
+    return {name: path for name, (owner, path) in PAGES.items() if owner == who}
+
+
+@LANGUAGES
+@READERS
+def test_main_pages_have_no_accessibility_violations(live, open_browser, lang, who) -> None:
     ids = _ids(live)
     axe = Axe()
     problems: list[str] = []
-    sessions: dict[str | None, Any] = {}
-    for name, (who, path) in PAGES.items():
-        if who not in sessions:
-            sessions[who] = _open(open_browser, live, lang, who)[0]
-        page = sessions[who]
+    page, _ = _open(open_browser, live, lang, who)
+    for name, path in _pages_of(who).items():
         page.goto(live.url + path.format(**ids))
         assert page.locator("html").get_attribute("dir") == ("rtl" if lang == "ar" else "ltr"), name
         results = axe.run(page, options=AXE_OPTIONS)
@@ -110,12 +117,13 @@ def test_main_pages_have_no_accessibility_violations(live, open_browser, lang) -
     assert not problems, "\n".join(problems)
 
 
-@pytest.mark.parametrize("lang", ["en", "ar"])
-def test_every_page_is_light_and_asks_no_other_host(live, open_browser, lang) -> None:
+@LANGUAGES
+@READERS
+def test_every_page_is_light_and_asks_no_other_host(live, open_browser, lang, who) -> None:
     ids = _ids(live)
     problems: list[str] = []
-    for name, (who, path) in PAGES.items():
-        signed_in, _ = _open(open_browser, live, lang, who)
+    signed_in, _ = _open(open_browser, live, lang, who)
+    for name, path in _pages_of(who).items():
         fresh, traffic = _fresh(open_browser, lang, signed_in)  # an empty cache for each page
         fresh.goto(live.url + path.format(**ids))
         fresh.wait_for_load_state("networkidle")
@@ -126,6 +134,7 @@ def test_every_page_is_light_and_asks_no_other_host(live, open_browser, lang) ->
         width = fresh.evaluate("document.documentElement.scrollWidth")
         if width > 360:
             problems.append(f"{lang} {name}: {width} px wide at a 360 px screen (sideways scrolling)")
+        fresh.context.close()
     assert not problems, "\n".join(problems)
 
 
