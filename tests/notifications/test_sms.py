@@ -5,6 +5,10 @@ The gateway itself (Kannel with a fake operator) is in ``test_sms_gateway.py``.
 
 from __future__ import annotations
 
+import contextlib
+import socket
+import threading
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -16,11 +20,13 @@ from einstein.bookings.targets import Target
 from einstein.db import db, utcnow
 from einstein.i18n import LANGUAGES, TIMEZONE
 from einstein.models import Notification, NotificationKind, NotificationStatus
+from einstein.notifications.channels import Outgoing, TemporaryDeliveryError, UnconfirmedDelivery
 from einstein.notifications.segments import cost
-from einstein.notifications.sms import daytime
+from einstein.notifications.sms import SmsChannel, daytime
 from tests import factories
 from tests.support import sms as texts
 from tests.support.outbox import deliver, queued
+from tests.support.servers import free_port
 
 QUIET_HOURS_OFF = {"SMS_QUIET_FROM": 24, "SMS_QUIET_UNTIL": 0}
 
@@ -263,3 +269,43 @@ def test_production_with_a_gateway_needs_the_callback_secret_written_down() -> N
     given = {**base, "SMS_GATEWAY_URL": "http://kannel:13013/cgi-bin/sendsms", "SMS_CALLBACK_SECRET": "s" * 24}
     check_config(given)
     assert given["SMS_CALLBACK_SECRET"] == "s" * 24
+
+
+# --- what the gateway's answer (or its silence) means -------------------------------------------
+
+
+@pytest.fixture
+def hangs_up() -> Iterator[int]:
+    """A server that reads a request and closes the connection without answering it, as smsbox does
+    with a request it took in the moment bearerbox crashed (tests/support/KANNEL.md)."""
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(4)
+
+        def serve() -> None:
+            with contextlib.suppress(OSError):
+                connection, _ = server.accept()
+                with connection:
+                    connection.recv(65536)
+
+        thread = threading.Thread(target=serve, daemon=True)
+        thread.start()
+        yield server.getsockname()[1]
+        thread.join(timeout=5)
+
+
+def _send_through(app, port: int) -> None:
+    app.config.update(SMS_GATEWAY_URL=f"http://127.0.0.1:{port}/cgi-bin/sendsms", SMS_TIMEOUT=5)
+    with app.app_context(), SmsChannel().connect() as connection:
+        connection.send(Outgoing("+31612345678", "Tot morgen"), notification_id=1)
+
+
+def test_a_gateway_that_hangs_up_on_a_request_may_have_sent_it(app, hangs_up) -> None:
+    # trying again could send the text twice: it counts as sent, unconfirmed
+    with pytest.raises(UnconfirmedDelivery, match="closed the connection"):
+        _send_through(app, hangs_up)
+
+
+def test_a_gateway_that_refuses_the_connection_has_sent_nothing(app) -> None:
+    with pytest.raises(TemporaryDeliveryError, match="cannot be reached"):
+        _send_through(app, free_port())
