@@ -261,6 +261,19 @@ def _group_members(pgid: int) -> list[int]:
     return members
 
 
+def _all_stopped(pids: list[int]) -> bool:
+    """Whether every thread of these processes is stopped (SIGSTOP has taken effect)."""
+    for pid in pids:
+        for task in Path(f"/proc/{pid}/task").glob("*"):
+            try:
+                stat = (task / "stat").read_text()
+            except OSError:
+                continue
+            if stat[stat.rfind(")") + 2] not in "Tt":
+                return False
+    return True
+
+
 class _Process:
     """One Kannel program in a process group of its own.
 
@@ -558,11 +571,12 @@ omit-empty = true
             self.smsbox.stop()
             self.operator.stop()
         else:
-            wait_for(lambda: port_refused(self.sendsms_port), timeout=5, what="smsbox to close sendsms")
+            wait_for(lambda: port_refused(self.sendsms_port, timeout=1), timeout=10, what="smsbox to close sendsms")
 
     def freeze_bearerbox(self) -> None:
         """SIGSTOP bearerbox: smsbox accepts sendsms requests but never answers them."""
         self.bearerbox.send_signal(signal.SIGSTOP)
+        wait_for(lambda: _all_stopped(self.bearerbox.members()), timeout=5, what="bearerbox to stop")
 
     def thaw_bearerbox(self) -> None:
         self.bearerbox.send_signal(signal.SIGCONT)
