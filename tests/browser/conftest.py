@@ -33,7 +33,7 @@ DEMO_PASSWORD = "utrecht-samen-leren"
 
 @pytest.fixture(scope="session")
 def demo_database(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Path:
-    """A SQLite database with the demo data, seeded once per test process (it takes half a minute)."""
+    """A SQLite database with the demo data, seeded once per test process (seconds; half a minute under load)."""
     from einstein import create_app
     from einstein.db import db
     from seeding.demo import seed_demo

@@ -245,18 +245,21 @@ class _OperatorLog:
 # --- processes ---------------------------------------------------------------------------------
 
 
+def _stat(path: Path) -> list[str] | None:
+    """The fields of a /proc ``stat`` file after the command's name (state first), or None if gone."""
+    try:
+        stat = path.read_text()
+    except OSError:
+        return None
+    return stat[stat.rfind(")") + 2 :].split()
+
+
 def _group_members(pgid: int) -> list[int]:
     """Live (not zombie) processes in process group ``pgid``, read from /proc."""
     members = []
     for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        fields = stat[stat.rfind(")") + 2 :].split()
-        if fields[0] != "Z" and int(fields[2]) == pgid:
+        fields = _stat(entry / "stat") if entry.name.isdigit() else None
+        if fields is not None and fields[0] != "Z" and int(fields[2]) == pgid:
             members.append(int(entry.name))
     return members
 
@@ -265,11 +268,8 @@ def _all_stopped(pids: list[int]) -> bool:
     """Whether every thread of these processes is stopped (SIGSTOP has taken effect)."""
     for pid in pids:
         for task in Path(f"/proc/{pid}/task").glob("*"):
-            try:
-                stat = (task / "stat").read_text()
-            except OSError:
-                continue
-            if stat[stat.rfind(")") + 2] not in "Tt":
+            fields = _stat(task / "stat")
+            if fields is not None and fields[0] not in ("T", "t"):
                 return False
     return True
 

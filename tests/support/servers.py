@@ -60,14 +60,19 @@ def wait_for(
     raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
 
 
+def _connect(port: int, timeout: float) -> int:
+    """Try to connect to ``port`` on 127.0.0.1: 0, or the error number (EAGAIN when not taken in time)."""
+    with socket.socket() as sock:
+        sock.settimeout(timeout)
+        return sock.connect_ex(("127.0.0.1", port))
+
+
 def port_open(port: int) -> bool:
     """Whether a connection to ``port`` is taken within 0.2 s (a wait for a server to come up).
 
     False is no proof that nothing listens: on a loaded machine the handshake can take longer.
     """
-    with socket.socket() as sock:
-        sock.settimeout(0.2)
-        return sock.connect_ex(("127.0.0.1", port)) == 0
+    return _connect(port, 0.2) == 0
 
 
 def port_refused(port: int, timeout: float = 5.0) -> bool:
@@ -76,9 +81,7 @@ def port_refused(port: int, timeout: float = 5.0) -> bool:
     A connection not taken in time is no refusal: the port may still be open, its server busy or
     the machine loaded (``not port_open`` would then claim a closed port too early).
     """
-    with socket.socket() as sock:
-        sock.settimeout(timeout)
-        return sock.connect_ex(("127.0.0.1", port)) == errno.ECONNREFUSED
+    return _connect(port, timeout) == errno.ECONNREFUSED
 
 
 # --- Redis -------------------------------------------------------------------------------------

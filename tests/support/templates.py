@@ -60,9 +60,6 @@ class SharedTemplateCode(BytecodeCache):
     def dump_bytecode(self, bucket: Bucket) -> None:
         self._code[bucket.key] = bucket.bytecode_to_string()
 
-    def clear(self) -> None:
-        self._code.clear()
-
 
 #: The one cache of this test process (see the ``app`` fixture).
 TEMPLATE_CODE = SharedTemplateCode()
