@@ -163,10 +163,7 @@ def pdf_bytes(record: Record, language: Language) -> bytes:
         line(_("Courses completed"), size=15, gap=3)
         for credential in record.certificates:
             line(credential.title, size=12, gap=0.5)
-            line(
-                f"{credentials.days(credential)}  ·  {_('Certificate')} {credentials.format_code(credential.code)}",
-                size=10,
-            )
+            line(_dated_code(credential, _("Certificate")), size=10)
             if credential.revoked_at is not None:
                 line(_("Not valid: revoked on %(day)s.", day=format_day_year(credential.revoked_at)), size=10)
             pdf.ln(2)
@@ -179,11 +176,15 @@ def pdf_bytes(record: Record, language: Language) -> bytes:
                 organisation=credential.title,
             )
             line(said, size=12, gap=0.5)
-            line(
-                f"{credentials.days(credential)}  ·  {_('Statement')} {credentials.format_code(credential.code)}",
-                size=10,
-            )
+            line(_dated_code(credential, _("Statement")), size=10)
             if credential.revoked_at is not None:
                 line(_("Not valid: revoked on %(day)s.", day=format_day_year(credential.revoked_at)), size=10)
             pdf.ln(2)
     return bytes(pdf.output())
+
+
+def _dated_code(credential: Credential, label: str) -> str:
+    """When a certificate or statement was earned, and its code under its label. The label is
+    translated by the caller, outside an f-string: Babel finds a call inside one only on Python
+    3.12 and newer, so on 3.11 the word would have been left out of the catalogues."""
+    return f"{credentials.days(credential)}  ·  {label} {credentials.format_code(credential.code)}"

@@ -133,6 +133,8 @@ def test_names_in_every_script_are_drawn_in_every_language(app, make_user, lang)
         found = record.Record(" · ".join(NAMES), [], [statement], date(2026, 11, 30))
         text = " ".join(_pdf_text(record.pdf_bytes(found, LANGUAGES[lang])).split())
     assert statement.shown_code in text
+    if lang == "nl":  # the label before the code is translated too (it was left out of the catalogues)
+        assert f"Verklaring {statement.shown_code}" in text
     # (right to left, the lines run in the order they are read: word by word)
     for name in ("Amal Yusuf", "ሰላም ተስፋይ", "Олена Коваленко", "Elif Yılmaz", "Zoë d’Hondt"):
         assert all(word in text for word in name.split()), name
