@@ -1,6 +1,8 @@
 # einstein: `make run` for a demo on this machine, `make test` for the whole test run.
 SHELL := /bin/sh
-PYTHON ?= python3
+# the Python the venv is made with: 3.13 or 3.12 if the machine has one (coverage costs the tests
+# far less there), else python3; see scripts/python.sh
+PYTHON ?= $(shell ./scripts/python.sh)
 VENV ?= .venv
 BIN := $(VENV)/bin
 export FLASK_APP := einstein
