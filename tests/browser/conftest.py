@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -68,12 +69,18 @@ def live(tmp_path_factory: pytest.TempPathFactory, demo_database: Path) -> Itera
     server.stop()
 
 
-def query(live: Gunicorn, sql: str) -> Any:
-    """Read one value from the live server's database."""
+def query_row(live: Gunicorn, sql: str) -> Any:
+    """Read one row from the live server's database (None if there is none)."""
     import sqlite3
 
-    with sqlite3.connect(live.database) as connection:  # type: ignore[attr-defined]
-        row = connection.execute(sql).fetchone()
+    # closed at once: a sqlite3 connection's own `with` ends the transaction, not the connection
+    with contextlib.closing(sqlite3.connect(live.database)) as connection:  # type: ignore[attr-defined]
+        return connection.execute(sql).fetchone()
+
+
+def query(live: Gunicorn, sql: str) -> Any:
+    """Read one value from the live server's database."""
+    row = query_row(live, sql)
     return row[0] if row else None
 
 

@@ -5,14 +5,13 @@ copies the calendar link with the button that only script shows."""
 from __future__ import annotations
 
 import re
-import sqlite3
 from datetime import UTC, datetime
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
 from einstein.i18n import TIMEZONE
-from tests.browser.conftest import SCREENSHOTS, sign_in
+from tests.browser.conftest import SCREENSHOTS, query_row, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -34,8 +33,7 @@ NEXT = (
 
 def _next_session(live) -> tuple[int, str]:
     now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
-    with sqlite3.connect(live.database) as connection:
-        place, starts = connection.execute(NEXT.format(now=now)).fetchone()
+    place, starts = query_row(live, NEXT.format(now=now))
     moment = datetime.fromisoformat(str(starts))
     moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
     year, week, _ = moment.astimezone(TIMEZONE).isocalendar()
