@@ -33,7 +33,7 @@ import psycopg
 
 from bench.common import Load, temp_folder, wrk
 from tests.support.http import Gunicorn
-from tests.support.servers import PostgresServer, RedisServer, free_port, wait_for
+from tests.support.servers import PostgresServer, RedisServer, end_process, free_port, wait_for
 
 #: What pip installs in each peer's environment (gunicorn serves it; pretix needs a PostgreSQL driver).
 PACKAGES = {
@@ -309,12 +309,7 @@ class Served:
 
     def __exit__(self, *_exc: object) -> None:
         if self.process is not None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+            end_process(self.process)
             self.process = None
 
 

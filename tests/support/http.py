@@ -18,7 +18,7 @@ from flask import Flask
 
 from tests.support import clock
 from tests.support.client import signed_csrf
-from tests.support.servers import ROOT, free_port, wait_for
+from tests.support.servers import ROOT, end_process, free_port, wait_for
 
 #: Settings from the developer's shell that must never reach a server under test.
 _PRIVATE = ("EINSTEIN_", "DATABASE_URL", "REDIS_URL", "SMTP_", "SECRET_KEY", "BASE_URL", "BIND", "PORT", "GUNICORN_")
@@ -106,12 +106,7 @@ class Gunicorn:
 
     def stop(self) -> None:
         if self.process is not None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+            end_process(self.process)
             self.process = None
             self._log.close()
 

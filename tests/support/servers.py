@@ -60,6 +60,16 @@ def wait_for(
     raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
 
 
+def end_process(process: subprocess.Popen[bytes], timeout: float = 20.0) -> None:
+    """Ask a server to stop (SIGTERM) and wait for it; kill it if it has not stopped in time."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 def _connect(port: int, timeout: float) -> int:
     """Try to connect to ``port`` on 127.0.0.1: 0, or the error number (EAGAIN when not taken in time)."""
     with socket.socket() as sock:
