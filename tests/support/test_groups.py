@@ -6,6 +6,7 @@ own fails if the pinned pytest and pytest-xdist ever stop grouping again."""
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -28,9 +29,25 @@ def test_free(n):
 def test_a_group_runs_in_one_process_while_the_rest_spread(tmp_path: Path) -> None:
     (tmp_path / "test_suite.py").write_text(SUITE)
     (tmp_path / "pytest.ini").write_text("[pytest]\n")
+    # only pytest-xdist among the installed plugins: each of the three processes starts in a second
+    quiet = {**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-n", "2", "--dist", "loadgroup", "-v"],
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "xdist",
+            "-p",
+            "no:cacheprovider",
+            "-n",
+            "2",
+            "--dist",
+            "loadgroup",
+            "-v",
+        ],
         cwd=tmp_path,
+        env=quiet,
         capture_output=True,
         text=True,
         timeout=120,
