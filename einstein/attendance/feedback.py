@@ -29,13 +29,14 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
+from sqlalchemy.orm.attributes import set_committed_value
 
 from einstein.attendance.models import Attendance, AttendanceStatus
 from einstein.attendance.reports import MIX_ROUNDING, Period, month_start, next_month, rounded
 from einstein.auth.models import User
 from einstein.bookings.models import Booking, BookingStatus
-from einstein.courses.models import Category, Offer, OfferSession, OfferStatus, SessionStatus
+from einstein.courses.models import Category, Offer, OfferSession, OfferStatus, OfferTranslation, SessionStatus
 from einstein.db import LabelledEnum, Model, db, enum_column, utcnow
 from einstein.errors import CodedError
 from einstein.i18n import TIMEZONE
@@ -135,15 +136,31 @@ def read_feedback_token(token: str) -> tuple[User, OfferSession] | None:
 
 def _was_there(user: User, session: OfferSession) -> str | None:
     """None if ``user`` was booked on ``session`` and not marked absent or excused, else the reason."""
-    rows = db.session.execute(
-        sa.select(Booking.status, Booking.confirmed_at, Attendance.status)
-        .outerjoin(Attendance, sa.and_(Attendance.booking_id == Booking.id, Attendance.session_id == session.id))
-        .where(
-            Booking.user_id == user.id,
-            Booking.offer_id == session.offer_id,
-            sa.or_(Booking.session_id == session.id, Booking.session_id.is_(None)),
+    return _presence(user, [session])[session.id]
+
+
+def _presence(user: User, sessions: list[OfferSession]) -> dict[int, str | None]:
+    """``_was_there`` for each of ``sessions``, in one statement: session id -> None or the reason."""
+    rows: dict[int, list[Any]] = defaultdict(list)
+    for session_id, status, confirmed_at, mark in db.session.execute(
+        sa.select(OfferSession.id, Booking.status, Booking.confirmed_at, Attendance.status)
+        .join(
+            Booking,
+            sa.and_(
+                Booking.offer_id == OfferSession.offer_id,
+                sa.or_(Booking.session_id == OfferSession.id, Booking.session_id.is_(None)),
+            ),
         )
-    ).all()
+        .outerjoin(Attendance, sa.and_(Attendance.booking_id == Booking.id, Attendance.session_id == OfferSession.id))
+        .where(OfferSession.id.in_([session.id for session in sessions]), Booking.user_id == user.id)
+    ):
+        rows[session_id].append((status, confirmed_at, mark))
+    return {session.id: _verdict(session, rows[session.id]) for session in sessions}
+
+
+def _verdict(session: OfferSession, rows: list[Any]) -> str | None:
+    """None if one of the person's bookings (status, confirmed_at, attendance mark on ``session``)
+    says they were there, else why not."""
     absent = False
     for status, confirmed_at, mark in rows:
         if mark == AttendanceStatus.PRESENT:
@@ -198,28 +215,49 @@ def answer(
 
 def to_answer(user: User, limit: int = 5) -> list[tuple[OfferSession, Feedback | None]]:
     """The person's recent sessions that took place and may be answered about, newest first,
-    with the answer they gave (for "my bookings")."""
+    with the answer they gave (for "my bookings"): three statements however many there are (four
+    when an offer's translations are not loaded yet)."""
     now = utcnow()
     mine = sa.select(Booking).where(Booking.user_id == user.id).subquery()
-    sessions = db.session.scalars(
-        sa.select(OfferSession)
-        .join(mine, mine.c.offer_id == OfferSession.offer_id)
-        .where(
-            sa.or_(mine.c.session_id == OfferSession.id, mine.c.session_id.is_(None)),
-            OfferSession.status == SessionStatus.SCHEDULED,
-            OfferSession.ends_at <= now,
-            OfferSession.ends_at >= now - timedelta(days=ANSWER_DAYS),
+    sessions = list(
+        db.session.scalars(
+            sa.select(OfferSession)
+            .join(mine, mine.c.offer_id == OfferSession.offer_id)
+            .where(
+                sa.or_(mine.c.session_id == OfferSession.id, mine.c.session_id.is_(None)),
+                OfferSession.status == SessionStatus.SCHEDULED,
+                OfferSession.ends_at <= now,
+                OfferSession.ends_at >= now - timedelta(days=ANSWER_DAYS),
+            )
+            .options(joinedload(OfferSession.offer))
+            .order_by(OfferSession.ends_at.desc())
+            .limit(limit * 3)
+        ).unique()
+    )
+    if not sessions:
+        return []
+    presence = _presence(user, sessions)
+    answerable = [session for session in sessions if presence[session.id] is None][:limit]
+    # each card's title is in the reader's language: the translations of the offers "my bookings"
+    # has not loaded already, in one statement
+    untranslated = {s.offer_id: s.offer for s in answerable if "translations" in sa.inspect(s.offer).unloaded}
+    if untranslated:
+        found: dict[int, list[OfferTranslation]] = {offer_id: [] for offer_id in untranslated}
+        for translation in db.session.scalars(
+            sa.select(OfferTranslation).where(OfferTranslation.offer_id.in_(untranslated))
+        ):
+            found[translation.offer_id].append(translation)
+        for offer_id, translations in found.items():
+            set_committed_value(untranslated[offer_id], "translations", translations)
+    answers = {
+        given.session_id: given
+        for given in db.session.scalars(
+            sa.select(Feedback).where(
+                Feedback.user_id == user.id, Feedback.session_id.in_([session.id for session in answerable])
+            )
         )
-        .order_by(OfferSession.ends_at.desc())
-        .limit(limit * 3)
-    ).unique()
-    result = []
-    for session in sessions:
-        if _was_there(user, session) is None:
-            result.append((session, answer_of(user, session)))
-        if len(result) == limit:
-            break
-    return result
+    }
+    return [(session, answers.get(session.id)) for session in answerable]
 
 
 def forget(user: User) -> None:

@@ -103,6 +103,35 @@ def test_a_participant_answers_from_my_bookings_with_one_tap(app, client, partic
     assert 'value="not_good" class="face-button face-not_good" aria-pressed="true"' in page
 
 
+def test_the_sessions_to_answer_are_read_together_with_their_titles_translated(app, participant, make_user) -> None:
+    """Asked on its own (no offer loaded before it, as "my bookings" does): three sessions the
+    person was at, one they were marked absent from; the titles in Arabic come in one statement."""
+    from einstein.courses.models import OfferTranslation
+    from tests.support.queries import count_queries
+
+    there = [_book_and_hold(app, [participant], days=-2 - 3 * n)["session_ids"][0] for n in range(3)]
+    missed = _book_and_hold(app, [participant], days=-1)["session_ids"][0]
+    with app.app_context():
+        for session_id in there:
+            db.session.add(
+                OfferTranslation(
+                    offer_id=db.session.get(OfferSession, session_id).offer_id, locale="ar", title=f"عربي {session_id}"
+                )
+            )
+        booking = db.session.scalar(sa.select(Booking).where(Booking.session_id == missed))
+        db.session.add(Attendance(session_id=missed, booking_id=booking.id, status=AttendanceStatus.ABSENT))
+        db.session.commit()
+    with app.app_context():
+        person = db.session.get(User, participant.id)
+        with count_queries(app) as statements:
+            found = feedback.to_answer(person)
+            titles = [session.offer.text_for("ar").title for session, _given in found]
+    assert [session.id for session, _given in found] == there  # newest first, not the one missed
+    assert titles == [f"عربي {session_id}" for session_id in there]
+    # the sessions (with their offers), who was there, the translations, the answers
+    assert len(statements) == 4, "\n".join(statements)
+
+
 def test_someone_without_a_password_answers_from_the_link_in_a_message(app, client, make_user) -> None:
     desk_person = make_user(role=Role.PARTICIPANT, password_hash=None, email=None, phone="+31612345678", locale="ar")
     held = _book_and_hold(app, [desk_person])

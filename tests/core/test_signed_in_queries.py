@@ -3,6 +3,7 @@ the person's history and however many sessions the offers have."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -29,9 +30,9 @@ COURSE_PAGE = OFFER_PAGE + 1
 #: Once the shared part is cached (einstein.courses.offer_page): the offer, the person, their bookings.
 OFFER_PAGE_CACHED = 3
 #: My bookings: the person, the bookings shown (with offers, sessions and places), the offers'
-#: translations, the courses' sessions, attendance, and the sessions just over to say how they were
-#: (with what the person answered).
-MY_BOOKINGS = 7
+#: translations, the courses' sessions, how many are over, attendance, and the sessions just over
+#: to say how they were: those sessions, whether the person was there, what they answered.
+MY_BOOKINGS = 9
 #: Booking as the form sends it (tests/bookings/test_booking.py says which five).
 BOOKING_POST = 5
 
@@ -67,6 +68,30 @@ def _past_bookings(person_id: int, count: int) -> None:
             )
         )
     db.session.commit()
+
+
+def _recent_bookings(person_id: int, count: int) -> list[int]:
+    """``count`` confirmed bookings of sessions over in the last weeks (so each may still be
+    answered about on "my bookings"), each of another activity; their sessions' ids."""
+    ids = []
+    for n in range(count):
+        session = factories.SessionFactory(starts_at=days_ahead(-1 - 4 * n))
+        booked = session.starts_at - timedelta(days=3)
+        db.session.add(
+            Booking(
+                reference=f"RCNT-{person_id % 100:02d}{n:02d}",
+                user_id=person_id,
+                offer_id=session.offer_id,
+                session_id=session.id,
+                status=BookingStatus.CONFIRMED,
+                confirmed_at=booked,
+                created_at=booked,
+                updated_at=booked,
+            )
+        )
+        ids.append(session.id)
+    db.session.commit()
+    return ids
 
 
 def _statements(app, client, url: str) -> list[str]:
@@ -136,8 +161,13 @@ def test_my_bookings_costs_the_same_however_long_the_history(app, client, partic
         bookings.book(me, bookings.Target(course, None))
         db.session.commit()
         _past_bookings(participant.id, 30)
+        recent = _recent_bookings(participant.id, 6)
     many = _statements(app, client, "/my/bookings")
     assert len(many) <= MY_BOOKINGS, "\n".join(many)
+    # "how was it?" for the five sessions just over, newest first: asked together, not one by one
+    page = client.get("/my/bookings", headers=EN).get_data(as_text=True)
+    asked = [int(found) for found in re.findall(r'<h3 id="feedback-(\d+)"', page)]
+    assert asked == recent[:5], page
     # the course's twelve sessions are read (its card counts them): one statement for all courses
     assert sum("offer_sessions.offer_id IN" in s for s in many) == 1, "\n".join(many)
     assert len(few) <= len(many)
