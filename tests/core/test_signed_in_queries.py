@@ -4,7 +4,7 @@ the person's history and however many sessions the offers have."""
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -51,35 +51,16 @@ def _course(weeks: int) -> int:
     return offer.id
 
 
-def _past_bookings(person_id: int, count: int) -> None:
-    """``count`` bookings of sessions long over, each of another weekly activity."""
-    start = days_ahead(-400)
-    for week in range(count):
-        session = factories.SessionFactory(starts_at=start + timedelta(days=7 * week))
-        db.session.add(
-            Booking(
-                reference=f"PAST-{person_id % 100:02d}{week:02d}",
-                user_id=person_id,
-                offer_id=session.offer_id,
-                session_id=session.id,
-                status=BookingStatus.CONFIRMED,
-                created_at=start,
-                updated_at=start,
-            )
-        )
-    db.session.commit()
-
-
-def _recent_bookings(person_id: int, count: int) -> list[int]:
-    """``count`` confirmed bookings of sessions over in the last weeks (so each may still be
-    answered about on "my bookings"), each of another activity; their sessions' ids."""
+def _booked(person_id: int, label: str, starts: list[datetime]) -> list[int]:
+    """A confirmed booking of the person for a session at each of ``starts``, each of another
+    activity, made three days before it; the sessions' ids."""
     ids = []
-    for n in range(count):
-        session = factories.SessionFactory(starts_at=days_ahead(-1 - 4 * n))
-        booked = session.starts_at - timedelta(days=3)
+    for n, starts_at in enumerate(starts):
+        session = factories.SessionFactory(starts_at=starts_at)
+        booked = starts_at - timedelta(days=3)
         db.session.add(
             Booking(
-                reference=f"RCNT-{person_id % 100:02d}{n:02d}",
+                reference=f"{label}-{person_id % 100:02d}{n:02d}",
                 user_id=person_id,
                 offer_id=session.offer_id,
                 session_id=session.id,
@@ -92,6 +73,17 @@ def _recent_bookings(person_id: int, count: int) -> list[int]:
         ids.append(session.id)
     db.session.commit()
     return ids
+
+
+def _past_bookings(person_id: int, count: int) -> None:
+    """``count`` bookings of sessions long over (more than a year)."""
+    _booked(person_id, "PAST", [days_ahead(-400) + timedelta(days=7 * week) for week in range(count)])
+
+
+def _recent_bookings(person_id: int, count: int) -> list[int]:
+    """``count`` bookings of sessions over in the last weeks, newest first (each may still be
+    answered about on "my bookings"); their sessions' ids."""
+    return _booked(person_id, "RCNT", [days_ahead(-1 - 4 * n) for n in range(count)])
 
 
 def _statements(app, client, url: str) -> list[str]:
