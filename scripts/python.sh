@@ -6,7 +6,9 @@
 # where 3.11's tracer adds about 50 %: the reason `make test` prefers them.
 set -u
 root=$(pyenv root 2>/dev/null || true)
-for python in python3.13 python3.12 $(ls -d "${root:-/nonexistent}"/versions/3.1[32].*/bin/python3 2>/dev/null | sort -rV) python3; do
+# (pyenv's free-threaded builds, 3.13.0t and the like, are left out: not every wheel works there)
+installed=$(ls -d "${root:-/nonexistent}"/versions/3.1[32].*[0-9]/bin/python3 2>/dev/null | sort -rV)
+for python in python3.13 python3.12 $installed python3; do
 	if "$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
 		echo "$python"
 		exit 0
