@@ -103,7 +103,7 @@ def test_a_participant_answers_from_my_bookings_with_one_tap(app, client, partic
     assert 'value="not_good" class="face-button face-not_good" aria-pressed="true"' in page
 
 
-def test_the_sessions_to_answer_are_read_together_with_their_titles_translated(app, participant, make_user) -> None:
+def test_the_sessions_to_answer_are_read_together_with_their_titles_translated(app, participant) -> None:
     """Asked on its own (no offer loaded before it, as "my bookings" does): three sessions the
     person was at, one they were marked absent from; the titles in Arabic come in one statement."""
     from einstein.courses.models import OfferTranslation
