@@ -1,8 +1,9 @@
-"""Database foundations shared by every area: the declarative base, types and time helpers."""
+"""Database foundations shared by every area: the declarative base, types, time and loading helpers."""
 
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -10,6 +11,7 @@ import sqlalchemy as sa
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, registry
+from sqlalchemy.orm.attributes import set_committed_value
 
 #: Constraint names that Alembic can find again on every database (SQLite needs names to alter).
 NAMING_CONVENTION = {
@@ -177,3 +179,18 @@ def write_aside(statement: sa.Executable, params: dict[str, Any] | None = None) 
     else:
         with db.session.begin_nested():
             db.session.execute(statement, params or {})
+
+
+def load_unloaded(parents: Iterable[Any], collection: str, children: sa.Select[Any], parent_id: Any) -> None:
+    """Fill ``collection`` of each of ``parents`` that has not loaded it yet, in one statement:
+    ``children`` (a SELECT of the collection's rows, with any options and order) narrowed to those
+    parents by ``parent_id``, the children's column that holds the parent's id. Parents that have
+    it loaded already cost nothing; when none is left, no statement is sent."""
+    wanted = {parent.id: parent for parent in parents if collection in sa.inspect(parent).unloaded}
+    if not wanted:
+        return
+    found: dict[Any, list[Any]] = {key: [] for key in wanted}
+    for child in db.session.scalars(children.where(parent_id.in_(wanted))):
+        found[getattr(child, parent_id.key)].append(child)
+    for key, rows in found.items():
+        set_committed_value(wanted[key], collection, rows)

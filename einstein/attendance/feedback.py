@@ -30,14 +30,13 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
-from sqlalchemy.orm.attributes import set_committed_value
 
 from einstein.attendance.models import Attendance, AttendanceStatus
 from einstein.attendance.reports import MIX_ROUNDING, Period, month_start, next_month, rounded
 from einstein.auth.models import User
 from einstein.bookings.models import Booking, BookingStatus
 from einstein.courses.models import Category, Offer, OfferSession, OfferStatus, OfferTranslation, SessionStatus
-from einstein.db import LabelledEnum, Model, db, enum_column, utcnow
+from einstein.db import LabelledEnum, Model, db, enum_column, load_unloaded, utcnow
 from einstein.errors import CodedError
 from einstein.i18n import TIMEZONE
 
@@ -240,15 +239,7 @@ def to_answer(user: User, limit: int = 5) -> list[tuple[OfferSession, Feedback |
     answerable = [session for session in sessions if presence[session.id] is None][:limit]
     # each card's title is in the reader's language: the translations of the offers "my bookings"
     # has not loaded already, in one statement
-    untranslated = {s.offer_id: s.offer for s in answerable if "translations" in sa.inspect(s.offer).unloaded}
-    if untranslated:
-        found: dict[int, list[OfferTranslation]] = {offer_id: [] for offer_id in untranslated}
-        for translation in db.session.scalars(
-            sa.select(OfferTranslation).where(OfferTranslation.offer_id.in_(untranslated))
-        ):
-            found[translation.offer_id].append(translation)
-        for offer_id, translations in found.items():
-            set_committed_value(untranslated[offer_id], "translations", translations)
+    load_unloaded({s.offer for s in answerable}, "translations", sa.select(OfferTranslation), OfferTranslation.offer_id)
     answers = {
         given.session_id: given
         for given in db.session.scalars(

@@ -8,13 +8,12 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, selectinload
-from sqlalchemy.orm.attributes import set_committed_value
 
 from einstein.auth.models import User
 from einstein.bookings.models import REFERENCE_ALPHABET, Booking, BookingStatus
 from einstein.bookings.targets import Target
 from einstein.courses.models import Offer, OfferSession
-from einstein.db import db, utcnow
+from einstein.db import db, load_unloaded, utcnow
 
 
 def waitlist_place(booking: Booking) -> int | None:
@@ -118,19 +117,8 @@ def _load_course_sessions(offers: list[Offer]) -> None:
     """Load the sessions of these courses in one statement (a course card counts them and shows the
     next; its completion counts those held). An activity's card needs only its own session: the
     sessions of a weekly activity booked once are not read at all."""
-    wanted = {offer.id: offer for offer in offers if "sessions" in sa.inspect(offer).unloaded}
-    if not wanted:
-        return
-    found: dict[int, list[OfferSession]] = {offer_id: [] for offer_id in wanted}
-    for session in db.session.scalars(
-        sa.select(OfferSession)
-        .where(OfferSession.offer_id.in_(wanted))
-        .options(joinedload(OfferSession.location))
-        .order_by(OfferSession.starts_at)
-    ):
-        found[session.offer_id].append(session)
-    for offer_id, sessions in found.items():
-        set_committed_value(wanted[offer_id], "sessions", sessions)
+    sessions = sa.select(OfferSession).options(joinedload(OfferSession.location)).order_by(OfferSession.starts_at)
+    load_unloaded(offers, "sessions", sessions, OfferSession.offer_id)
 
 
 def next_session_start(booking: Booking) -> datetime | None:
