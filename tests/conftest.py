@@ -23,6 +23,7 @@ from tests.support import clock
 from tests.support.client import Client
 from tests.support.i18n import cleanup as cleanup_translations
 from tests.support.i18n import compiled_translations
+from tests.support.routing import SharedBuilderRule
 from tests.support.servers import PostgresServer, RedisServer, SmtpSink
 from tests.support.templates import TEMPLATE_CODE
 
@@ -39,6 +40,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    # every app this process builds shares its URL rules' compiled builders (tests/support/routing.py)
+    Flask.url_rule_class = SharedBuilderRule
     instant = config.getoption("--clock")
     if instant:
         try:
