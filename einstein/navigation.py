@@ -1,17 +1,23 @@
 """The navigation each role sees: one table, filtered by role and by what is installed, in groups.
 
 On a phone the groups are a list behind a "Menu" button, on a wide screen one bar (base.html).
+Every page shows the menu twice, and making it was about a sixth of a signed-in page's time: each
+menu is made once per language and what it shows, and kept in the process (``nav_menu``).
 """
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Flask, request, url_for
+from flask import Flask, current_app, g, request, url_for
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup
 
 from einstein.auth.models import Role
 from einstein.policy import may_see_translation_queue
@@ -91,6 +97,7 @@ def nav_items() -> list[dict[str, object]]:
             continue
         items.append(
             {
+                "endpoint": item.endpoint,
                 "url": url_for(item.endpoint),
                 "label": item.label,
                 "icon": item.icon,
@@ -113,7 +120,46 @@ def nav_groups() -> list[dict[str, object]]:
     return groups
 
 
+#: Stands for the person's CSRF token in a menu kept for everyone: the sign-out form gets the
+#: token of the request it is shown to. Random per process, so no page text can contain it.
+_CSRF_SLOT = f"csrf-{secrets.token_hex(16)}"
+#: Menus kept per process; more than this many (languages x roles x pages x counts) start again.
+MENUS_KEPT = 512
+
+
+def _menu_key(prefix: str, groups: list[dict[str, Any]], signed_in: bool) -> tuple[object, ...]:
+    """Everything a menu's HTML depends on. A link's words and icon follow from its endpoint (the
+    table above) and the language; the rest is in the key as it is."""
+    shown = tuple(
+        (group["key"], tuple((i["endpoint"], i["url"], i["current"], i["badge"]) for i in group["items"]))
+        for group in groups
+    )
+    return (str(get_locale()), prefix, signed_in, shown)
+
+
+def nav_menu(prefix: str) -> Markup:
+    """The menu's HTML for this request (``prefix`` names one of the page's two menus)."""
+    groups = g.get("einstein_nav_groups")
+    if groups is None:
+        groups = g.einstein_nav_groups = nav_groups()
+    signed_in = bool(current_user.is_authenticated)
+    key = _menu_key(prefix, groups, signed_in)
+    menus: dict[tuple[object, ...], str] = current_app.extensions["einstein.menus"]
+    html = menus.get(key)
+    if html is None:
+        lists = current_app.jinja_env.get_template("_nav.html").module.nav_lists  # type: ignore[attr-defined]
+        html = str(lists(groups, prefix, signed_in, _CSRF_SLOT))
+        if len(menus) >= MENUS_KEPT:
+            menus.clear()
+        menus[key] = html
+    if signed_in:
+        html = html.replace(_CSRF_SLOT, generate_csrf())
+    return Markup(html)  # noqa: S704  (rendered by Jinja with autoescape; the token is URL-safe)
+
+
 def init_app(app: Flask) -> None:
     """Make the navigation available to the base layout."""
+    app.extensions["einstein.menus"] = {}
     app.jinja_env.globals["nav_items"] = nav_items
     app.jinja_env.globals["nav_groups"] = nav_groups
+    app.jinja_env.globals["nav_menu"] = nav_menu
