@@ -60,8 +60,10 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """Run every test on SQLite, and the ones marked ``postgres`` on PostgreSQL too."""
-    if "database" in metafunc.fixturenames:
+    """Run every test on SQLite, and the ones marked ``postgres`` on PostgreSQL too. A test about
+    one database alone says so: ``@pytest.mark.parametrize("database", ["postgresql"], indirect=True)``."""
+    chosen = any(mark.args[0] == "database" for mark in metafunc.definition.iter_markers("parametrize"))
+    if "database" in metafunc.fixturenames and not chosen:
         backends = ["sqlite"]
         if metafunc.definition.get_closest_marker("postgres"):
             backends.append("postgresql")

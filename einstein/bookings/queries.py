@@ -86,9 +86,11 @@ def bookings_of(user: User, past_limit: int | None = PAST_SHOWN) -> MyBookings:
         sa.case((Booking.session_id.is_not(None), session_end), else_=course_end), Booking.created_at
     )
     coming = sa.and_(Booking.status != BookingStatus.CANCELLED, last_end > now)
-    # the person's own bookings and their household members' (who have no account of their own)
-    household = sa.select(User.id).where(User.household_of_id == user.id)
-    mine = sa.or_(Booking.user_id == user.id, Booking.user_id.in_(household))
+    # the person's own bookings and their household members' (who have no account of their own),
+    # as one IN on the indexed user_id: "theirs OR their household's" made PostgreSQL read every
+    # booking of everyone (35 ms at 42,000 bookings, and growing with them)
+    people = sa.select(User.id).where(sa.or_(User.id == user.id, User.household_of_id == user.id))
+    mine = Booking.user_id.in_(people)
     older = sa.select(Booking.id).where(mine, sa.not_(coming)).order_by(Booking.created_at.desc(), Booking.id.desc())
     shown = sa.or_(coming, Booking.id.in_(older if past_limit is None else older.limit(past_limit)))
     rows = db.session.execute(
