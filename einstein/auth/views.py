@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_user, logout_user
+from sqlalchemy.orm import selectinload
 
 from einstein import policy
 from einstein.audit import services as audit
@@ -434,7 +436,11 @@ def people() -> ResponseReturnValue:
     if form.validate():
         query = form.q.data or None
         role = Role(form.role.data) if form.role.data else None
-    pagination = db.paginate(services.search_people(query, role), page=page_arg(), per_page=25, error_out=False)
+    # each person's languages for translating are shown beside their name: read for the whole
+    # page at once (the catalogue adds that collection to User; the accounts do not import it)
+    grants = sa.inspect(User).relationships["translator_languages"].class_attribute
+    listed = services.search_people(query, role).options(selectinload(grants))
+    pagination = db.paginate(listed, page=page_arg(), per_page=25, error_out=False)
     # the roles the current person may give each person listed
     assignable = {
         person.id: [role for role in Role if role != person.role and policy.may_set_role(current_user, person, role)]

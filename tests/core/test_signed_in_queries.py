@@ -232,3 +232,29 @@ def test_booking_as_a_browser_does_costs_a_fixed_number_of_statements(app, make_
             assert mine is not None and mine.status == BookingStatus.CONFIRMED
     assert totals[0] == totals[1], totals
     assert totals[0] <= OFFER_PAGE + BOOKING_POST + MY_BOOKINGS, totals
+
+
+@pytest.mark.postgres
+@pytest.mark.usefixtures("steady_cache_minute")
+def test_the_people_page_costs_the_same_for_three_people_as_for_a_full_page(app, client, coordinator) -> None:
+    """Each person's languages for translating are shown beside their name: read for the page
+    at once, not person by person."""
+    from einstein.models import TranslatorLanguage
+
+    client.sign_in(coordinator)
+    with app.app_context():
+        for n in range(2):
+            factories.UserFactory(name=f"Early {n}")
+    _statements(app, client, "/people")  # the count on the menu, kept for a minute, is asked now
+    few = _statements(app, client, "/people")
+    with app.app_context():
+        for n in range(30):
+            person = factories.UserFactory(name=f"Later {n:02}")
+            if n % 3 == 0:
+                db.session.add(TranslatorLanguage(user_id=person.id, locale=("ti", "so")[n % 2]))
+        db.session.commit()
+    full = _statements(app, client, "/people")
+    assert len(full) == len(few), "\n".join(full)
+    page = client.get("/people", headers=EN).get_data(as_text=True)
+    # the first 25 by name: Early 0 and 1, Later 00 to 22, of whom 00, 03, ... 21 translate
+    assert page.count('<span class="badge pending">translates') == 8
