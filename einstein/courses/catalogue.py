@@ -296,7 +296,12 @@ def waiting_for_approval() -> list[Offer]:
         db.session.scalars(
             sa.select(Offer)
             .where(Offer.status == OfferStatus.PENDING)
-            .options(joinedload(Offer.organiser), joinedload(Offer.location), selectinload(Offer.sessions))
+            .options(
+                joinedload(Offer.organiser),
+                joinedload(Offer.location),
+                # each session's card lists the languages spoken: read with the sessions, not one by one
+                selectinload(Offer.sessions).selectinload(OfferSession.languages),
+            )
             .order_by(Offer.created_at)
         )
     )

@@ -258,3 +258,29 @@ def test_the_people_page_costs_the_same_for_three_people_as_for_a_full_page(app,
     page = client.get("/people", headers=EN).get_data(as_text=True)
     # the first 25 by name: Early 0 and 1, Later 00 to 22, of whom 00, 03, ... 21 translate
     assert page.count('<span class="badge pending">translates') == 8
+
+
+@pytest.mark.postgres
+@pytest.mark.usefixtures("steady_cache_minute")
+def test_the_review_page_costs_the_same_however_many_sessions_wait(app, client, coordinator) -> None:
+    """Each waiting activity's card shows the languages of its first session: read with the
+    sessions, not offer by offer."""
+    from einstein.models import OfferStatus
+
+    client.sign_in(coordinator)
+
+    def waiting(sessions: int) -> None:
+        with app.app_context():
+            offer = factories.OfferFactory(status=OfferStatus.PENDING)
+            for week in range(sessions):
+                factories.SessionFactory(offer=offer, starts_at=days_ahead(2 + 7 * week), languages=["nl", "ar"])
+
+    waiting(1)
+    _statements(app, client, "/review")  # the count on the menu, kept for a minute, is asked now
+    few = _statements(app, client, "/review")
+    waiting(12)
+    waiting(3)
+    _statements(app, client, "/review")  # the count changed: asked again, then kept
+    many = _statements(app, client, "/review")
+    assert len(many) == len(few), "\n".join(many)
+    assert client.get("/review", headers=EN).get_data(as_text=True).count("Arabic") == 3
