@@ -146,16 +146,16 @@ def test_long_texts_are_split_into_parts_and_put_back_together(gateway: KannelGa
     assert gateway.sendsms(PHONE, arabic)[0] == 202
     assert gateway.sendsms(PHONE, dutch)[0] == 202
 
-    first, second = gateway.wait_for_mt(2)
-    assert (first.text, first.coding, first.parts) == (arabic, "ucs2", 2)
-    assert (second.text, second.coding, second.parts) == (dutch, "gsm", 2)
+    # two messages may reach the operator in either order; each is whole, in its own coding
+    received = {m.text: (m.coding, m.parts) for m in gateway.wait_for_mt(2)}
+    assert received == {arabic: ("ucs2", 2), dutch: ("gsm", 2)}
 
 
 def test_a_newline_in_a_gsm7_text_survives_the_line_based_fake_protocol(gateway: KannelGateway) -> None:
     assert gateway.sendsms(PHONE, "Ref AB12\nhttps://einstein.test/b/AB12")[0] == 202
     assert gateway.sendsms(PHONE, "next")[0] == 202
 
-    assert [m.text for m in gateway.wait_for_mt(2)] == ["Ref AB12\nhttps://einstein.test/b/AB12", "next"]
+    assert sorted(m.text for m in gateway.wait_for_mt(2)) == ["Ref AB12\nhttps://einstein.test/b/AB12", "next"]
 
 
 def test_a_wrong_password_is_refused(gateway: KannelGateway) -> None:
@@ -237,7 +237,9 @@ def test_with_the_operator_away_kannel_queues_then_answers_503(gateway: KannelGa
 
     assert answers == [(202, "3: Queued for later delivery")] * 3 + [(503, "Temporal failure, try again later.")] * 2
     gateway.operator_up()
-    assert [m.text for m in gateway.wait_for_mt(3)] == ["q0", "q1", "q2"]
+    # the three queued are sent once the operator is back, in no promised order (a clean-clone
+    # run saw q2, q0, q1): Kannel's store is not a queue in the order of sending
+    assert sorted(m.text for m in gateway.wait_for_mt(3)) == ["q0", "q1", "q2"]
     for i in range(3):
         assert einstein.wait_for(f"/dlr/{i}")[0].params["s"] == "1"
     assert einstein.to("/dlr/3") == einstein.to("/dlr/4") == []
@@ -253,7 +255,8 @@ def test_queued_messages_survive_a_bearerbox_restart_or_crash(gateway: KannelGat
     gateway.stop_bearerbox(crash=True)
     gateway.start()
 
-    assert [m.text for m in gateway.wait_for_mt(2)] == ["before stop", "before crash"]
+    # both kept in Kannel's store, sent in no promised order
+    assert sorted(m.text for m in gateway.wait_for_mt(2)) == ["before crash", "before stop"]
 
 
 @pytest.mark.parametrize("crash", [False, True], ids=["stopped", "crashed"])
