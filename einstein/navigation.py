@@ -160,6 +160,4 @@ def nav_menu(prefix: str) -> Markup:
 def init_app(app: Flask) -> None:
     """Make the navigation available to the base layout."""
     app.extensions["einstein.menus"] = {}
-    app.jinja_env.globals["nav_items"] = nav_items
-    app.jinja_env.globals["nav_groups"] = nav_groups
     app.jinja_env.globals["nav_menu"] = nav_menu
