@@ -38,7 +38,7 @@ from einstein.bookings import messages as booking_messages
 from einstein.bookings import replies
 from einstein.bookings.views import bp as bookings_bp
 from einstein.bounds import IdConverter
-from einstein.config import ROOT, check_config, default_config
+from einstein.config import ROOT, check_config, default_config, engine_options
 from einstein.core.views import bp as core_bp
 from einstein.courses import messages as course_messages
 from einstein.courses.views import bp as courses_bp
@@ -66,6 +66,8 @@ def assemble(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.from_prefixed_env("EINSTEIN")
     if config:
         app.config.update(config)
+    # for the database finally chosen (an app given its own SQLALCHEMY_DATABASE_URI too)
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options(app.config["SQLALCHEMY_DATABASE_URI"]))
     check_config(app.config)
     _prepare_instance(app)
     # first: the request id and logging are in place before anything else runs or logs

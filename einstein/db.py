@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import enum
+import functools
+import re
+import time
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from flask_sqlalchemy import SQLAlchemy
+from psycopg import ServerCursor
+from psycopg.pq import TransactionStatus
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, registry
 from sqlalchemy.orm.attributes import set_committed_value
@@ -134,6 +139,8 @@ def configure_engine(app: Any) -> None:
     so readers do not queue behind writers (WAL mode lets them read alongside).
     """
     engine = db.engine
+    if engine.dialect.name == "postgresql":
+        _configure_postgresql(engine, float(app.config["DATABASE_PING_AFTER"]))
     if engine.dialect.name != "sqlite":
         return
     locks = app.config.get("BOOKING_LOCKS", True)
@@ -157,6 +164,95 @@ def configure_engine(app: Any) -> None:
     @sa.event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         connection.exec_driver_sql("BEGIN" if reading_request() else "BEGIN IMMEDIATE")
+
+
+#: keys in a pooled connection's ``info``: when it was last given back, and whether its transaction
+#: has not begun on the server yet (see ``_configure_postgresql``)
+_RETURNED_AT = "einstein.returned_at"
+_NOT_BEGUN = "einstein.not_begun"
+
+
+@functools.lru_cache(maxsize=2048)
+def _only_reads(statement: str) -> bool:
+    """Whether a statement's text reads and locks nothing: a SELECT without FOR UPDATE/SHARE."""
+    return statement.lstrip()[:6].upper() == "SELECT" and _LOCKING.search(statement) is None
+
+
+_LOCKING = re.compile(r"\bFOR\s+(?:NO\s+KEY\s+)?(?:UPDATE|SHARE|KEY\s+SHARE)\b", re.IGNORECASE)
+
+
+def _configure_postgresql(engine: sa.Engine, ping_after: float) -> None:
+    """Spare a reading request the database round trips that do nothing for it.
+
+    Every request used to pay three on top of its own statements: the pool's pre-ping on checkout,
+    ``BEGIN`` before the first statement and ``ROLLBACK`` when the connection went back (signed in,
+    a page with one statement of its own made four). Now:
+
+    - A connection is pinged on checkout only when it has sat unused in the pool for longer than
+      ``ping_after`` seconds (``DATABASE_PING_AFTER``; 0 pings every time); a broken one is
+      replaced there (``DisconnectionError``, the pool's documented way). One used a moment ago
+      is known to work; if it breaks all the same (the server restarted just then), that request
+      answers 503, not 500 (``einstein.errors``), and the pool drops its connections.
+    - In a reading request (GET, HEAD, OPTIONS) the transaction begins on the server only at the
+      first statement that writes, locks or streams its rows (a server-side cursor); until then
+      each SELECT runs on its own (psycopg's autocommit). Under READ COMMITTED, PostgreSQL's
+      default, each statement of a transaction takes a new snapshot anyway, so the reads see
+      exactly what they saw before; a write (the rare page that issues a certificate the first
+      time it is shown, a savepoint) still gets a whole transaction, as before. With no
+      transaction, no ``ROLLBACK`` is sent when the request ends, and psycopg keeps its prepared
+      statements (a ``ROLLBACK`` made it forget them): a statement a worker runs often is parsed
+      and planned once (psycopg prepares it from its fifth run).
+    """
+    dialect, idle = engine.dialect, TransactionStatus.IDLE
+
+    @sa.event.listens_for(engine, "connect")
+    def _connected(_dbapi_connection: Any, record: Any) -> None:
+        record.info[_RETURNED_AT] = time.monotonic()
+
+    @sa.event.listens_for(engine, "checkin")
+    def _returned(dbapi_connection: Any, record: Any) -> None:
+        if record.info.pop(_NOT_BEGUN, False) and dbapi_connection is not None and not dbapi_connection.closed:
+            dbapi_connection.autocommit = False
+        record.info[_RETURNED_AT] = time.monotonic()
+
+    @sa.event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        returned = record.info.get(_RETURNED_AT)
+        if returned is not None and time.monotonic() - returned <= ping_after:
+            return
+        try:
+            alive = dialect.do_ping(dbapi_connection)
+        except dialect.loaded_dbapi.Error as error:
+            raise sa.exc.DisconnectionError(str(error)) from error
+        if not alive:  # pragma: no cover (psycopg raises rather than answer False)
+            raise sa.exc.DisconnectionError("the database did not answer")
+
+    def driver(connection: sa.Connection) -> Any:
+        return connection.connection.driver_connection
+
+    @sa.event.listens_for(engine, "begin")
+    def _begin(connection: sa.Connection) -> None:
+        dbapi_connection = driver(connection)
+        if reading_request() and not dbapi_connection.autocommit and dbapi_connection.info.transaction_status == idle:
+            dbapi_connection.autocommit = True
+            connection.connection.info[_NOT_BEGUN] = True
+
+    @sa.event.listens_for(engine, "before_cursor_execute")
+    def _before_statement(connection: sa.Connection, cursor: Any, statement: str, *_args: Any) -> None:
+        info = connection.connection.info
+        # a server-side cursor (results streamed, yield_per) is DECLAREd, which needs a transaction
+        if info.get(_NOT_BEGUN) and (isinstance(cursor, ServerCursor) or not _only_reads(statement)):
+            del info[_NOT_BEGUN]
+            driver(connection).autocommit = False  # psycopg sends BEGIN first
+
+    def _ended(connection: sa.Connection) -> None:
+        if connection.invalidated:  # its DBAPI connection is closed and will not come back
+            return
+        if connection.connection.info.pop(_NOT_BEGUN, False):
+            driver(connection).autocommit = False
+
+    sa.event.listen(engine, "commit", _ended)
+    sa.event.listen(engine, "rollback", _ended)
 
 
 def reading_request() -> bool:

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+import sqlalchemy as sa
 from flask import Flask, Response, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -86,9 +87,14 @@ def handle_csrf_error(error: CSRFError) -> tuple[Response | str, int]:
 
 
 def handle_unexpected(error: Exception) -> tuple[Response | str, int]:
-    """Undo the request's changes and say so; never show a stack trace."""
+    """Undo the request's changes and say so; never show a stack trace. A database connection that
+    broke under the request (the server restarted, a network cut) is a moment's unavailability,
+    not a fault: 503, and the pool opens a new connection for the next request."""
     db.session.rollback()
     original = getattr(error, "original_exception", None) or error
+    if isinstance(original, sa.exc.DBAPIError) and original.connection_invalidated:
+        log.warning("database connection lost on %s %s: %s", request.method, request.path, original.orig)
+        return render_error(503)
     log.exception("unhandled error on %s %s", request.method, request.path, exc_info=original)
     return render_error(500)
 
