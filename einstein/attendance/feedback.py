@@ -215,7 +215,7 @@ def answer(
 def to_answer(user: User, limit: int = 5) -> list[tuple[OfferSession, Feedback | None]]:
     """The person's recent sessions that took place and may be answered about, newest first,
     with the answer they gave (for "my bookings"): three statements however many there are (four
-    when an offer's translations are not loaded yet)."""
+    when an offer's translations are not loaded yet; two when the person was at none of them)."""
     now = utcnow()
     mine = sa.select(Booking).where(Booking.user_id == user.id).subquery()
     sessions = list(
@@ -237,6 +237,8 @@ def to_answer(user: User, limit: int = 5) -> list[tuple[OfferSession, Feedback |
         return []
     presence = _presence(user, sessions)
     answerable = [session for session in sessions if presence[session.id] is None][:limit]
+    if not answerable:
+        return []
     # each card's title is in the reader's language: the translations of the offers "my bookings"
     # has not loaded already, in one statement
     load_unloaded({s.offer for s in answerable}, "translations", sa.select(OfferTranslation), OfferTranslation.offer_id)
