@@ -388,10 +388,19 @@ def _digest(parts: tuple[Any, ...]) -> str:
     return hashlib.blake2b(repr(parts).encode(), digest_size=16).hexdigest()
 
 
-def kept(name: str, parts: tuple[Any, ...], compute: Callable[[], T], timeout: int = 60, versioned: bool = True) -> T:
+def kept(
+    name: str,
+    parts: tuple[Any, ...],
+    compute: Callable[[], T],
+    timeout: int = 60,
+    versioned: bool = True,
+    scopes: frozenset[str] | None = None,
+) -> T:
     """A value from the cache, computed and stored when it is not there (or without the cache
     while it is away). A versioned value is stale at once when something it shows changes: what
-    ``compute`` declares with ``depends_on``, or, if it declares nothing, anything at all."""
+    ``compute`` declares with ``depends_on``, or, if it declares nothing, anything at all; or,
+    given ``scopes``, exactly these (a value that shows an offer but not its places, which the
+    caller reads fresh, depends on edits alone)."""
     store = page_cache()
     key = f"{name}:{_digest(parts)}"
     if not versioned:
@@ -411,13 +420,13 @@ def kept(name: str, parts: tuple[Any, ...], compute: Callable[[], T], timeout: i
     except CacheUnavailableError:
         with _collect() as declared:
             value = compute()
-        depends_on(*_dependencies(declared))
+        depends_on(*(scopes or _dependencies(declared)))
         return value
     with _collect() as declared:
         value = compute()
-    scopes = _dependencies(declared)
-    depends_on(*scopes)
-    store.keep(key, scopes, int(seen or 0), lambda versions: (versions, value), timeout)
+    shown = scopes or _dependencies(declared)
+    depends_on(*shown)
+    store.keep(key, shown, int(seen or 0), lambda versions: (versions, value), timeout)
     return value
 
 

@@ -8,7 +8,7 @@ holding ``</script>`` stays inside its string.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from einstein.courses.models import Location, Offer, OfferSession
@@ -38,6 +38,10 @@ def _organizer(offer: Offer) -> dict[str, Any]:
     return {"@type": "Organization", "name": "einstein", "url": external_url("courses.index")}
 
 
+def _availability(unit: Offer | OfferSession, cancelled: bool) -> str:
+    return SCHEMA + ("InStock" if not unit.is_full and not cancelled else "SoldOut")
+
+
 def event(offer: Offer, session: OfferSession, locale: str) -> dict[str, Any]:
     """One session as a schema.org Event, in the reader's language."""
     text = offer.text_for(locale)
@@ -60,7 +64,7 @@ def event(offer: Offer, session: OfferSession, locale: str) -> dict[str, Any]:
             "@type": "Offer",
             "price": "0",
             "priceCurrency": "EUR",
-            "availability": SCHEMA + ("InStock" if not unit.is_full and not cancelled else "SoldOut"),
+            "availability": _availability(unit, cancelled),
             "url": url,
         },
         "maximumAttendeeCapacity": unit.capacity,
@@ -79,3 +83,28 @@ def offer_events(offer: Offer, sessions: Iterable[OfferSession], locale: str) ->
     if not offer.is_public or not events:
         return None
     return {"@context": "https://schema.org", "@graph": events}
+
+
+def with_places(
+    data: dict[str, Any] | None, offer: Offer, sessions: Mapping[int, OfferSession]
+) -> dict[str, Any] | None:
+    """``offer_events``' data, kept with a page, with the places as they are now: each event's
+    availability and capacity from ``offer`` (a course: one booking takes a place in every
+    session) or from its session in ``sessions`` (an activity), read in this request. The data
+    kept is not changed (a cache in the process may hand out the same object again)."""
+    if data is None:
+        return None
+    events = []
+    for kept in data["@graph"]:
+        session_id = int(kept["@id"].rsplit("#session-", 1)[1])
+        unit = offer if offer.is_course else sessions[session_id]
+        cancelled = kept["eventStatus"] == SCHEMA + "EventCancelled"
+        events.append(
+            {
+                **kept,
+                "offers": {**kept["offers"], "availability": _availability(unit, cancelled)},
+                "maximumAttendeeCapacity": unit.capacity,
+                "remainingAttendeeCapacity": unit.free_places,
+            }
+        )
+    return {**data, "@graph": events}

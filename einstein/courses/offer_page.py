@@ -1,14 +1,16 @@
 """The offer page in two parts: what every reader of a language sees, rendered once and kept, and
-what belongs to one person, filled in on every request.
+what is read and rendered on every request: the free places, and what belongs to one person.
 
-The shared part (the offer's words and facts, its sessions with dates, places and labels, the
-structured data for search engines) is the same for everyone who reads the page in one language
-and may not manage the offer: it is rendered once per version of the offer and kept in the cache
-(``caching.fragment``'s store, stale at once when a booking, a cancellation or an edit changes
-the offer). Where a person's booking controls go (the course's panel, each session's panel) it
-holds a placeholder, an HTML comment no reader's text can make (their words are escaped), and it
-keeps what those controls need to know of each session (``Seat``). Each request renders only the
-controls, with the person's bookings and form token, into the placeholders (``fill``).
+The shared part (the offer's words and facts, its sessions with dates and labels, the structured
+data for search engines) is the same for everyone who reads the page in one language and may not
+manage the offer: it is rendered once and kept in the cache (``caching.kept``) until the catalogue
+is edited (``SHARED_SCOPES``), at most a minute. A booking, a cancellation or a promotion changes
+only counters, so in a rush the shared part stays kept: where the free places of the course or of
+a session go it holds a placeholder, and so where a person's booking controls go, HTML comments no
+reader's text can make (their words are escaped). Each request reads the places as they are now
+(the offer's row, and its sessions' rows for an activity: one statement) and renders the places
+and the person's controls, with their bookings and form token, into the placeholders (``fill``);
+the structured data gets the same places (``jsonld.with_places``).
 """
 
 from __future__ import annotations
@@ -21,10 +23,15 @@ from typing import Any
 
 from markupsafe import Markup
 
-from einstein.courses.models import Offer, OfferSession
+from einstein.caching import CATALOGUE
 
-#: Where one person's controls go: the course's panel ("course") or a session's (its id).
-_PERSONAL = re.compile(r"<!--personal:(course|\d+)-->")
+#: What the shared part depends on: edits of the catalogue, not bookings (their counts are read
+#: and filled in per request). The page around it depends on the offer too (``offer_detail``).
+SHARED_SCOPES = frozenset({CATALOGUE})
+
+#: Where something read or rendered per request goes: a person's controls ("personal") or the free
+#: places ("places"), of the course ("course") or of a session (its id).
+_SLOT = re.compile(r"<!--(personal|places):(course|\d+)-->")
 
 
 def personal_slot(key: str | int) -> Markup:
@@ -32,25 +39,9 @@ def personal_slot(key: str | int) -> Markup:
     return Markup("<!--personal:{}-->").format(key)
 
 
-@dataclass(frozen=True)
-class Seat:
-    """What a person's booking controls need to know of one session: kept with the shared part."""
-
-    id: int
-    starts_at: datetime
-    is_full: bool
-    waitlist_count: int
-
-
-@dataclass(frozen=True)
-class Unit:
-    """A session as one request's booking controls see it: its ``Seat`` and the offer loaded now."""
-
-    id: int
-    starts_at: datetime
-    is_full: bool
-    waitlist_count: int
-    offer: Offer
+def places_slot(key: str | int) -> Markup:
+    """The placeholder for the free places of the course (``"course"``) or a session (its id)."""
+    return Markup("<!--places:{}-->").format(key)
 
 
 @dataclass(frozen=True)
@@ -58,26 +49,18 @@ class SharedPage:
     """The part of an offer page every reader of one language sees (kept in the cache)."""
 
     title: str
-    #: schema.org events for search engines (JSON data, rendered into the head per request).
+    #: schema.org events for search engines (JSON data, rendered into the head per request, with
+    #: the places as they are then).
     structured_data: Any
-    #: The page's main content, with a placeholder where each person's controls go.
+    #: The page's main content, with a placeholder where the places and each person's controls go.
     content: str
-    #: The sessions whose controls are filled in, by id.
-    seats: dict[int, Seat]
+    #: The upcoming sessions it shows, whose places are read per request.
+    session_ids: tuple[int, ...]
     #: When the course's first scheduled session starts (None for an activity, or none planned).
     first_start: datetime | None
 
 
-def seats_of(sessions: list[OfferSession]) -> dict[int, Seat]:
-    """What the booking controls need to know of each session, to keep with the shared part."""
-    return {s.id: Seat(s.id, s.starts_at, s.is_full, s.waitlist_count) for s in sessions}
-
-
-def units(offer: Offer, seats: dict[int, Seat]) -> dict[int, Unit]:
-    """The kept sessions as this request's controls see them, with the offer loaded now."""
-    return {key: Unit(s.id, s.starts_at, s.is_full, s.waitlist_count, offer) for key, s in seats.items()}
-
-
-def fill(content: str, render: Callable[[str], str]) -> Markup:
-    """``content`` with each placeholder replaced by ``render(key)`` ("course" or a session id)."""
-    return Markup(_PERSONAL.sub(lambda found: render(found.group(1)), content))  # noqa: S704 - our own templates
+def fill(content: str, render: Callable[[str, str], str]) -> Markup:
+    """``content`` with each placeholder replaced by ``render(kind, key)``: kind "personal" or
+    "places", key "course" or a session id."""
+    return Markup(_SLOT.sub(lambda found: render(found.group(1), found.group(2)), content))  # noqa: S704 - our own templates

@@ -143,31 +143,43 @@ def offer_detail(offer_id: int) -> ResponseReturnValue:
     helps = policy.may_help(current_user)
     # The shared part is the same for everyone who reads this language and neither manages the
     # offer nor helps at it (they see their own links) nor books for a household (its boxes ask
-    # about the sessions themselves): cached until this offer changes, at most a minute. It is
-    # looked up first and loads the offer itself when it is made; kept, the page needs the offer's
-    # own row only (whether this person may see it, and what their buttons say).
-    page = None
+    # about the sessions themselves): cached until the catalogue is edited, at most a minute; not
+    # when places are booked, since they are read now. It is looked up first and loads the offer
+    # itself when it is made; kept, the page needs the offer's own row (whether this person may see
+    # it, a course's places, what their buttons say) and an activity's sessions (their places).
+    page, sessions = None, None
     if not (helps or household_members()):
-        made: list[Offer] = []
+        made: list[tuple[Offer, list[OfferSession]]] = []
 
         def shared() -> offer_page.SharedPage:
-            made.append(_offer_or_404(offer_id))
-            return _shared_part(made[0], after, language, can_manage=False, helps=False)[0]
+            offer = _offer_or_404(offer_id)
+            made_page, shown = _shared_part(offer, after, language, can_manage=False, helps=False)
+            made.append((offer, shown))
+            return made_page
 
-        page = caching.kept("offer-page", (offer_id, language, after, caching.minute()), shared)
-        offer = made[0] if made else db.session.get(Offer, offer_id)
+        page = caching.kept(
+            "offer-page", (offer_id, language, after, caching.minute()), shared, scopes=offer_page.SHARED_SCOPES
+        )
+        offer, sessions = made[0] if made else (db.session.get(Offer, offer_id), None)
     else:
         offer = catalogue.load_offer(offer_id, texts=False)
     if offer is None or not policy.may_view_offer(current_user, offer):
         abort(404)
     can_manage = policy.may_manage_offer(current_user, offer)
-    units: Mapping[int, OfferSession | offer_page.Unit]
+    units: Mapping[int, OfferSession] | None = None
     if page is not None and not can_manage:
-        units = offer_page.units(offer, page.seats)
-    else:
-        page, sessions = _shared_part(offer, after, language, can_manage=can_manage, helps=helps)
-        units = {s.id: s for s in sessions}
-    return render_template("courses/offer.html", page=page, content=_with_controls(offer, page, units))
+        # the shared part was kept (its sessions' places are read now) or made with them just now
+        fresh = {s.id: s for s in sessions} if sessions is not None else None
+        units = fresh if fresh is not None else catalogue.sessions_with_places(offer, page.session_ids)
+    if page is None or units is None:
+        page, shown = _shared_part(offer, after, language, can_manage=can_manage, helps=helps)
+        units = {s.id: s for s in shown}
+    return render_template(
+        "courses/offer.html",
+        page=page,
+        structured_data=jsonld.with_places(page.structured_data, offer, units),
+        content=_with_controls(offer, page, units),
+    )
 
 
 def _offer_or_404(offer_id: int) -> Offer:
@@ -191,22 +203,21 @@ def _shared_part(
         can_manage=can_manage,
         help_slots=volunteering.slots(current_user, offer, sessions.upcoming) if helps else {},
         personal=offer_page.personal_slot,
+        places=offer_page.places_slot,
     )
     page = offer_page.SharedPage(
         title=offer.text_for(language).title,
         structured_data=jsonld.offer_events(offer, sessions.upcoming, language),
         content=content,
-        seats=offer_page.seats_of(sessions.upcoming),
+        session_ids=tuple(s.id for s in sessions.upcoming),
         first_start=first_start(offer) if offer.is_course else None,
     )
     return page, sessions.upcoming
 
 
-def _with_controls(
-    offer: Offer, page: offer_page.SharedPage, units: Mapping[int, OfferSession | offer_page.Unit]
-) -> Markup:
-    """The page's content with the signed-in person's booking controls (their bookings, buttons
-    and form token) rendered into its placeholders."""
+def _with_controls(offer: Offer, page: offer_page.SharedPage, units: Mapping[int, OfferSession]) -> Markup:
+    """The page's content with the free places as they are now and the signed-in person's booking
+    controls (their bookings, buttons and form token) rendered into its placeholders."""
     mine = queries.active_bookings_for_offer(current_user, offer)
     context: dict[str, Any] = {
         "offer": offer,
@@ -215,15 +226,20 @@ def _with_controls(
         "course_started": offer.is_course and began(page.first_start),
     }
     current_app.update_template_context(context)
-    course_panel = current_app.jinja_env.get_template("bookings/_course_panel.html")
-    session_panel = current_app.jinja_env.get_template("bookings/_session_panel.html")
+    templates = current_app.jinja_env
+    places = templates.get_template("courses/_availability.html")
+    course_panel = templates.get_template("bookings/_course_panel.html")
+    session_panel = templates.get_template("bookings/_session_panel.html")
 
-    def controls(key: str) -> str:
+    def render(kind: str, key: str) -> str:
+        unit: Offer | OfferSession = offer if key == "course" else units[int(key)]
+        if kind == "places":
+            return places.render({**context, "unit": unit})
         if key == "course":
             return course_panel.render(context)
-        return session_panel.render({**context, "s": units[int(key)]})
+        return session_panel.render({**context, "s": unit})
 
-    return offer_page.fill(page.content, controls)
+    return offer_page.fill(page.content, render)
 
 
 def _ics(body: bytes, filename: str) -> ResponseReturnValue:

@@ -125,6 +125,33 @@ def test_a_booking_a_cancellation_a_promotion_and_an_edit_show_at_once(
         assert "Walking group by the canal" in main(_page(app, who, activity)[0])
 
 
+def test_a_booking_leaves_the_shared_part_kept_and_the_places_are_read_now(
+    app, client, other_client, participant, other_participant
+) -> None:
+    """In a rush every booking changes the places: the shared part is not made again for that,
+    while the places on the page and in its structured data are the ones of this moment."""
+    client.sign_in(participant)
+    other_client.sign_in(other_participant)
+    with app.app_context():
+        activity, sessions = _activity(capacity=1, sessions=1)
+        course = factories.OfferFactory(kind=OfferKind.COURSE, title="Dutch for beginners", capacity=1)
+        factories.SessionFactory(offer=course, starts_at=days_ahead(3))
+        course_id = course.id
+    for offer_id, target in ((activity, {"session_id": sessions[0]}), (course_id, {"offer_id": course_id})):
+        _page(app, other_client, offer_id)  # made, and kept
+        before, kept = _page(app, other_client, offer_id)
+        assert "1 place free" in main(before)
+        assert '"remainingAttendeeCapacity": 1' in before and "schema.org/InStock" in before
+        assert book(client, target).status_code == 303
+        after, statements = _page(app, other_client, offer_id)
+        assert statements == kept  # the shared part came from the cache
+        assert "Full: waiting list open" in main(after) and "1 place free" not in after
+        assert '"remainingAttendeeCapacity": 0' in after and "schema.org/SoldOut" in after
+        assert "Join the waiting list (you would be number 1)" in main(after)
+        fresh, cached = _fresh_and_cached(app, other_client, offer_id)
+        assert cached == fresh
+
+
 def test_a_household_and_an_organiser_see_their_own_page_made_fresh(
     app, client, other_client, participant, coordinator
 ) -> None:
