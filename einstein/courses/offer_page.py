@@ -29,6 +29,10 @@ from einstein.caching import CATALOGUE
 #: and filled in per request). The page around it depends on the offer too (``offer_detail``).
 SHARED_SCOPES = frozenset({CATALOGUE})
 
+#: Badges of free places kept per process (languages x places x waiting list or not); more than
+#: this many start again.
+BADGES_KEPT = 1024
+
 #: Where something read or rendered per request goes: a person's controls ("personal") or the free
 #: places ("places"), of the course ("course") or of a session (its id).
 _SLOT = re.compile(r"<!--(personal|places):(course|\d+)-->")

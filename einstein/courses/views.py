@@ -230,11 +230,26 @@ def _with_controls(offer: Offer, page: offer_page.SharedPage, units: Mapping[int
     places = templates.get_template("courses/_availability.html")
     course_panel = templates.get_template("bookings/_course_panel.html")
     session_panel = templates.get_template("bookings/_session_panel.html")
+    badges: dict[tuple[object, ...], str] = current_app.extensions.setdefault("einstein.place_badges", {})
+    language = current_language().code
+
+    def places_of(unit: Offer | OfferSession) -> str:
+        # what the badge says follows from these alone, unless places are held for the mix (it
+        # then says until when): the same few badges are made once per process and kept
+        if unit.holding is not None:
+            return places.render({**context, "unit": unit})
+        said = (language, unit.is_full, unit.free_places, offer.waitlist_enabled)
+        badge = badges.get(said)
+        if badge is None:
+            if len(badges) >= offer_page.BADGES_KEPT:
+                badges.clear()
+            badge = badges[said] = places.render({**context, "unit": unit})
+        return badge
 
     def render(kind: str, key: str) -> str:
         unit: Offer | OfferSession = offer if key == "course" else units[int(key)]
         if kind == "places":
-            return places.render({**context, "unit": unit})
+            return places_of(unit)
         if key == "course":
             return course_panel.render(context)
         return session_panel.render({**context, "s": unit})

@@ -152,6 +152,26 @@ def test_a_booking_leaves_the_shared_part_kept_and_the_places_are_read_now(
         assert cached == fresh
 
 
+def test_each_badge_of_places_says_what_its_offer_and_language_say(app, client, participant) -> None:
+    """The badges of free places are made once per process and kept by what they say: two offers
+    as full, one with a waiting list and one without, and two languages, each get their own."""
+    client.sign_in(participant)
+    with app.app_context():
+        waiting = factories.OfferFactory(kind=OfferKind.ACTIVITY, capacity=1, waitlist_enabled=True)
+        closed = factories.OfferFactory(kind=OfferKind.ACTIVITY, capacity=1, waitlist_enabled=False)
+        for offer in (waiting, closed):
+            factories.SessionFactory(offer=offer, starts_at=days_ahead(2), capacity=1, confirmed_count=1)
+        ids = waiting.id, closed.id
+    pages = {
+        (offer_id, language): main(client.get(f"/offers/{offer_id}", query_string={"lang": language}).text)
+        for language in ("en", "nl", "en")
+        for offer_id in ids
+    }
+    assert "Full: waiting list open" in pages[ids[0], "en"] and "Full: waiting list open" not in pages[ids[1], "en"]
+    assert '<span class="badge full">Full</span>' in pages[ids[1], "en"]
+    assert "Vol: wachtlijst open" in pages[ids[0], "nl"] and '<span class="badge full">Vol</span>' in pages[ids[1], "nl"]
+
+
 def test_a_household_and_an_organiser_see_their_own_page_made_fresh(
     app, client, other_client, participant, coordinator
 ) -> None:
