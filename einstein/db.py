@@ -256,7 +256,9 @@ def _configure_postgresql(engine: sa.Engine, ping_after: float) -> None:
 
 
 def reading_request() -> bool:
-    """Whether this is a request that only reads (GET, HEAD, OPTIONS): it never commits."""
+    """Whether this is a request that only reads (GET, HEAD, OPTIONS): it writes rarely (a sign-in
+    marked seen, a certificate issued the first time it is shown), and only then begins a
+    transaction on PostgreSQL (``_configure_postgresql``)."""
     from flask import has_request_context, request
 
     return has_request_context() and request.method in {"GET", "HEAD", "OPTIONS"}
