@@ -505,6 +505,8 @@ def init_app() -> None:
 
 #: The WSGI environ key through which a marked view tells the middleware its page may be kept.
 CACHEABLE = "einstein.page.cacheable"
+#: The WSGI environ key of the session cookie the middleware checked and decoded: (cookie, data).
+DECODED_SESSION = "einstein.session.decoded"
 #: Response headers never stored with a page: they belong to one request.
 _NOT_STORED = frozenset({"set-cookie", "date", "server"})
 
@@ -583,6 +585,8 @@ class VisitorPages:
                     data = self.serializer.loads(value, max_age=self.max_age)
                 except BadSignature:
                     data = {}  # as Flask does: a bad cookie is an empty session
+                else:  # the app's sessions open it from here rather than check it again
+                    environ[DECODED_SESSION] = (value, data)
                 if "_user_id" in data or data.get("_flashes"):
                     return None
                 chosen = data.get("lang")

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, request
-from flask.sessions import SecureCookieSessionInterface, SessionMixin
+from flask import Flask, Request, request
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
+
+from einstein.caching import DECODED_SESSION
 
 #: The routes whose answers never set a cookie: the API and its description, the feeds, the widget.
 QUIET_BLUEPRINTS = frozenset({"programme", "api-docs"})
@@ -24,7 +26,14 @@ def _quiet() -> bool:
 
 
 class QuietSessionInterface(SecureCookieSessionInterface):
-    """Flask's signed-cookie sessions, never saved on an answer of open data."""
+    """Flask's signed-cookie sessions, never saved on an answer of open data; a cookie the visitors'
+    page cache (``caching.VisitorPages``) checked and decoded already is not checked again."""
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        decoded = request.environ.get(DECODED_SESSION)
+        if decoded is not None and decoded[0] == request.cookies.get(self.get_cookie_name(app)):
+            return self.session_class(decoded[1])
+        return super().open_session(app, request)
 
     def should_set_cookie(self, app: Flask, session: SessionMixin) -> bool:
         if _quiet():

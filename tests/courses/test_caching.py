@@ -245,3 +245,26 @@ def test_a_page_that_sets_a_cookie_or_fails_is_never_stored(app) -> None:
         visitor.get(path)
     assert calls == ["cookie", "cookie", "missing", "missing", "plain"]
     assert visitor.post("/plain").status_code == 405
+
+
+def test_a_signed_in_request_checks_its_session_cookie_once(app, client, participant, monkeypatch) -> None:
+    """The visitors' page cache opens the session cookie to see whether someone is signed in; the
+    app's sessions take what it found rather than check the signature and decode it again."""
+    from itsdangerous import URLSafeTimedSerializer
+
+    client.sign_in(participant)
+    opened: list[str] = []
+    loads = URLSafeTimedSerializer.loads
+
+    def counted(self, *args, **kwargs):
+        if self.salt == b"cookie-session":
+            opened.append(args[0])
+        return loads(self, *args, **kwargs)
+
+    monkeypatch.setattr(URLSafeTimedSerializer, "loads", counted)
+    page = client.get("/my/bookings", headers={"Accept-Language": "en"})
+    assert page.status_code == 200 and "My bookings" in page.text  # signed in, from the one check
+    assert len(opened) == 1
+    # a cookie the cache could not check is the app's to refuse, as before: nobody is signed in
+    client.set_cookie(app.config["SESSION_COOKIE_NAME"], "not-a-signed-cookie")
+    assert client.get("/my/bookings").status_code == 302
