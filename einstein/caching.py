@@ -383,6 +383,19 @@ def catalogue_changed(*scopes: str) -> None:
     page_cache().changed(set(scopes) or {CATALOGUE, PLACES})
 
 
+def kept_here(name: str, key: Any, make: Callable[[], T], bound: int) -> T:
+    """A value kept in this process (in ``current_app.extensions[name]``), made once per ``key``:
+    for small pieces of a page that follow from their key alone (a menu, a badge of places), so
+    cheaper than a round trip to the shared cache. More than ``bound`` keys start again."""
+    store: dict[Any, T] = current_app.extensions.setdefault(name, {})
+    found = store.get(key)
+    if found is None:
+        if len(store) >= bound:
+            store.clear()
+        found = store[key] = make()
+    return found
+
+
 def _digest(parts: tuple[Any, ...]) -> str:
     """A key for ``parts`` that is the same in every process and on every machine (unlike hash())."""
     return hashlib.blake2b(repr(parts).encode(), digest_size=16).hexdigest()

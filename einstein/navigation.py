@@ -20,6 +20,7 @@ from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
 from einstein.auth.models import Role
+from einstein.caching import kept_here
 from einstein.policy import may_see_translation_queue
 
 #: The menu's groups, in the order they are shown: key -> heading.
@@ -143,15 +144,12 @@ def nav_menu(prefix: str) -> Markup:
     if groups is None:
         groups = g.einstein_nav_groups = nav_groups()
     signed_in = bool(current_user.is_authenticated)
-    key = _menu_key(prefix, groups, signed_in)
-    menus: dict[tuple[object, ...], str] = current_app.extensions["einstein.menus"]
-    html = menus.get(key)
-    if html is None:
+
+    def make() -> str:
         lists = current_app.jinja_env.get_template("_nav.html").module.nav_lists  # type: ignore[attr-defined]
-        html = str(lists(groups, prefix, signed_in, _CSRF_SLOT))
-        if len(menus) >= MENUS_KEPT:
-            menus.clear()
-        menus[key] = html
+        return str(lists(groups, prefix, signed_in, _CSRF_SLOT))
+
+    html = kept_here("einstein.menus", _menu_key(prefix, groups, signed_in), make, MENUS_KEPT)
     if signed_in:
         html = html.replace(_CSRF_SLOT, generate_csrf())
     return Markup(html)  # noqa: S704  (rendered by Jinja with autoescape; the token is URL-safe)

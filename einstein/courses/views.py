@@ -168,9 +168,11 @@ def offer_detail(offer_id: int) -> ResponseReturnValue:
     can_manage = policy.may_manage_offer(current_user, offer)
     units: Mapping[int, OfferSession] | None = None
     if page is not None and not can_manage:
-        # the shared part was kept (its sessions' places are read now) or made with them just now
-        fresh = {s.id: s for s in sessions} if sessions is not None else None
-        units = fresh if fresh is not None else catalogue.sessions_with_places(offer, page.session_ids)
+        # the shared part was made just now with its sessions, or kept: their places are read now
+        if sessions is not None:
+            units = {s.id: s for s in sessions}
+        else:
+            units = catalogue.sessions_with_places(offer, page.session_ids)
     if page is None or units is None:
         page, shown = _shared_part(offer, after, language, can_manage=can_manage, helps=helps)
         units = {s.id: s for s in shown}
@@ -230,21 +232,18 @@ def _with_controls(offer: Offer, page: offer_page.SharedPage, units: Mapping[int
     places = templates.get_template("courses/_availability.html")
     course_panel = templates.get_template("bookings/_course_panel.html")
     session_panel = templates.get_template("bookings/_session_panel.html")
-    badges: dict[tuple[object, ...], str] = current_app.extensions.setdefault("einstein.place_badges", {})
     language = current_language().code
 
     def places_of(unit: Offer | OfferSession) -> str:
         # what the badge says follows from these alone, unless places are held for the mix (it
         # then says until when): the same few badges are made once per process and kept
-        if unit.holding is not None:
+        def make() -> str:
             return places.render({**context, "unit": unit})
+
+        if unit.holding is not None:
+            return make()
         said = (language, unit.is_full, unit.free_places, offer.waitlist_enabled)
-        badge = badges.get(said)
-        if badge is None:
-            if len(badges) >= offer_page.BADGES_KEPT:
-                badges.clear()
-            badge = badges[said] = places.render({**context, "unit": unit})
-        return badge
+        return caching.kept_here("einstein.place_badges", said, make, offer_page.BADGES_KEPT)
 
     def render(kind: str, key: str) -> str:
         unit: Offer | OfferSession = offer if key == "course" else units[int(key)]
