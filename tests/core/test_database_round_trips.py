@@ -101,9 +101,12 @@ def test_reading_requests_keep_their_prepared_statements(app: Flask) -> None:
     assert counts[-1] >= 1
 
 
-def _kill_connections(app: Flask) -> int:
-    """End the server processes of the app's pooled connections, as a restart of the server would;
-    how many there were."""
+def _used_then_killed(app: Flask) -> tuple[Any, str]:
+    """A client whose request has just used a pooled connection, after the server processes of the
+    app's pooled connections were ended, as a restart of the server would; the probe's path."""
+    path = _probe(app, "read", _read)
+    client = app.test_client()
+    assert client.get(path).status_code == 200
     with app.app_context():
         url = db.engine.url
     engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
@@ -115,25 +118,20 @@ def _kill_connections(app: Flask) -> int:
             )
         ).all()
     engine.dispose()
-    return len(ended)
+    assert len(ended) >= 1
+    return client, path
 
 
 @pytest.mark.parametrize("app_config", [{"DATABASE_PING_AFTER": 0}])
 def test_a_connection_that_sat_unused_is_checked_and_replaced_when_broken(app: Flask) -> None:
-    path = _probe(app, "read", _read)
-    client = app.test_client()
-    assert client.get(path).status_code == 200
-    assert _kill_connections(app) >= 1
+    client, path = _used_then_killed(app)
     answer = client.get(path)
     assert (answer.status_code, answer.text) == (200, IDLE)
 
 
 @pytest.mark.parametrize("app_config", [{"DATABASE_PING_AFTER": 3600}])
 def test_a_connection_used_a_moment_ago_is_not_checked_and_if_broken_the_answer_is_503(app: Flask) -> None:
-    path = _probe(app, "read", _read)
-    client = app.test_client()
-    assert client.get(path).status_code == 200
-    assert _kill_connections(app) >= 1
+    client, path = _used_then_killed(app)
     app.config["PROPAGATE_EXCEPTIONS"] = False  # as in production: the error is answered, not raised
     broken = client.get(path, headers={"Accept-Language": "nl"})
     assert broken.status_code == 503
