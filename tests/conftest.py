@@ -20,6 +20,7 @@ from einstein.db import db, utcnow
 from einstein.models import OfferKind, User
 from tests import factories
 from tests.support import clock
+from tests.support.apps import KeptApps
 from tests.support.client import Client
 from tests.support.i18n import cleanup as cleanup_translations
 from tests.support.i18n import compiled_translations
@@ -177,11 +178,21 @@ def postgres_database(postgres_server: PostgresServer, tmp_path_factory: pytest.
     return url
 
 
+@pytest.fixture(scope="session")
+def sqlite_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where this process's tests find their SQLite database: one path, so that the app kept for
+    them (``KEPT_APPS``) keeps its engine."""
+    return tmp_path_factory.mktemp("sqlite") / "einstein.sqlite"
+
+
 @pytest.fixture
-def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+def database(request: pytest.FixtureRequest) -> Iterator[str]:
     """The URL of an empty, migrated database of the kind the test runs on."""
     if request.param == "sqlite":
-        path = tmp_path / "einstein.sqlite"
+        path: Path = request.getfixturevalue("sqlite_path")
+        # a new file (not the last test's overwritten), and no journal of the last test's
+        for left in (path, path.with_name(f"{path.name}-journal")):
+            left.unlink(missing_ok=True)
         shutil.copy(request.getfixturevalue("sqlite_template"), path)
         yield f"sqlite:///{path}"
         return
@@ -221,16 +232,33 @@ def app_config() -> dict[str, Any]:
     return {}
 
 
+#: the app of the tests that want it as ``base_config`` makes it: one a process for each database,
+#: set back before each test (tests/support/apps.py)
+KEPT_APPS = KeptApps()
+
+
 @pytest.fixture
-def app(database: str, tmp_path: Path, app_config: dict[str, Any], smtp_server: SmtpSink) -> Iterator[Flask]:
+def app(
+    request: pytest.FixtureRequest,
+    database: str,
+    tmp_path: Path,
+    app_config: dict[str, Any],
+    smtp_server: SmtpSink,
+) -> Iterator[Flask]:
     """The einstein app on a fresh database, sending mail to the test SMTP server.
 
-    Use ``with app.app_context():`` to touch the data.
+    Use ``with app.app_context():`` to touch the data. A test with an ``app_config`` of its own,
+    or marked ``own_app``, gets an app built for it; the others share the process's kept app.
     """
-    mail = {"MAIL_BACKEND": "smtp", "SMTP_HOST": "127.0.0.1", "SMTP_PORT": smtp_server.port}
-    app = create_app(base_config(database, tmp_path, **{**mail, **app_config}))
-    app.test_client_class = Client
-    app.jinja_env.bytecode_cache = TEMPLATE_CODE  # templates compiled once a process, not once a test
+    shared = not app_config and not request.node.get_closest_marker("own_app")
+    app = KEPT_APPS.get(database) if shared else None
+    if app is None:
+        mail = {"MAIL_BACKEND": "smtp", "SMTP_HOST": "127.0.0.1", "SMTP_PORT": smtp_server.port}
+        app = create_app(base_config(database, tmp_path, **{**mail, **app_config}))
+        app.test_client_class = Client
+        app.jinja_env.bytecode_cache = TEMPLATE_CODE  # templates compiled once a process, not once a test
+        if shared:
+            KEPT_APPS.keep(database, app)
     yield app
     with app.app_context():
         db.engine.dispose()

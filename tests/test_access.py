@@ -449,6 +449,7 @@ def test_each_role_gets_exactly_what_the_table_says(app, world, role) -> None:
     assert not problems, "\n".join(problems)
 
 
+@pytest.mark.own_app  # adds a route
 def test_a_new_route_without_a_rule_is_noticed(app) -> None:
     @app.get("/__new-page")
     def new_page() -> str:

@@ -107,6 +107,7 @@ def test_errors_answer_json_to_json_clients(client) -> None:
     assert response.json["status"] == 404
 
 
+@pytest.mark.own_app  # adds a failing route
 def test_an_unexpected_error_is_a_friendly_500_and_rolls_back(app, tmp_path) -> None:
     from einstein.db import db
     from einstein.models import Location

@@ -17,7 +17,8 @@ from einstein.db import db
 from einstein.models import Location
 from tests import factories
 
-pytestmark = pytest.mark.parametrize("database", ["postgresql"], indirect=True)
+# the probes add routes to the app: each test gets an app of its own
+pytestmark = [pytest.mark.parametrize("database", ["postgresql"], indirect=True), pytest.mark.own_app]
 
 IDLE, IN_TRANSACTION = TransactionStatus.IDLE.name, TransactionStatus.INTRANS.name
 
