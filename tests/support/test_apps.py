@@ -15,7 +15,8 @@ from tests.support.apps import KeptApp, KeptApps
 
 def _build(make_app: Any, database: str, smtp_server: Any) -> Flask:
     """An app as the ``app`` fixture builds the kept one."""
-    return make_app(database, MAIL_BACKEND="smtp", SMTP_HOST="127.0.0.1", SMTP_PORT=smtp_server.port)  # type: ignore[no-any-return]
+    built: Flask = make_app(database, MAIL_BACKEND="smtp", SMTP_HOST="127.0.0.1", SMTP_PORT=smtp_server.port)
+    return built
 
 
 def test_what_a_test_changes_in_the_kept_app_is_set_back(make_app, database, smtp_server) -> None:
