@@ -178,6 +178,18 @@ def postgres_database(postgres_server: PostgresServer, tmp_path_factory: pytest.
     return url
 
 
+def fresh_sqlite(path: Path, template: Path) -> str:
+    """A copy of the migrated ``template`` at ``path``, as a new file; its URL.
+
+    Nothing the last test left beside it stays: SQLite would read a write-ahead log that a killed
+    server left as part of the new file, and the last test's bookings would show up in this one.
+    """
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        path.with_name(path.name + suffix).unlink(missing_ok=True)
+    shutil.copy(template, path)
+    return f"sqlite:///{path}"
+
+
 @pytest.fixture(scope="session")
 def sqlite_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Where this process's tests find their SQLite database: one path, so that the app kept for
@@ -189,12 +201,7 @@ def sqlite_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def database(request: pytest.FixtureRequest) -> Iterator[str]:
     """The URL of an empty, migrated database of the kind the test runs on."""
     if request.param == "sqlite":
-        path: Path = request.getfixturevalue("sqlite_path")
-        # a new file (not the last test's overwritten), and no journal of the last test's
-        for left in (path, path.with_name(f"{path.name}-journal")):
-            left.unlink(missing_ok=True)
-        shutil.copy(request.getfixturevalue("sqlite_template"), path)
-        yield f"sqlite:///{path}"
+        yield fresh_sqlite(request.getfixturevalue("sqlite_path"), request.getfixturevalue("sqlite_template"))
         return
     url = request.getfixturevalue("postgres_database")
     yield url

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
 import celery
@@ -10,6 +11,7 @@ from flask import Flask
 from limits import parse
 
 from einstein.extensions import cache, limiter
+from tests.conftest import fresh_sqlite
 from tests.support.apps import KeptApp, KeptApps
 
 
@@ -89,3 +91,30 @@ class TestSettingsOfItsOwn:
     def test_get_an_app_built_for_them(self, app) -> None:
         assert _kept(app) is not app
         assert app.config["BASE_URL"] == "https://own.test"
+
+
+def test_a_new_database_takes_nothing_a_killed_server_left_beside_the_last(sqlite_template, tmp_path) -> None:
+    """The tests of one process share the path of their SQLite database; a server killed in one
+    test leaves its write-ahead log there, which SQLite would read into the next test's file."""
+    path = tmp_path / "einstein.sqlite"
+    fresh_sqlite(path, sqlite_template)
+    writer = sqlite3.connect(path)
+    try:
+        writer.execute("PRAGMA journal_mode=WAL")
+        writer.execute("PRAGMA wal_autocheckpoint=0")  # what is written stays in the log, as in a busy server
+        writer.execute("CREATE TABLE left_by_the_last_test (note TEXT)")
+        writer.execute("INSERT INTO left_by_the_last_test VALUES ('a booking')")
+        writer.commit()
+        left = {suffix: path.with_name(path.name + suffix).read_bytes() for suffix in ("-wal", "-shm")}
+    finally:
+        writer.close()  # a clean close folds the log into the file; a killed server leaves it:
+    for suffix, content in left.items():
+        path.with_name(path.name + suffix).write_bytes(content)
+
+    fresh_sqlite(path, sqlite_template)
+    reader = sqlite3.connect(path)
+    try:
+        tables = {name for (name,) in reader.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    finally:
+        reader.close()
+    assert "locations" in tables and "left_by_the_last_test" not in tables
