@@ -6,7 +6,7 @@ SQLAlchemy engine, whose statement cache starts empty: every statement a test ra
 again. Measured with py-spy on the tests of ``tests/courses``, building the app took a quarter of
 the tests' time and compiling statements a fifth.
 
-So a test process keeps one app for each kind of database, for the tests that want the app as
+So a test process keeps one app for each database URL, for the tests that want the app as
 ``base_config`` makes it (no ``app_config`` of their own; most tests). Before each such test the
 app is set back to how it was built:
 
@@ -16,8 +16,9 @@ app is set back to how it was built:
 - the Celery app its tasks go to, which the last app built (another test's own) had taken.
 
 The database is new for each test as before (a fresh copy of the migrated SQLite file at the
-same path, or the PostgreSQL database emptied after each test), and the engine's connections are
-closed after each test. A test that changes how the app is set up (adds a route, say) asks for
+same path, with nothing the last test left beside it, see ``conftest.fresh_sqlite``; or the
+PostgreSQL database emptied after each test), and the engine's connections are closed after each
+test. A test that changes how the app is set up (adds a route, say) asks for
 an app of its own: ``@pytest.mark.own_app``. ``tests/support/test_apps.py`` checks that what one
 test leaves in the kept app does not reach the next.
 """
