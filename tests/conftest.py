@@ -239,6 +239,11 @@ def app_config() -> dict[str, Any]:
     return {}
 
 
+def smtp_settings(sink: SmtpSink) -> dict[str, Any]:
+    """Settings that send an app's mail to the test SMTP server."""
+    return {"MAIL_BACKEND": "smtp", "SMTP_HOST": "127.0.0.1", "SMTP_PORT": sink.port}
+
+
 #: the app of the tests that want it as ``base_config`` makes it: one a process for each database,
 #: set back before each test (tests/support/apps.py)
 KEPT_APPS = KeptApps()
@@ -260,8 +265,7 @@ def app(
     shared = not app_config and not request.node.get_closest_marker("own_app")
     app = KEPT_APPS.get(database) if shared else None
     if app is None:
-        mail = {"MAIL_BACKEND": "smtp", "SMTP_HOST": "127.0.0.1", "SMTP_PORT": smtp_server.port}
-        app = create_app(base_config(database, tmp_path, **{**mail, **app_config}))
+        app = create_app(base_config(database, tmp_path, **{**smtp_settings(smtp_server), **app_config}))
         app.test_client_class = Client
         app.jinja_env.bytecode_cache = TEMPLATE_CODE  # templates compiled once a process, not once a test
         if shared:

@@ -11,13 +11,13 @@ from flask import Flask
 from limits import parse
 
 from einstein.extensions import cache, limiter
-from tests.conftest import fresh_sqlite
+from tests.conftest import fresh_sqlite, smtp_settings
 from tests.support.apps import KeptApp, KeptApps
 
 
 def _build(make_app: Any, database: str, smtp_server: Any) -> Flask:
     """An app as the ``app`` fixture builds the kept one."""
-    built: Flask = make_app(database, MAIL_BACKEND="smtp", SMTP_HOST="127.0.0.1", SMTP_PORT=smtp_server.port)
+    built: Flask = make_app(database, **smtp_settings(smtp_server))
     return built
 
 
