@@ -3,6 +3,7 @@
 gunicorn einstein.wsgi:app --config gunicorn.conf.py
 """
 
+import gc
 import multiprocessing
 import os
 import shutil
@@ -51,6 +52,17 @@ else:
     Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).mkdir(parents=True, exist_ok=True)
     for stale in Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).glob("*.db"):
         stale.unlink()
+
+
+def pre_fork(server, worker):
+    """Before each worker is forked: move what the master has loaded (einstein, its libraries,
+    the app) out of the garbage collector's sight (``gc.freeze``, as Python's documentation
+    advises for a process that forks). The collector in a worker then never walks those objects:
+    it no longer writes to the pages the master shares with it (less memory per worker), its
+    full collections are short, and a worker that stops is gone in a fraction of a second where
+    the collection at its exit took about half a second each (measured: a server of 4 workers
+    stopped in 0.6 s instead of 2.5 s)."""
+    gc.freeze()
 
 
 def child_exit(server, worker):

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
-from fpdf import FPDF
 from sqlalchemy.orm import joinedload, selectinload
 
 from einstein.attendance import credentials, services
@@ -27,6 +28,11 @@ from einstein.bookings.models import Booking, BookingStatus
 from einstein.courses.models import Offer, OfferKind
 from einstein.db import db
 from einstein.i18n import Language, format_day_year, local_today
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from fpdf import FPDF
 
 #: The PDF's fonts: the first is the main one, the others are used for the letters it lacks.
 FONTS = {
@@ -112,16 +118,27 @@ def as_data(record: Record) -> dict[str, object]:
 # --- the PDF -------------------------------------------------------------------------------------
 
 
-class _Document(FPDF):
-    """An A4 page with einstein's line at the foot and the page number."""
+@cache
+def _document_class() -> Callable[..., FPDF]:
+    """The PDF's page, made on the first PDF: fpdf2 and the font tools it loads take half a second
+    to import, which every process (each web worker, Celery, every command) would otherwise pay at
+    its start for a page few ask for."""
+    from fpdf import FPDF
 
-    footer_text = ""
+    class Document(FPDF):
+        """A page with ``footer_text`` and the page number at its foot."""
 
-    def footer(self) -> None:
-        self.set_y(-15)
-        self.set_font("sans", size=8)
-        self.set_text_color(90)
-        self.multi_cell(0, 4, f"{self.footer_text}  ·  {self.page_no()}", align="C")
+        def __init__(self, footer_text: str, **options: Any) -> None:
+            super().__init__(**options)
+            self.footer_text = footer_text
+
+        def footer(self) -> None:
+            self.set_y(-15)
+            self.set_font("sans", size=8)
+            self.set_text_color(90)
+            self.multi_cell(0, 4, f"{self.footer_text}  ·  {self.page_no()}", align="C")
+
+    return Document
 
 
 def _fonts_folder() -> Path:
@@ -130,7 +147,8 @@ def _fonts_folder() -> Path:
 
 def pdf_bytes(record: Record, language: Language) -> bytes:
     """The learning record as a PDF in ``language`` (call inside ``force_locale``)."""
-    pdf = _Document(format="A4")
+    footer = _("Anyone can check a code at %(url)s", url=credentials.check_form_url())
+    pdf = _document_class()(footer, format="A4")
     folder = _fonts_folder()
     for family, filename in FONTS.items():
         pdf.add_font(family, fname=str(folder / filename))
@@ -140,7 +158,6 @@ def pdf_bytes(record: Record, language: Language) -> bytes:
     pdf.set_title(_("Learning record"))
     pdf.set_author("einstein")
     pdf.set_creator("einstein")
-    pdf.footer_text = _("Anyone can check a code at %(url)s", url=credentials.check_form_url())
     pdf.set_margins(20, 20, 20)
     pdf.set_auto_page_break(True, margin=22)
     pdf.add_page()
