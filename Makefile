@@ -92,20 +92,20 @@ run-prod: install
 system-deps:
 	./scripts/system-deps.sh
 
-# The whole set: the browser tests and the slow integration runs at the real clock (Chromium's
-# clock and the servers' cannot be moved), and every other test once at each of CLOCK_INSTANTS
-# (make test-clock, below): no test runs twice at the real clock and at a moved one. The browser
-# and slow tests leave about a quarter of two cores idle while they wait for servers and Chromium,
-# so the instants after the first run beside them, one process each; the first instant runs when
-# they end (scripts/test.sh). Coverage of einstein/ counts the browser and slow tests, the first
-# instant and the processes they start (pyproject's [tool.coverage.*]); the report at the end
-# lists the files not fully covered and the total, failing below its floor.
-# The browser and slow tests spread the test files over TEST_WORKERS processes (pytest-xdist), each
-# with its own servers on its own ports: most of a slow test's time is spent waiting for gunicorn,
-# Celery, Kannel or a browser, so four share two cores well. The slowest tests are listed.
+# The whole set in two steps. First the browser tests and the slow integration runs, at the real
+# clock (Chromium's clock and the servers' cannot be moved); then every other test once at each
+# of CLOCK_INSTANTS (make test-clock, below), the first of them under coverage: no test runs
+# twice at the real clock and at a moved one. Coverage of einstein/ counts the processes the
+# tests start (pyproject's [tool.coverage.*]); the report at the end covers both steps: the
+# files not fully covered and the total, failing below its floor.
+# Each step spreads the test files over several processes (pytest-xdist), each with its own
+# servers on its own ports: most of a slow test's time is spent waiting for gunicorn, Celery,
+# Kannel or a browser, so four share two cores well. The slowest tests are listed after each run.
 TEST_WORKERS ?= 4
 test: system-deps install-dev
-	@PYTHON=$(BIN)/python TEST_WORKERS=$(TEST_WORKERS) CLOCK_WORKERS=$(CLOCK_WORKERS) ./scripts/test.sh $(CLOCK_INSTANTS)
+	$(BIN)/python -m pytest --numprocesses $(TEST_WORKERS) --dist loadgroup -m "browser or slow" --durations 10 \
+		--cov=einstein --cov-report= --cov-fail-under=0
+	@TEST_COVERAGE=1 $(MAKE) --no-print-directory test-clock
 
 # The tests without the browser and the slow runs, with the clock moved (pytest --clock,
 # Europe/Amsterdam time, ticking) to 23:30 on the evening before the clocks go forward and to
