@@ -7,6 +7,7 @@ Celery worker and beat, all started by these tests on free ports of 127.0.0.1.
 
 from __future__ import annotations
 
+import re
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -79,10 +80,15 @@ class Stack:
             self._start(kind="beat", extra_env={**self.env, **extra})
         return self.worker
 
-    def texts_to(self, number: str, containing: str = "") -> list[Any]:
-        """The texts the operator got for ``number`` (those with ``containing`` in them)."""
+    def texts_to(self, number: str, word: str = "") -> list[Any]:
+        """The texts the operator got for ``number`` (those with ``word`` in them, as a word).
+
+        A whole word: the letters of booking references and short codes include J and A, so
+        any text could carry "JA" inside a code by chance (a waiting-list text counted as the
+        text that asks for a yes, about one run in forty)."""
+        found = re.compile(rf"(?<!\w){re.escape(word)}(?!\w)" if word else "")
         return [
-            m for m in self.gateway.mt_messages if m.receiver.lstrip("+") == number.lstrip("+") and containing in m.text
+            m for m in self.gateway.mt_messages if m.receiver.lstrip("+") == number.lstrip("+") and found.search(m.text)
         ]
 
 
