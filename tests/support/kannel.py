@@ -475,8 +475,11 @@ omit-empty = true
 
     # -- starting and stopping --
 
-    def start(self, timeout: float = 15.0) -> None:
+    def start(self, timeout: float = 60.0) -> None:
         """Start (or bring back) bearerbox, smsbox and the operator; wait until all are linked up.
+
+        The wait is long because it costs nothing when they come up: on two cores loaded by the
+        whole test run (load 15 to 18) linking them took longer than the 15 s once given.
 
         If they do not come up, everything is stopped before the error (with what bearerbox and
         smsbox said) goes up: nothing is left running for later tests to trip over.
