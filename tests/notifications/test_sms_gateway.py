@@ -84,8 +84,9 @@ class Stack:
         """The texts the operator got for ``number`` (those with ``word`` in them, as a word).
 
         A whole word: the letters of booking references and short codes include J and A, so
-        any text could carry "JA" inside a code by chance (a waiting-list text counted as the
-        text that asks for a yes, about one run in forty)."""
+        any text could carry "JA" inside a code by chance (about one text in fifty: its
+        reference and short code hold 13 pairs of random letters from 27), and a waiting-list
+        text then counted as the text that asks for a yes."""
         found = re.compile(rf"(?<!\w){re.escape(word)}(?!\w)" if word else "")
         return [
             m for m in self.gateway.mt_messages if m.receiver.lstrip("+") == number.lstrip("+") and found.search(m.text)
