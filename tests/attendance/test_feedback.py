@@ -12,7 +12,7 @@ from markupsafe import escape
 from einstein.attendance import feedback
 from einstein.attendance.feedback import Face, Feedback
 from einstein.attendance.models import Attendance, AttendanceStatus
-from einstein.attendance.reports import Period
+from einstein.attendance.reports import Period, month_start
 from einstein.bookings import services as bookings
 from einstein.courses.models import Category, OfferKind, SessionStatus
 from einstein.db import db
@@ -344,7 +344,7 @@ def test_the_dashboard_shows_satisfaction_per_category_and_month_from_five_answe
         start = days_ahead(-2).date()
         result = feedback.satisfaction(Period(start - timedelta(days=40), start + timedelta(days=1)))
         # the month the sessions took place in: on the 2nd of a month the period reaches into it
-        month = start.replace(day=1)
+        month = month_start(start)
         assert month in result.months
         social = result.cell(month, result.categories[-1])
         work = result.cell(month, result.categories[0])
