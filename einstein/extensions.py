@@ -16,6 +16,7 @@ from typing import Any
 
 from celery import Celery, Task
 from celery.schedules import crontab
+from celery.signals import beat_init
 from flask import Flask
 from flask_babel import Babel
 from flask_caching import Cache
@@ -173,6 +174,26 @@ class GuardedRedisStorage(RedisStorage):
             return bool(self._guarded(lambda: self.storage.ping()))
         except Exception:  # noqa: BLE001 - any failure means "not now"
             return False
+
+
+#: The beat entries that run once more the moment beat starts, not a whole interval later.
+AT_BEAT_START = ("sweep-outbox", "release-unanswered", "open-held-places")
+
+
+@beat_init.connect
+def _run_sweeps_at_start(sender: Any, **_: Any) -> None:
+    """Queue the sweeps as beat starts: a fresh beat (a new server, a lost schedule file) would
+    otherwise first sweep ``SWEEP_SECONDS`` later, and reminders already due would wait that long.
+    Each sweep is safe to run twice; a broker that does not answer leaves it to the schedule."""
+    celery_app = sender.app
+    for name in AT_BEAT_START:
+        entry = celery_app.conf.beat_schedule.get(name)
+        if entry is None:
+            continue
+        try:
+            celery_app.send_task(entry["task"], **entry.get("options", {}))
+        except Exception:  # the schedule sends it again soon
+            log.warning("could not queue %s as beat started; it runs on its schedule", name, exc_info=True)
 
 
 def celery_init_app(app: Flask) -> Celery:

@@ -55,6 +55,15 @@ def test_due_reminders_arrive_once_each(app, database, redis_server, smtp, start
     assert [p.get_content_type() for p in message.iter_attachments()] == ["text/calendar"]
 
 
+def test_a_starting_beat_sweeps_at_once(app, database, redis_server, smtp, start_celery) -> None:
+    """Reminders already due go out as beat starts, not a whole sweep interval (here an hour) later."""
+    redis_server.flush()
+    ids = due_reminders(app, 3)
+    _start(start_celery, database, redis_server, smtp, EINSTEIN_SWEEP_SECONDS="3600")
+    wait_for(lambda: set(smtp.notification_ids()) >= set(ids), timeout=60, what="the reminders due at the start")
+    assert Counter(smtp.notification_ids()) == Counter(ids)
+
+
 @pytest.mark.postgres
 def test_a_worker_killed_mid_batch_loses_nothing(app, database, redis_server, smtp, start_celery) -> None:
     redis_server.flush()
