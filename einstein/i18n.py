@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from functools import cache
+from functools import cache, lru_cache
 from typing import cast
 from zoneinfo import ZoneInfo
 
@@ -196,9 +196,10 @@ def skeleton_pattern(skeleton: str, locale: Locale) -> str:
     return str(untokenize_pattern(tokens))
 
 
-def format_skeleton(value: date | datetime, skeleton: str) -> str:
-    """``value`` as the reader's language writes what ``skeleton`` asks for, in Utrecht time."""
-    locale = _date_locale()
+def format_skeleton(value: date | datetime, skeleton: str, locale: Locale | None = None) -> str:
+    """``value`` as the reader's language (or ``locale``) writes what ``skeleton`` asks for, in
+    Utrecht time."""
+    locale = locale or _date_locale()
     moment = local(value) if isinstance(value, datetime) else datetime.combine(value, time(12), TIMEZONE)
     return str(babel_format_datetime(moment, skeleton_pattern(skeleton, locale), tzinfo=TIMEZONE, locale=locale))
 
@@ -232,8 +233,15 @@ def format_when(start: datetime, end: datetime | None = None) -> str:
     """A session's time as people read it, in their language's order and punctuation: e.g.
     'dinsdag 24 november, 19:00–21:00', 'Tuesday 24 November, 19:00–21:00',
     '24 Kasım Salı 19:00–21:00', 'الثلاثاء، 24 نوفمبر، 19:00–21:00' (times on the 24-hour clock)."""
-    locale = _date_locale()
-    day = format_skeleton(start, "MMMMEEEEd")
+    return _when(start, end, _date_locale())
+
+
+@lru_cache(maxsize=4096)
+def _when(start: datetime, end: datetime | None, locale: Locale) -> str:
+    """``format_when`` in ``locale``, written once per session and language: a listing shows the
+    same times on every page, and a worker's reminders of one session share theirs (Babel's
+    patterns and intervals cost a tenth of a millisecond each time)."""
+    day = format_skeleton(start, "MMMMEEEEd", locale)
     if end is None:
         clock = str(babel_format_datetime(local(start), skeleton_pattern("Hm", locale), tzinfo=TIMEZONE, locale=locale))
         return _join(day, isolate(clock, locale), locale)
@@ -241,7 +249,7 @@ def format_when(start: datetime, end: datetime | None = None) -> str:
         clock = str(format_interval(local(start), local(end), "Hm", tzinfo=TIMEZONE, locale=locale))
         return _join(day, isolate(clock, locale), locale)
     fallback = str(locale.interval_formats.get(None, "{0} – {1}"))
-    return fallback.replace("{0}", format_when(start)).replace("{1}", format_when(end))
+    return fallback.replace("{0}", _when(start, None, locale)).replace("{1}", _when(end, None, locale))
 
 
 def format_short_when(value: datetime) -> str:

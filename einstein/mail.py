@@ -6,6 +6,7 @@ which any mail program opens. With SMTP_HOST they go to that server.
 
 from __future__ import annotations
 
+import secrets
 import smtplib
 import ssl
 import uuid
@@ -16,7 +17,8 @@ from email.message import Message
 from email.mime.base import MIMEBase
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
-from email.utils import format_datetime, make_msgid, parseaddr
+from email.policy import Compat32
+from email.utils import format_datetime, getaddresses, make_msgid, parseaddr
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypedDict
@@ -69,6 +71,44 @@ class PermanentMailError(Exception):
 def _header(value: str) -> str:
     """Encode a header once: reminders of one session share their subject line."""
     return value if value.isascii() else Header(value, "utf-8").encode()
+
+
+class WirePolicy(Compat32):
+    """The classic policy, writing a short ASCII header as it is.
+
+    The classic policy builds a ``Header`` for every header of every part to find that a short
+    ASCII line needs no folding (about 25 per reminder: a third of the time spent writing one).
+    Longer or non-ASCII values are folded as before. The bytes are the same either way.
+    """
+
+    def fold_binary(self, name: str, value: Any) -> bytes:
+        if (
+            isinstance(value, str)
+            and value.isascii()
+            and len(name) + len(value) + 2 <= (self.max_line_length or 78)
+            and "\n" not in value
+            and "\r" not in value
+        ):
+            return f"{name}: {value}{self.linesep}".encode("ascii")
+        return super().fold_binary(name, value)
+
+
+#: How a message is written for the SMTP server: CRLF line ends (RFC 5322).
+WIRE = WirePolicy(linesep="\r\n")
+
+
+def _boundary() -> str:
+    """A multipart boundary chosen up front: the library would otherwise search each part's text
+    for its random boundary with a regular expression compiled anew for every message. The
+    parts are base64, which never holds a "-", so no line of theirs can be a boundary line; the
+    96 random bits keep nested parts apart, and the Content-Type line short enough to go as it is."""
+    return f"=_{secrets.token_hex(12)}"
+
+
+@lru_cache(maxsize=64)
+def _envelope_address(header: str) -> str:
+    """The bare address of a From header (the envelope sender): the same for every message."""
+    return parseaddr(header)[1]
 
 
 def text_environment(app: Flask) -> Environment:
@@ -139,11 +179,11 @@ def render_email(
         html = render_template(f"emails/{template}.html", **context)
     first, _, body = text.partition("\n")
     subject = first.removeprefix("Subject:").strip()
-    alternative = MIMEMultipart("alternative")
+    alternative = MIMEMultipart("alternative", boundary=_boundary())
     alternative.attach(MIMEText(body.lstrip("\n"), "plain", "utf-8"))
     alternative.attach(MIMEText(html, "html", "utf-8"))
     if attachments:
-        message: Message = MIMEMultipart("mixed")
+        message: Message = MIMEMultipart("mixed", boundary=_boundary())
         message.attach(alternative)
         for attachment in attachments:
             part = MIMEBase(attachment.maintype, attachment.subtype, **attachment.params)
@@ -214,7 +254,7 @@ class Mailer:
             return
         smtp = self._connect()
         try:
-            refused = smtp.send_message(message)
+            refused = self._transmit(smtp, message)
         except smtplib.SMTPRecipientsRefused as error:
             codes = [code for code, _ in error.recipients.values()]
             self._raise_for_codes(codes, str(error.recipients))
@@ -232,6 +272,20 @@ class Mailer:
         else:
             if refused:
                 self._raise_for_codes([code for code, _ in refused.values()], str(refused))
+
+    @staticmethod
+    def _transmit(smtp: smtplib.SMTP, message: Message) -> dict[str, tuple[int, bytes]]:
+        """Hand ``message`` to the server: written once, in ``WIRE``'s cheaper way.
+
+        What einstein sends (From, To, ASCII addresses) goes as bytes; anything else, such as an
+        address that needs SMTPUTF8, through the library's ``send_message``, which knows it all.
+        """
+        sender = _envelope_address(str(message["From"]))
+        recipients = [address for _name, address in getaddresses(message.get_all("To", []))]
+        plain = not any(message[name] for name in ("Cc", "Bcc", "Resent-Date"))
+        if plain and recipients and sender.isascii() and all(address.isascii() for address in recipients):
+            return smtp.sendmail(sender, recipients, message.as_bytes(policy=WIRE))
+        return smtp.send_message(message)
 
     @staticmethod
     def _raise_for_codes(codes: list[int], detail: str) -> None:

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from email.message import EmailMessage
-from email.policy import default
+from email.policy import compat32, default
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -38,6 +38,7 @@ from einstein.courses.calendar import calendar_bytes
 from einstein.courses.messages import CourseMessage
 from einstein.db import db, utcnow
 from einstein.i18n import LANGUAGES, format_when
+from einstein.mail import WIRE
 from einstein.models import (
     Booking,
     BookingStatus,
@@ -198,6 +199,10 @@ class Rendered:
     html: str
     place: str
     calendars: list[tuple[EmailMessage, Calendar]]
+    #: The bytes the mailer hands the SMTP server, and the library's classic writing of the same
+    #: message (CRLF line ends): ``WIRE`` only takes a shortcut, the bytes must not differ.
+    wire: bytes = b""
+    classic: bytes = b""
 
 
 def _person(language: str, number: int) -> User:
@@ -304,7 +309,8 @@ def _render(app: Flask, case: Case, language: str, number: int) -> Rendered:
         out = registry.render(row)
         assert isinstance(out, Outgoing), f"{case.name} in {language} was not written: {out!r}"
         db.session.rollback()
-    message = email.message_from_bytes(bytes(out.content), policy=default)
+    wire = out.content.as_bytes(policy=WIRE)
+    message = email.message_from_bytes(wire, policy=default)
     assert isinstance(message, EmailMessage)
     text = message.get_body(("plain",)).get_content()
     page = message.get_body(("html",)).get_content()
@@ -313,7 +319,8 @@ def _render(app: Flask, case: Case, language: str, number: int) -> Rendered:
         for part in message.iter_attachments()
         if part.get_content_type() == "text/calendar"
     ]
-    return Rendered(case, language, message, text, page, place, calendars)
+    classic = out.content.as_bytes(policy=compat32.clone(linesep="\r\n"))
+    return Rendered(case, language, message, text, page, place, calendars, wire, classic)
 
 
 def _render_all(app: Flask, cases: list[Case]) -> list[Rendered]:
@@ -470,6 +477,14 @@ def test_every_link_opens_in_the_recipients_language(app, every_message) -> None
         if header and f"lang={found.language}" not in header:
             problems.append(f"{found.case.name} in {found.language}: List-Unsubscribe {header}")
     assert problems == []
+
+
+def test_the_wire_writing_is_the_librarys_byte_for_byte(app, every_message) -> None:
+    for found in every_message:
+        assert found.wire == found.classic, f"{found.case.name} in {found.language}"
+        # RFC 5322's hard limit (a long link in List-Unsubscribe cannot be folded shorter than 78)
+        assert all(len(line) <= 998 for line in found.wire.split(b"\r\n")), f"{found.case.name}: a line too long"
+        assert b"\n" not in found.wire.replace(b"\r\n", b""), "a bare LF on the wire"
 
 
 def test_headers_say_who_sent_it_and_in_which_language(app, every_message) -> None:
