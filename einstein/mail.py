@@ -138,9 +138,14 @@ def render_text(template: str, **context: Any) -> str:
 
 def mail_domain() -> str:
     """The domain of ``MAIL_FROM`` (the sender's address), else of ``BASE_URL``."""
-    address = parseaddr(str(current_app.config["MAIL_FROM"]))[1]
-    domain = address.rpartition("@")[2]
-    return domain or site_host()
+    config = current_app.config
+    return _domain_of(str(config["MAIL_FROM"]), str(config["BASE_URL"]))
+
+
+@lru_cache(maxsize=64)
+def _domain_of(sender: str, base_url: str) -> str:
+    """Parsed once per setting, not once per message."""
+    return _envelope_address(sender).rpartition("@")[2] or urlsplit(base_url).hostname or "localhost"
 
 
 def site_host() -> str:
