@@ -216,6 +216,15 @@ def group_wait_seconds(group: int) -> float:
     return total / 1e9
 
 
+def stolen_seconds() -> float:
+    """CPU seconds the hypervisor gave to other machines so far (``steal`` in /proc/stat): on a
+    shared virtual machine the same run is slower when its neighbours are busy."""
+    fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()
+    return int(fields[8]) / os.sysconf("SC_CLK_TCK") if len(fields) > 8 else 0.0
+
+
+#: CPU seconds stolen by the hypervisor while the pipeline sent.
+STOLEN: list[float] = []
 #: The worker's CPU seconds while it sent (what the machine's other load does not change).
 WORKER_CPU: list[float] = []
 #: The seconds its processes waited for a CPU meanwhile (what the other load does change).
@@ -257,6 +266,7 @@ def run_pipeline(
         if cpu_before - idle < 0.05:
             break
     wait_before = group_wait_seconds(worker.process.pid)
+    stolen_before = stolen_seconds()
     started = time.monotonic()
     STARTED.append(started)
     beat.start()
@@ -267,6 +277,7 @@ def run_pipeline(
         elapsed = time.monotonic() - started
         WORKER_CPU.append(group_cpu_seconds(worker.process.pid) - cpu_before)
         WORKER_WAIT.append(group_wait_seconds(worker.process.pid) - wait_before)
+        STOLEN.append(stolen_seconds() - stolen_before)
         time.sleep(5)
     finally:
         beat.stop()
@@ -302,6 +313,7 @@ def report(
     if WORKER_CPU and delivered:
         print(f"worker CPU (all its processes) per message: {WORKER_CPU[-1] / delivered * 1000:.1f} ms")
         print(f"worker's processes waited {WORKER_WAIT[-1]:.1f} s in all for a CPU (the machine's other load)")
+        print(f"the hypervisor took {STOLEN[-1]:.1f} CPU seconds from this machine meanwhile (steal)")
     if first_at is not None and STARTED:
         # before the first e-mail: beat starting and its first sweep, SWEEP_SECONDS after that
         before = first_at - STARTED[-1]
