@@ -107,7 +107,8 @@ def _boundary() -> str:
 
 @lru_cache(maxsize=64)
 def _envelope_address(header: str) -> str:
-    """The bare address of a From header (the envelope sender): the same for every message."""
+    """The bare address of a From header (the envelope sender): the same for every message, so
+    parsed once per setting."""
     return parseaddr(header)[1]
 
 
@@ -138,14 +139,7 @@ def render_text(template: str, **context: Any) -> str:
 
 def mail_domain() -> str:
     """The domain of ``MAIL_FROM`` (the sender's address), else of ``BASE_URL``."""
-    config = current_app.config
-    return _domain_of(str(config["MAIL_FROM"]), str(config["BASE_URL"]))
-
-
-@lru_cache(maxsize=64)
-def _domain_of(sender: str, base_url: str) -> str:
-    """Parsed once per setting, not once per message."""
-    return _envelope_address(sender).rpartition("@")[2] or urlsplit(base_url).hostname or "localhost"
+    return _envelope_address(str(current_app.config["MAIL_FROM"])).rpartition("@")[2] or site_host()
 
 
 def site_host() -> str:
