@@ -45,6 +45,9 @@ from tests.support.servers import CeleryProcess, SmtpSink
 
 #: Every e-mail einstein sends carries its outbox id in this header.
 _NOTIFICATION_ID = re.compile(rb"^X-Einstein-Notification: (\d+)", re.M)
+#: Every reminder by text names its booking's reference, after a word in the person's language
+#: ("Ref", "Code", "رمز" ...): the reference itself is the same in every language.
+_REFERENCE = re.compile(r"\b[0-9A-Z]{4}-[0-9A-Z]{4}\b")
 
 
 class Sink(SmtpSink):
@@ -344,7 +347,7 @@ def main() -> None:
             with sms_gateway(folder, args.count) as (settings, texts, before, again):
 
                 def arrived() -> Counter[object]:
-                    return Counter(text.rsplit("Ref ", 1)[-1][:9] for text in texts() if "Ref " in text)
+                    return Counter(found.group() for text in texts() if (found := _REFERENCE.search(text)))
 
                 elapsed = run_pipeline(
                     {**env, **settings}, folder, args.concurrency, args.timeout, lambda: len(arrived()) >= len(ids)
