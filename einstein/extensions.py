@@ -176,8 +176,12 @@ class GuardedRedisStorage(RedisStorage):
             return False
 
 
-#: The beat entries that run once more the moment beat starts, not a whole interval later.
-AT_BEAT_START = ("sweep-outbox", "release-unanswered", "open-held-places")
+#: The sweeps beat runs every ``SWEEP_SECONDS`` (entry name: task), and once more as it starts.
+SWEEPS = {
+    "sweep-outbox": "einstein.notifications.tasks.sweep",
+    "release-unanswered": "einstein.bookings.tasks.release_unanswered",
+    "open-held-places": "einstein.bookings.tasks.open_held_places",
+}
 
 
 @beat_init.connect
@@ -186,12 +190,9 @@ def _run_sweeps_at_start(sender: Any, **_: Any) -> None:
     otherwise first sweep ``SWEEP_SECONDS`` later, and reminders already due would wait that long.
     Each sweep is safe to run twice; a broker that does not answer leaves it to the schedule."""
     celery_app = sender.app
-    for name in AT_BEAT_START:
-        entry = celery_app.conf.beat_schedule.get(name)
-        if entry is None:
-            continue
+    for name, task in SWEEPS.items():
         try:
-            celery_app.send_task(entry["task"], **entry.get("options", {}))
+            celery_app.send_task(task, **celery_app.conf.beat_schedule[name]["options"])
         except Exception:  # the schedule sends it again soon
             log.warning("could not queue %s as beat started; it runs on its schedule", name, exc_info=True)
 
@@ -206,22 +207,9 @@ def celery_init_app(app: Flask) -> Celery:
 
     celery_app: Celery = Celery(app.import_name, task_cls=FlaskTask)
     celery_app.config_from_object(app.config["CELERY"])
+    every = float(app.config["SWEEP_SECONDS"])
     celery_app.conf.beat_schedule = {
-        "sweep-outbox": {
-            "task": "einstein.notifications.tasks.sweep",
-            "schedule": float(app.config["SWEEP_SECONDS"]),
-            "options": {"expires": float(app.config["SWEEP_SECONDS"])},
-        },
-        "release-unanswered": {
-            "task": "einstein.bookings.tasks.release_unanswered",
-            "schedule": float(app.config["SWEEP_SECONDS"]),
-            "options": {"expires": float(app.config["SWEEP_SECONDS"])},
-        },
-        "open-held-places": {
-            "task": "einstein.bookings.tasks.open_held_places",
-            "schedule": float(app.config["SWEEP_SECONDS"]),
-            "options": {"expires": float(app.config["SWEEP_SECONDS"])},
-        },
+        **{name: {"task": task, "schedule": every, "options": {"expires": every}} for name, task in SWEEPS.items()},
         "check-counters": {
             "task": "einstein.bookings.tasks.check_counters",
             "schedule": crontab(hour=3, minute=17),

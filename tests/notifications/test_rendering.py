@@ -201,8 +201,8 @@ class Rendered:
     calendars: list[tuple[EmailMessage, Calendar]]
     #: The bytes the mailer hands the SMTP server, and the library's classic writing of the same
     #: message (CRLF line ends): ``WIRE`` only takes a shortcut, the bytes must not differ.
-    wire: bytes = b""
-    classic: bytes = b""
+    wire: bytes
+    classic: bytes
 
 
 def _person(language: str, number: int) -> User:
