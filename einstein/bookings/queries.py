@@ -7,12 +7,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import defer, joinedload, selectinload
 
 from einstein.auth.models import User
 from einstein.bookings.models import REFERENCE_ALPHABET, Booking, BookingStatus
 from einstein.bookings.targets import Target
-from einstein.courses.models import Offer, OfferSession
+from einstein.courses.models import Offer, OfferKind, OfferSession
 from einstein.db import db, load_unloaded, utcnow
 
 
@@ -168,6 +168,50 @@ def active_bookings_for_offer(user: Any, offer: Offer) -> dict[int | None, Booki
         )
     )
     return {booking.session_id: booking for booking in rows}
+
+
+@dataclass
+class OfferNow:
+    """An offer as its page needs it per request when the page's shared part was kept: the
+    offer's row (a course's places), its sessions' places, and the person's active bookings."""
+
+    offer: Offer
+    #: The activity's sessions asked for, by id ({} for a course: its places are on the course);
+    #: None if one of them is gone (the page is then made afresh).
+    sessions: dict[int, OfferSession] | None
+    #: The person's active bookings on the course (key None) or on these sessions (their ids).
+    mine: dict[int | None, Booking]
+
+
+def offer_now(offer_id: int, session_ids: tuple[int, ...], user: Any) -> OfferNow | None:
+    """The offer, the places of the sessions with these ids and the bookings ``user`` (signed in
+    or not: ``current_user``) holds on them, in one statement; None if there is no such offer."""
+    activity_sessions = sa.and_(
+        OfferSession.offer_id == Offer.id, Offer.kind == OfferKind.ACTIVITY, OfferSession.id.in_(session_ids)
+    )
+    statement = (
+        sa.select(Offer, OfferSession)
+        .outerjoin(OfferSession, activity_sessions)
+        .where(Offer.id == offer_id)
+        # the row comes once for each session: not its long texts, which the kept part shows
+        .options(defer(Offer.description), defer(Offer.search_text), defer(Offer.covers))
+    )
+    if getattr(user, "is_authenticated", False):
+        theirs = sa.and_(
+            Booking.offer_id == Offer.id,
+            Booking.user_id == user.id,
+            Booking.status != BookingStatus.CANCELLED,
+            sa.or_(Booking.session_id.is_(None), Booking.session_id == OfferSession.id),
+        )
+        statement = statement.add_columns(Booking).outerjoin(Booking, theirs)
+    rows: list[Any] = list(db.session.execute(statement))
+    if not rows:
+        return None
+    offer = rows[0][0]
+    sessions = {row[1].id: row[1] for row in rows if row[1] is not None}
+    mine = {row[2].session_id: row[2] for row in rows if len(row) > 2 and row[2] is not None}
+    complete = offer.is_course or len(sessions) == len(set(session_ids))
+    return OfferNow(offer, sessions if complete else None, mine)
 
 
 def people_on(target: Target) -> list[Booking]:

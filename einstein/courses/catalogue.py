@@ -219,21 +219,6 @@ class OfferSessions:
 SESSIONS_PER_PAGE = 20
 
 
-def sessions_with_places(offer: Offer, session_ids: tuple[int, ...]) -> dict[int, OfferSession] | None:
-    """The sessions of ``offer`` with these ids as they are now (their places), by id: for an offer
-    page whose shared part was kept. None if one of them is gone (the page is then made afresh).
-    A course's places are on the course itself, so its sessions are not read."""
-    if offer.is_course or not session_ids:
-        return {}
-    found = {
-        session.id: session
-        for session in db.session.scalars(
-            sa.select(OfferSession).where(OfferSession.offer_id == offer.id, OfferSession.id.in_(session_ids))
-        )
-    }
-    return found if len(found) == len(session_ids) else None
-
-
 def sessions_for_page(
     offer: Offer, after: int | None = None, limit: int = SESSIONS_PER_PAGE, *, recent: bool = True
 ) -> OfferSessions:

@@ -22,7 +22,7 @@ from einstein.auth import reach
 from einstein.auth.access import role_required
 from einstein.auth.models import Audience, Role, User
 from einstein.bookings import operations, queries
-from einstein.bookings.models import BookingStatus
+from einstein.bookings.models import Booking, BookingStatus
 from einstein.bookings.views import household_members
 from einstein.bounds import page_arg
 from einstein.courses import catalogue, noticeboard, offer_page, revisions, schedule, services, translations
@@ -146,8 +146,10 @@ def offer_detail(offer_id: int) -> ResponseReturnValue:
     # about the sessions themselves): cached until the catalogue is edited, at most a minute; not
     # when places are booked, since they are read now. It is looked up first and loads the offer
     # itself when it is made; kept, the page needs the offer's own row (whether this person may see
-    # it, a course's places, what their buttons say) and an activity's sessions (their places).
-    page, sessions = None, None
+    # it, a course's places, what their buttons say), an activity's sessions (their places) and the
+    # person's bookings there: one statement (``queries.offer_now``).
+    page, sessions, now = None, None, None
+    offer: Offer | None
     if not (helps or household_members()):
         made: list[tuple[Offer, list[OfferSession]]] = []
 
@@ -160,27 +162,32 @@ def offer_detail(offer_id: int) -> ResponseReturnValue:
         page = caching.kept(
             "offer-page", (offer_id, language, after, caching.minute()), shared, scopes=offer_page.SHARED_SCOPES
         )
-        offer, sessions = made[0] if made else (db.session.get(Offer, offer_id), None)
+        if made:
+            offer, sessions = made[0]
+        else:
+            now = queries.offer_now(offer_id, page.session_ids, current_user)
+            offer = now.offer if now is not None else None
     else:
         offer = catalogue.load_offer(offer_id, texts=False)
     if offer is None or not policy.may_view_offer(current_user, offer):
         abort(404)
     can_manage = policy.may_manage_offer(current_user, offer)
     units: Mapping[int, OfferSession] | None = None
+    mine: Mapping[int | None, Booking] | None = None
     if page is not None and not can_manage:
         # the shared part was made just now with its sessions, or kept: their places are read now
         if sessions is not None:
             units = {s.id: s for s in sessions}
-        else:
-            units = catalogue.sessions_with_places(offer, page.session_ids)
+        elif now is not None:
+            units, mine = now.sessions, now.mine
     if page is None or units is None:
         page, shown = _shared_part(offer, after, language, can_manage=can_manage, helps=helps)
-        units = {s.id: s for s in shown}
+        units, mine = {s.id: s for s in shown}, None
     return render_template(
         "courses/offer.html",
         page=page,
         structured_data=jsonld.with_places(page.structured_data, offer, units),
-        content=_with_controls(offer, page, units),
+        content=_with_controls(offer, page, units, mine),
     )
 
 
@@ -217,10 +224,17 @@ def _shared_part(
     return page, sessions.upcoming
 
 
-def _with_controls(offer: Offer, page: offer_page.SharedPage, units: Mapping[int, OfferSession]) -> Markup:
+def _with_controls(
+    offer: Offer,
+    page: offer_page.SharedPage,
+    units: Mapping[int, OfferSession],
+    mine: Mapping[int | None, Booking] | None = None,
+) -> Markup:
     """The page's content with the free places as they are now and the signed-in person's booking
-    controls (their bookings, buttons and form token) rendered into its placeholders."""
-    mine = queries.active_bookings_for_offer(current_user, offer)
+    controls (their bookings, buttons and form token) rendered into its placeholders; ``mine``:
+    their bookings here, if already read."""
+    if mine is None:
+        mine = queries.active_bookings_for_offer(current_user, offer)
     context: dict[str, Any] = {
         "offer": offer,
         "my_bookings": mine,

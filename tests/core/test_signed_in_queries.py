@@ -28,16 +28,15 @@ EN = {"Accept-Language": "en"}
 OFFER_PAGE = 6
 #: A course's page also asks when its first session starts (not every session of the course).
 COURSE_PAGE = OFFER_PAGE + 1
-#: Once the shared part is cached (einstein.courses.offer_page): the offer (with a course's places),
-#: the person, their bookings.
-OFFER_PAGE_CACHED = 3
-#: An activity's page also reads its sessions' places then (they are not kept with the shared part,
-#: so a booking leaves it kept).
-ACTIVITY_PAGE_CACHED = OFFER_PAGE_CACHED + 1
+#: Once the shared part is cached (einstein.courses.offer_page): the person, and in one statement
+#: the offer (with a course's places), an activity's sessions' places (they are not kept with the
+#: shared part, so a booking leaves it kept) and the person's bookings there.
+OFFER_PAGE_CACHED = 2
+ACTIVITY_PAGE_CACHED = OFFER_PAGE_CACHED
 #: My bookings: the person, the bookings shown (with offers, sessions and places), the offers'
 #: translations, the courses' sessions, how many are over, attendance, and the sessions just over
-#: to say how they were: those sessions, whether the person was there, what they answered.
-MY_BOOKINGS = 9
+#: to say how they were (with whether the person was there and what they answered).
+MY_BOOKINGS = 7
 #: Booking as the form sends it (tests/bookings/test_booking.py says which five).
 BOOKING_POST = 5
 
