@@ -138,18 +138,20 @@ def _was_there(user: User, session: OfferSession) -> str | None:
     return _presence(user, [session])[session.id]
 
 
+def _covers(session: type[OfferSession]) -> sa.ColumnElement[bool]:
+    """A booking covers a session: booked on it, or on its course."""
+    return sa.and_(
+        Booking.offer_id == session.offer_id,
+        sa.or_(Booking.session_id == session.id, Booking.session_id.is_(None)),
+    )
+
+
 def _presence(user: User, sessions: list[OfferSession]) -> dict[int, str | None]:
     """``_was_there`` for each of ``sessions``, in one statement: session id -> None or the reason."""
     rows: dict[int, list[Any]] = defaultdict(list)
     for session_id, status, confirmed_at, mark in db.session.execute(
         sa.select(OfferSession.id, Booking.status, Booking.confirmed_at, Attendance.status)
-        .join(
-            Booking,
-            sa.and_(
-                Booking.offer_id == OfferSession.offer_id,
-                sa.or_(Booking.session_id == OfferSession.id, Booking.session_id.is_(None)),
-            ),
-        )
+        .join(Booking, _covers(OfferSession))
         .outerjoin(Attendance, sa.and_(Attendance.booking_id == Booking.id, Attendance.session_id == OfferSession.id))
         .where(OfferSession.id.in_([session.id for session in sessions]), Booking.user_id == user.id)
     ):
@@ -212,44 +214,57 @@ def answer(
     return found
 
 
+#: The statement of ``to_answer``, made once (building it cost more than running it): the person's
+#: recent sessions, a row for each of their bookings covering one (its own session, or its course),
+#: with the attendance mark and the answer they gave. Parameters: ``user_id``, ``since``, ``now``,
+#: ``rows`` (how many sessions to look at).
+_RECENT_SESSIONS = (
+    sa.select(OfferSession, Booking.status, Booking.confirmed_at, Attendance.status, Feedback)
+    .join(Booking, sa.and_(_covers(OfferSession), Booking.user_id == sa.bindparam("user_id")))
+    .outerjoin(Attendance, sa.and_(Attendance.booking_id == Booking.id, Attendance.session_id == OfferSession.id))
+    .outerjoin(Feedback, sa.and_(Feedback.session_id == OfferSession.id, Feedback.user_id == sa.bindparam("user_id")))
+    .where(
+        OfferSession.id.in_(
+            sa.select(OfferSession.id)
+            .join(Booking, _covers(OfferSession))
+            .where(
+                Booking.user_id == sa.bindparam("user_id"),
+                OfferSession.status == SessionStatus.SCHEDULED,
+                OfferSession.ends_at <= sa.bindparam("now"),
+                OfferSession.ends_at >= sa.bindparam("since"),
+            )
+            .order_by(OfferSession.ends_at.desc())
+            .limit(sa.bindparam("rows"))
+            .correlate(None)  # its own offer_sessions and bookings, not the outer ones
+        )
+    )
+    .options(joinedload(OfferSession.offer))
+    .order_by(OfferSession.ends_at.desc(), OfferSession.id)
+)
+
+
 def to_answer(user: User, limit: int = 5) -> list[tuple[OfferSession, Feedback | None]]:
     """The person's recent sessions that took place and may be answered about, newest first,
-    with the answer they gave (for "my bookings"): three statements however many there are (four
-    when an offer's translations are not loaded yet; two when the person was at none of them)."""
+    with the answer they gave (for "my bookings"): one statement reads the sessions with their
+    offers, whether the person was there and what they answered (a second, the offers'
+    translations, only when they are not loaded yet)."""
     now = utcnow()
-    mine = sa.select(Booking).where(Booking.user_id == user.id).subquery()
-    sessions = list(
-        db.session.scalars(
-            sa.select(OfferSession)
-            .join(mine, mine.c.offer_id == OfferSession.offer_id)
-            .where(
-                sa.or_(mine.c.session_id == OfferSession.id, mine.c.session_id.is_(None)),
-                OfferSession.status == SessionStatus.SCHEDULED,
-                OfferSession.ends_at <= now,
-                OfferSession.ends_at >= now - timedelta(days=ANSWER_DAYS),
-            )
-            .options(joinedload(OfferSession.offer))
-            .order_by(OfferSession.ends_at.desc())
-            .limit(limit * 3)
-        ).unique()
-    )
-    if not sessions:
-        return []
-    presence = _presence(user, sessions)
-    answerable = [session for session in sessions if presence[session.id] is None][:limit]
-    if not answerable:
-        return []
-    # each card's title is in the reader's language: the translations of the offers "my bookings"
-    # has not loaded already, in one statement
-    load_unloaded({s.offer for s in answerable}, "translations", sa.select(OfferTranslation), OfferTranslation.offer_id)
-    answers = {
-        given.session_id: given
-        for given in db.session.scalars(
-            sa.select(Feedback).where(
-                Feedback.user_id == user.id, Feedback.session_id.in_([session.id for session in answerable])
-            )
-        )
-    }
+    since = now - timedelta(days=ANSWER_DAYS)
+    rows = db.session.execute(_RECENT_SESSIONS, {"user_id": user.id, "now": now, "since": since, "rows": limit * 3})
+    sessions: dict[int, OfferSession] = {}
+    presence: dict[int, list[Any]] = defaultdict(list)
+    answers: dict[int, Feedback] = {}
+    for session, status, confirmed_at, mark, given in rows:
+        sessions[session.id] = session
+        presence[session.id].append((status, confirmed_at, mark))
+        if given is not None:
+            answers[session.id] = given
+    answerable = [s for s in sessions.values() if _verdict(s, presence[s.id]) is None][:limit]
+    if answerable:
+        # each card's title is in the reader's language: the translations of the offers "my
+        # bookings" has not loaded already, in one statement
+        offers = {s.offer for s in answerable}
+        load_unloaded(offers, "translations", sa.select(OfferTranslation), OfferTranslation.offer_id)
     return [(session, answers.get(session.id)) for session in answerable]
 
 
