@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -70,14 +71,12 @@ class MyBookings:
 PAST_SHOWN = 20
 
 
-def bookings_of(user: User, past_limit: int | None = PAST_SHOWN) -> MyBookings:
-    """A person's coming bookings, and the latest ``past_limit`` of the others (None: all of them).
-
-    A booking is coming while it is active and its last session (a course's last) has not
-    ended. One query loads what is shown, with its offers and sessions; a second counts the
-    past bookings, only when there are more than are shown.
-    """
-    now = utcnow()
+@functools.cache
+def _bookings_statements(past_limit: int | None) -> tuple[sa.Select[Booking, bool], sa.Select[int]]:
+    """The statements of ``bookings_of``, made once for each limit (building them cost about as
+    much as running them): the bookings shown, each with whether it is coming; and how many are
+    over or cancelled. Parameters: ``user_id``, ``now``."""
+    now: sa.BindParameter[datetime] = sa.bindparam("now")
     session_end = sa.select(OfferSession.ends_at).where(OfferSession.id == Booking.session_id).scalar_subquery()
     course_end = (
         sa.select(sa.func.max(OfferSession.ends_at)).where(OfferSession.offer_id == Booking.offer_id).scalar_subquery()
@@ -89,11 +88,12 @@ def bookings_of(user: User, past_limit: int | None = PAST_SHOWN) -> MyBookings:
     # the person's own bookings and their household members' (who have no account of their own),
     # as one IN on the indexed user_id: "theirs OR their household's" made PostgreSQL read every
     # booking of everyone (35 ms at 42,000 bookings, and growing with them)
-    people = sa.select(User.id).where(sa.or_(User.id == user.id, User.household_of_id == user.id))
+    user_id: sa.BindParameter[int] = sa.bindparam("user_id")
+    people = sa.select(User.id).where(sa.or_(User.id == user_id, User.household_of_id == user_id))
     mine = Booking.user_id.in_(people)
     older = sa.select(Booking.id).where(mine, sa.not_(coming)).order_by(Booking.created_at.desc(), Booking.id.desc())
     shown = sa.or_(coming, Booking.id.in_(older if past_limit is None else older.limit(past_limit)))
-    rows = db.session.execute(
+    bookings = (
         sa.select(Booking, coming)
         .where(mine, shown)
         .options(
@@ -101,16 +101,29 @@ def bookings_of(user: User, past_limit: int | None = PAST_SHOWN) -> MyBookings:
             joinedload(Booking.session).joinedload(OfferSession.location),
         )
         .order_by(Booking.created_at.desc(), Booking.id.desc())
-    ).unique()
+    )
+    return bookings, sa.select(sa.func.count()).where(mine, sa.not_(coming))
+
+
+def bookings_of(user: User, past_limit: int | None = PAST_SHOWN) -> MyBookings:
+    """A person's coming bookings, and the latest ``past_limit`` of the others (None: all of them).
+
+    A booking is coming while it is active and its last session (a course's last) has not
+    ended. One query loads what is shown, with its offers and sessions; a second counts the
+    past bookings, only when there are more than are shown.
+    """
+    now = utcnow()
+    parameters = {"user_id": user.id, "now": now}
+    shown, past_count = _bookings_statements(past_limit)
     upcoming: list[Booking] = []
     past: list[Booking] = []
-    for booking, is_coming in rows:
+    for booking, is_coming in db.session.execute(shown, parameters).unique():
         (upcoming if is_coming else past).append(booking)
     _load_course_sessions([b.offer for b in upcoming + past if b.session_id is None])
     upcoming.sort(key=lambda b: next_session_start(b) or now)
     total = len(past)
     if past_limit is not None and total >= past_limit:  # there may be more: count them
-        total = db.session.scalar(sa.select(sa.func.count()).where(mine, sa.not_(coming))) or 0
+        total = db.session.scalar(past_count, parameters) or 0
     positions = waitlist_places([b for b in upcoming if b.status == BookingStatus.WAITLISTED])
     return MyBookings(upcoming, past, positions, total)
 
