@@ -196,33 +196,46 @@ class OfferNow:
     mine: dict[int | None, Booking]
 
 
-def offer_now(offer_id: int, session_ids: tuple[int, ...], user: Any) -> OfferNow | None:
-    """The offer, the places of the sessions with these ids and the bookings ``user`` (signed in
-    or not: ``current_user``) holds on them, in one statement; None if there is no such offer."""
+@functools.cache
+def _offer_now_statement(signed_in: bool) -> sa.Select[*tuple[Any, ...]]:
+    """The statement of ``offer_now``, made once (for visitors, and with the person's bookings).
+    Parameters: ``offer_id``, ``session_ids`` (a list), ``user_id``."""
     activity_sessions = sa.and_(
-        OfferSession.offer_id == Offer.id, Offer.kind == OfferKind.ACTIVITY, OfferSession.id.in_(session_ids)
+        OfferSession.offer_id == Offer.id,
+        Offer.kind == OfferKind.ACTIVITY,
+        OfferSession.id.in_(sa.bindparam("session_ids", expanding=True)),
     )
     statement = (
         sa.select(Offer, OfferSession)
         .outerjoin(OfferSession, activity_sessions)
-        .where(Offer.id == offer_id)
+        .where(Offer.id == sa.bindparam("offer_id"))
         # the row comes once for each session: not its long texts, which the kept part shows
         .options(defer(Offer.description), defer(Offer.search_text), defer(Offer.covers))
     )
-    if getattr(user, "is_authenticated", False):
-        theirs = sa.and_(
-            Booking.offer_id == Offer.id,
-            Booking.user_id == user.id,
-            Booking.status != BookingStatus.CANCELLED,
-            sa.or_(Booking.session_id.is_(None), Booking.session_id == OfferSession.id),
-        )
-        statement = statement.add_columns(Booking).outerjoin(Booking, theirs)
-    rows: list[Any] = list(db.session.execute(statement))
+    if not signed_in:
+        return statement
+    theirs = sa.and_(
+        Booking.offer_id == Offer.id,
+        Booking.user_id == sa.bindparam("user_id"),
+        Booking.status != BookingStatus.CANCELLED,
+        sa.or_(Booking.session_id.is_(None), Booking.session_id == OfferSession.id),
+    )
+    return statement.add_columns(Booking).outerjoin(Booking, theirs)
+
+
+def offer_now(offer_id: int, session_ids: tuple[int, ...], user: Any) -> OfferNow | None:
+    """The offer, the places of the sessions with these ids and the bookings ``user`` (signed in
+    or not: ``current_user``) holds on them, in one statement; None if there is no such offer."""
+    signed_in = bool(getattr(user, "is_authenticated", False))
+    parameters = {"offer_id": offer_id, "session_ids": list(session_ids)}
+    if signed_in:
+        parameters["user_id"] = user.id
+    rows: list[Any] = list(db.session.execute(_offer_now_statement(signed_in), parameters))
     if not rows:
         return None
     offer = rows[0][0]
     sessions = {row[1].id: row[1] for row in rows if row[1] is not None}
-    mine = {row[2].session_id: row[2] for row in rows if len(row) > 2 and row[2] is not None}
+    mine = {row[2].session_id: row[2] for row in rows if signed_in and row[2] is not None}
     complete = offer.is_course or len(sessions) == len(set(session_ids))
     return OfferNow(offer, sessions if complete else None, mine)
 
