@@ -244,8 +244,8 @@ def _with_controls(
     current_app.update_template_context(context)
     templates = current_app.jinja_env
     places = templates.get_template("courses/_availability.html")
-    course_panel = templates.get_template("bookings/_course_panel.html")
-    session_panel = templates.get_template("bookings/_session_panel.html")
+    # the panels' macros, made once for the page (Any: a template's macros are its attributes)
+    panels: Any = templates.get_template("bookings/_panels.html").make_module(context)
     language = current_language().code
 
     def places_of(unit: Offer | OfferSession) -> str:
@@ -264,8 +264,8 @@ def _with_controls(
         if kind == "places":
             return places_of(unit)
         if key == "course":
-            return course_panel.render(context)
-        return session_panel.render({**context, "s": unit})
+            return str(panels.course_panel())
+        return str(panels.session_panel(unit))
 
     return offer_page.fill(page.content, render)
 
