@@ -195,3 +195,22 @@ def test_a_household_and_an_organiser_see_their_own_page_made_fresh(
     # and a visitor's page, its shared part now cached, shows neither the organiser's links nor the household
     visitor, _ = _page(app, app.test_client(), activity)
     assert "<h2>Manage</h2>" not in visitor and "Saraqiel" not in visitor
+
+
+def test_a_session_gone_from_under_the_kept_part_makes_the_page_afresh(app, client, participant) -> None:
+    """The kept part lists its sessions; if one of them is gone when a page reads their places
+    (deleted without the catalogue's cache being told, as by another tool), the page is made
+    again from what is there, not shown with a hole or an error."""
+    client.sign_in(participant)
+    with app.app_context():
+        activity, sessions = _activity(capacity=2, sessions=3)
+    _page(app, client, activity)
+    _kept_page, kept = _page(app, client, activity)
+    assert book(client, {"session_id": sessions[0]}).status_code == 303
+    with app.app_context():  # behind the app's back: a plain DELETE, no cache told
+        db.session.execute(sa.text("DELETE FROM offer_sessions WHERE id = :id"), {"id": sessions[2]})
+        db.session.commit()
+    page, statements = _page(app, client, activity)
+    assert statements > kept  # the kept part could not be used: made again
+    assert f'id="session-{sessions[2]}"' not in page and f'id="session-{sessions[1]}"' in page
+    assert "You have a place" in main(page)
