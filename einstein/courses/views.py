@@ -148,7 +148,7 @@ def offer_detail(offer_id: int) -> ResponseReturnValue:
     # itself when it is made; kept, the page needs the offer's own row (whether this person may see
     # it, a course's places, what their buttons say), an activity's sessions (their places) and the
     # person's bookings there: one statement (``queries.offer_now``).
-    page, sessions, now = None, None, None
+    page, sessions, current = None, None, None
     offer: Offer | None
     if not (helps or household_members()):
         made: list[tuple[Offer, list[OfferSession]]] = []
@@ -165,8 +165,8 @@ def offer_detail(offer_id: int) -> ResponseReturnValue:
         if made:
             offer, sessions = made[0]
         else:
-            now = queries.offer_now(offer_id, page.session_ids, current_user)
-            offer = now.offer if now is not None else None
+            current = queries.offer_now(offer_id, page.session_ids, current_user)
+            offer = current.offer if current is not None else None
     else:
         offer = catalogue.load_offer(offer_id, texts=False)
     if offer is None or not policy.may_view_offer(current_user, offer):
@@ -178,8 +178,8 @@ def offer_detail(offer_id: int) -> ResponseReturnValue:
         # the shared part was made just now with its sessions, or kept: their places are read now
         if sessions is not None:
             units = {s.id: s for s in sessions}
-        elif now is not None:
-            units, mine = now.sessions, now.mine
+        elif current is not None:
+            units, mine = current.sessions, current.mine
     if page is None or units is None:
         page, shown = _shared_part(offer, after, language, can_manage=can_manage, helps=helps)
         units, mine = {s.id: s for s in shown}, None
