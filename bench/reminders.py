@@ -168,12 +168,13 @@ def sms_gateway(
     gateway = KannelGateway("http://127.0.0.1:9/sms/inbound", directory=directory, queue_limit=count + 10)
     gateway.start()
     try:
-        baseline = sendsms_baseline(gateway, report_url, min(count, 2000))
+
+        def measure() -> float:
+            return sendsms_baseline(gateway, report_url, min(count, 2000))
+
+        baseline = measure()
         gateway.wait_for_mt(min(count, 2000), timeout=120)
         gateway.clear_mt()
-
-        def again() -> float:
-            return sendsms_baseline(gateway, report_url, min(count, 2000))
 
         env = {
             "SMS_GATEWAY_URL": gateway.sendsms_url,
@@ -184,7 +185,7 @@ def sms_gateway(
             "EINSTEIN_SMS_QUIET_FROM": "24",
             "EINSTEIN_SMS_QUIET_UNTIL": "0",
         }
-        yield env, lambda: [message.text for message in gateway.mt_messages], baseline, again
+        yield env, lambda: [message.text for message in gateway.mt_messages], baseline, measure
     finally:
         gateway.stop()
         reports.shutdown()
@@ -361,8 +362,12 @@ def main() -> None:
         sink.start()
         written = written_reminder(app, ids[0])
         baseline_count = min(args.count, 5000)
+
+        def measure() -> tuple[float, float]:
+            return smtp_baseline(sink.port, baseline_count), same_mail_baseline(sink.port, baseline_count, written)
+
         try:
-            before = (smtp_baseline(sink.port, baseline_count), same_mail_baseline(sink.port, baseline_count, written))
+            before = measure()
             sink.reset()
             smtp = {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(sink.port)}
             elapsed = run_pipeline(
@@ -375,7 +380,7 @@ def main() -> None:
             wanted = set(ids)
             received = Counter({i: n for i, n in sink.received().items() if i in wanted})
             first_at = sink.first_at
-            after = (smtp_baseline(sink.port, baseline_count), same_mail_baseline(sink.port, baseline_count, written))
+            after = measure()
         finally:
             sink.stop()
     baselines = {
