@@ -6,10 +6,12 @@ which any mail program opens. With SMTP_HOST they go to that server.
 
 from __future__ import annotations
 
+import re
 import secrets
 import smtplib
 import ssl
 import uuid
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
 from email import encoders
 from email.header import Header
@@ -24,9 +26,10 @@ from pathlib import Path
 from typing import Any, TypedDict
 from urllib.parse import urlsplit
 
-from flask import Flask, current_app, render_template
+from flask import Flask, current_app, g, render_template
 from flask_babel import force_locale
 from jinja2 import Environment
+from markupsafe import escape
 
 from einstein.db import utcnow
 from einstein.i18n import LANG_PARAMETER
@@ -158,12 +161,55 @@ def one_click_unsubscribe(url: str) -> dict[str, str]:
     return {"List-Unsubscribe": f"<{url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
 
 
+#: Where a person's own value goes in a message body written once for many people. Random for
+#: each process, so no text that a person or an organiser writes can contain it.
+_MARK = f"\x1a{secrets.token_hex(6)}:"
+_MARKED = re.compile(re.escape(_MARK) + r"(\w+)\x1a")
+
+
+def _bodies(
+    template: str, locale: str, context: dict[str, Any], personal: Mapping[str, str | None], shared: Hashable
+) -> tuple[str, str]:
+    """The text and the HTML of a message, in the locale in force.
+
+    With a ``shared`` key, the bodies are written once per task (a batch of the worker) for all
+    the messages with that key, with a mark where each of the ``personal`` values goes, and each
+    message gets its own values put in: as they are in the text, escaped in the HTML, exactly as
+    the template would have written them. A session's reminders differ only in the person's
+    name, booking reference and links, and writing the templates was a quarter of a reminder's
+    cost. ``shared`` must name everything else the templates show; a personal value that is
+    empty is given to the templates as it is (it may decide what they show) and is part of the
+    key.
+    """
+    if shared is None:
+        every = {**context, **personal}
+        return render_text(f"emails/{template}.txt", **every), render_template(f"emails/{template}.html", **every)
+    given = frozenset(name for name, value in personal.items() if value)
+    key = (template, locale, shared, given)
+    written: dict[Any, tuple[str, str]] = g.setdefault("einstein_mail_bodies", {})
+    if key not in written:
+        marked = {name: f"{_MARK}{name}\x1a" if name in given else value for name, value in personal.items()}
+        every = {**context, **marked}
+        written[key] = (
+            render_text(f"emails/{template}.txt", **every),
+            render_template(f"emails/{template}.html", **every),
+        )
+    text, html = written[key]
+    return (
+        _MARKED.sub(lambda found: str(personal[found[1]]), text),
+        _MARKED.sub(lambda found: str(escape(personal[found[1]])), html),
+    )
+
+
 def render_email(
     template: str,
     to: str,
     locale: str,
     attachments: list[Attachment] | None = None,
     headers: dict[str, str] | None = None,
+    *,
+    personal: Mapping[str, str | None] | None = None,
+    shared: Hashable = None,
     **context: Any,
 ) -> Message:
     """Render ``templates/emails/<template>.{txt,html}`` in ``locale`` into a message.
@@ -171,11 +217,11 @@ def render_email(
     The subject is the first line of the text template, after "Subject: ". Messages are built
     with the classic MIME classes: several times faster than EmailMessage, which matters when
     a worker sends thousands of reminders. ``headers`` are added as they are (ASCII only, such
-    as List-Unsubscribe).
+    as List-Unsubscribe). ``personal`` and ``shared``: the bodies written once for many people
+    (see ``_bodies``).
     """
     with force_locale(locale):
-        text = render_text(f"emails/{template}.txt", **context)
-        html = render_template(f"emails/{template}.html", **context)
+        text, html = _bodies(template, locale, context, personal or {}, shared)
     first, _, body = text.partition("\n")
     subject = first.removeprefix("Subject:").strip()
     alternative = MIMEMultipart("alternative", boundary=_boundary())

@@ -73,6 +73,11 @@ def row_for(kind: BookingMessage, booking: Booking, **details: Any) -> outbox.Ou
     return outbox.row(kind, to.id, booking_id=booking.id, channel=channel_for(to), **details)
 
 
+def _contact(offer: Offer) -> str:
+    """Who to contact about an offer: the person it names, else its organisation."""
+    return offer.contact or (offer.organisation.name if offer.organisation else "")
+
+
 def booking_context(booking: Booking, locale: str) -> dict[str, Any]:
     """What every booking message shows: what, when, where, who to contact, and the links (each
     opening in the person's language)."""
@@ -86,7 +91,7 @@ def booking_context(booking: Booking, locale: str) -> dict[str, Any]:
         "title": title,
         "sessions": sessions,
         "place": place,
-        "contact": offer.contact or (offer.organisation.name if offer.organisation else ""),
+        "contact": _contact(offer),
         "link": link_in(locale, "courses.offer_detail", offer_id=offer.id),
         "bookings_link": link_in(locale, "bookings.mine"),
         "cancel_link": link_in(locale, "bookings.cancel_by_link", token=cancel_token(booking)),
@@ -115,6 +120,11 @@ def _session(notification: Notification) -> OfferSession | None:
     return db.session.get(OfferSession, notification.session_id) if notification.session_id is not None else None
 
 
+def _member(booking: Booking, user: User) -> str | None:
+    """The household member a booking is for, when it is told to the holder of the household."""
+    return booking.user.name if booking.user is not None and booking.user_id != user.id else None
+
+
 def _email(
     user: User,
     template: str,
@@ -124,8 +134,8 @@ def _email(
 ) -> Outgoing:
     address = user.email or ""
     booking = context.get("booking")
-    if booking is not None and booking.user is not None and booking.user_id != user.id:
-        context["member"] = booking.user.name  # a household member's booking, told to the holder
+    if booking is not None:
+        context["member"] = _member(booking, user)
     message = render_email(template, address, user.locale, attachments, headers, user=user, **context)
     return Outgoing(address, message)
 
@@ -187,14 +197,36 @@ def reminder(notification: Notification) -> Outgoing | None:
         or session.starts_at <= utcnow()
     ):
         return None
-    context = booking_context(booking, user.locale)
-    context["session"] = session
-    context["place"] = session.place
+    locale, offer = user.locale, booking.offer
+    title, _description = offer.text_in(locale)
     # one click in the mail program stops these e-mails (RFC 8058); the link says so too
-    unsubscribe = link_in(user.locale, "auth.unsubscribe", token=unsubscribe_token(user))
-    context["unsubscribe_link"] = unsubscribe
-    ics = _calendar([session], str(context["title"]), user.locale)
-    return _email(user, "bookings/reminder", [ics], one_click_unsubscribe(unsubscribe), **context)
+    unsubscribe = link_in(locale, "auth.unsubscribe", token=unsubscribe_token(user))
+    personal = {
+        "name": user.name,
+        "member": _member(booking, user),
+        "reference": booking.reference,
+        "cancel_link": link_in(locale, "bookings.cancel_by_link", token=cancel_token(booking)),
+        "unsubscribe_link": unsubscribe,
+    }
+    # the rest is the same for everyone reminded of this session: written once per batch
+    context = {
+        "title": title,
+        "session": session,
+        "place": session.place,
+        "contact": _contact(offer),
+    }
+    address = user.email or ""
+    message = render_email(
+        "bookings/reminder",
+        address,
+        locale,
+        [_calendar([session], str(title), locale)],
+        one_click_unsubscribe(unsubscribe),
+        personal=personal,
+        shared=session.id,
+        **context,
+    )
+    return Outgoing(address, message)
 
 
 def _change_context(notification: Notification, booking: Booking, user: User) -> dict[str, Any]:
