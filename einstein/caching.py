@@ -3,13 +3,16 @@
 **What a cached thing depends on.** Every cached value (a fragment, a visitor's whole page) is
 stored with the versions of the *scopes* it shows: ``offer:<id>`` for each offer whose
 sessions, places or texts it shows (``depends_on``, declared by the view before it reads them),
-``places`` if it depends on places anywhere (the listing filtered on "free places"), and always
+``places`` if it depends on places anywhere, ``free`` if it depends on which courses and
+sessions have a place free at all (the listing filtered on "free places"), and always
 ``catalogue``. A value that declares nothing depends on everything. A commit says what it
 changed (``_note`` reads the unit of work; Core statements call ``note_places_changed`` or
 ``note_catalogue_change``): a booking, a cancellation or a promotion renews ``offer:<id>`` and
-``places``; an edit of an offer, a session, a text or a place renews ``catalogue`` too. So a
-booking on offer A leaves offer B's page and the listing pages that do not show A cached, while
-A's page and the pages that show A render afresh with the new count: no page is ever stale.
+``places``, and ``free`` when it took the last place of a course or session, or may have freed
+one in a full one; an edit of an offer, a session, a text or a place renews ``catalogue`` too.
+So a booking on offer A leaves offer B's page and the listing pages that do not show A cached
+(also the "free places" listing, unless A just filled up or came free), while A's page and the
+pages that show A render afresh with the new count: no page is ever stale.
 
 Versions are numbers from one counter in the cache (``INCR``). A value is stored only if none of
 its scopes changed after the counter was read before it was computed, so a page made from data
@@ -58,9 +61,11 @@ log = logging.getLogger(__name__)
 
 #: The counter every renewed version is taken from.
 SEQ_KEY = "catalogue-seq"
-#: Scopes: the whole catalogue (edits), places anywhere (bookings); ``offer_scope`` per offer.
+#: Scopes: the whole catalogue (edits), places anywhere (bookings), which courses and sessions
+#: have a place free (a booking of the last place, a place freed); ``offer_scope`` per offer.
 CATALOGUE = "catalogue"
 PLACES = "places"
+FREE = "free"
 _CHANGED = "einstein.catalogue_changed"
 
 #: The tables whose rows the catalogue shows (by name: this layer sits below the areas).
@@ -380,7 +385,7 @@ def catalogue_version() -> str:
 def catalogue_changed(*scopes: str) -> None:
     """Make cached values that show ``scopes`` (default: everything) stale, now or when the
     cache answers again."""
-    page_cache().changed(set(scopes) or {CATALOGUE, PLACES})
+    page_cache().changed(set(scopes) or {CATALOGUE, PLACES, FREE})
 
 
 def kept_here(name: str, key: Any, make: Callable[[], T], bound: int) -> T:
@@ -463,14 +468,14 @@ def _scopes_of(obj: Any, deleted: bool = False) -> set[str]:
         shown = state.persistent and any(state.attrs[key].history.has_changes() for key in SHOWN_OF_A_PERSON)
         return {CATALOGUE} if shown else set()
     if table == "bookings":
-        return {offer_scope(obj.offer_id), PLACES} if obj.offer_id is not None else {CATALOGUE, PLACES}
+        return {offer_scope(obj.offer_id), PLACES, FREE} if obj.offer_id is not None else {CATALOGUE, PLACES, FREE}
     offer_id = obj.id if table == "offers" else getattr(obj, "offer_id", None) if table == "offer_sessions" else None
     if offer_id is not None:
         state = sa.inspect(obj)
         if state.persistent and all(
             name in COUNTERS for name in (attr.key for attr in state.attrs if attr.history.has_changes())
         ):
-            return {offer_scope(offer_id), PLACES}
+            return {offer_scope(offer_id), PLACES, FREE}
         return {offer_scope(offer_id), CATALOGUE}
     return {CATALOGUE}
 
@@ -490,12 +495,13 @@ def _note(session: sa.orm.Session, _context: Any) -> None:
 def note_catalogue_change(session: sa.orm.Session) -> None:
     """Tell the cache that this transaction changes the catalogue, for a write the unit of work
     does not see (a Core statement); everything cached is stale when it commits."""
-    session.info.setdefault(_CHANGED, set()).update({CATALOGUE, PLACES})
+    session.info.setdefault(_CHANGED, set()).update({CATALOGUE, PLACES, FREE})
 
 
-def note_places_changed(session: sa.orm.Session, offer_id: int) -> None:
-    """Tell the cache that this transaction changes the places of one offer (a Core statement)."""
-    session.info.setdefault(_CHANGED, set()).update({offer_scope(offer_id), PLACES})
+def note_places_changed(session: sa.orm.Session, offer_id: int, flipped: bool = True) -> None:
+    """Tell the cache that this transaction changes the places of one offer (a Core statement);
+    ``flipped``: a course or session of it may have filled up or come free (if in doubt, it may)."""
+    session.info.setdefault(_CHANGED, set()).update({offer_scope(offer_id), PLACES, *([FREE] if flipped else [])})
 
 
 def _after_commit(session: sa.orm.Session) -> None:

@@ -224,14 +224,17 @@ def _count(unit: Offer | OfferSession, counter: str, now: datetime, step: int = 
     """Add ``step`` (one) to a counter of the locked ``unit``, in one UPDATE of its own.
 
     The booking rush's path, like ``_insert_booking``: SQLAlchemy's unit of work costs more
-    than the statement. The object keeps the new count, and the catalogue cache is told.
+    than the statement. The object keeps the new count, and the catalogue cache is told, with
+    whether the places filled up or came free (the "free places" listing changes only then).
     """
     table = table_of(type(unit))
-    count = getattr(unit, counter) + step
+    before = getattr(unit, counter)
+    count = before + step
     statement = table.update().where(table.c.id == sa.bindparam("unit_id"))
     db.session.execute(statement, {"unit_id": unit.id, counter: count, "updated_at": now})
     set_committed_value(unit, counter, count)
-    caching.note_places_changed(db.session(), unit.id if isinstance(unit, Offer) else unit.offer_id)
+    flipped = counter == "confirmed_count" and (before < unit.capacity) != (count < unit.capacity)
+    caching.note_places_changed(db.session(), unit.id if isinstance(unit, Offer) else unit.offer_id, flipped)
 
 
 def _insert_booking(user: User, target: Target, values: dict[str, Any], now: datetime) -> Booking:

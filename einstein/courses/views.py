@@ -96,9 +96,10 @@ def index() -> ResponseReturnValue:
 
     def listing() -> str:
         page = catalogue.upcoming_sessions(filters, cursor)
-        # stale when an offer shown changes (or, filtered on free places, when any place does)
+        # stale when an offer shown changes (or, filtered on free places, when any course or
+        # session fills up or comes free: another may join the list)
         shown = [caching.offer_scope(s.offer_id) for s in page.sessions]
-        caching.depends_on(*shown, *([caching.PLACES] if filters.free else []))
+        caching.depends_on(*shown, *([caching.FREE] if filters.free else []))
         next_url = url_for("courses.index", after=page.next_cursor.encode(), **args) if page.next_cursor else None
         first_url = url_for("courses.index", **args) if cursor else None
         return render_template(

@@ -93,8 +93,48 @@ def test_the_listing_pages_that_do_not_show_the_offer_stay_cached(app, client, p
     assert _visit(app, not_showing_a).headers.get("X-Einstein-Cache") == "hit"
     home = _visit(app, showing_a)
     assert home.headers.get("X-Einstein-Cache") is None and "1 place free" in main(home.text)
-    # "with free places" may change with any booking (a full session leaves it): rendered afresh
+    # "with free places" changes only when a course or session fills up or comes free: Walk A
+    # still has a place, so the list of what has free places is the same (the rush's case)
+    assert _visit(app, free_places).headers.get("X-Einstein-Cache") == "hit"
+
+
+def test_the_free_places_listing_changes_at_once_when_a_session_fills_up_or_comes_free(
+    app, client, participant, other_participant
+) -> None:
+    with app.app_context():
+        shown = factories.SessionFactory(offer__title="Dutch, one place", offer__category=Category.LANGUAGE, capacity=1)
+        full = factories.SessionFactory(offer__title="Dutch, full", offer__category=Category.LANGUAGE, capacity=1)
+        walk = factories.SessionFactory(offer__title="Walk", offer__capacity=1, capacity=1)
+        places = {
+            name: {"session_id": found.id, "offer_id": found.offer_id}
+            for name, found in (("shown", shown), ("full", full), ("walk", walk))
+        }
+    client.sign_in(other_participant)
+    assert book(client, places["full"]).status_code == 303
+    free_places = "/?category=language&free=y"
+    _cached(app, free_places)
+    assert "Dutch, one place" in main(_visit(app, free_places).text)
+    assert "Dutch, full" not in main(_visit(app, free_places).text)
+
+    # a place comes free in a full session not on the list: the list shows it at once
+    with app.app_context():
+        reference = db.session.scalar(db.select(Booking.reference))
+    assert client.post(f"/bookings/{reference}/cancel", data={"seen": "confirmed"}, headers=EN).status_code == 303
+    page = _visit(app, free_places)
+    assert page.headers.get("X-Einstein-Cache") is None and "Dutch, full" in main(page.text)
+    _cached(app, free_places)
+
+    # the last place of a session of another listing: it fills up, and this list is made again,
+    # the same (so a booking of a last place anywhere costs each "free places" page one render)
+    client.sign_in(participant)
+    assert book(client, places["walk"]).status_code == 303
     assert _visit(app, free_places).headers.get("X-Einstein-Cache") is None
+    _cached(app, free_places)
+
+    # the last place of a session on the list: it leaves the list at once
+    assert book(client, places["shown"]).status_code == 303
+    page = _visit(app, free_places)
+    assert "Dutch, one place" not in main(page.text) and "Dutch, full" in main(page.text)
 
 
 def test_a_visitors_page_from_the_cache_costs_one_round_trip(app, two_offers) -> None:
