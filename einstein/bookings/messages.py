@@ -122,7 +122,9 @@ def _session(notification: Notification) -> OfferSession | None:
 
 def _member(booking: Booking, user: User) -> str | None:
     """The household member a booking is for, when it is told to the holder of the household."""
-    return booking.user.name if booking.user is not None and booking.user_id != user.id else None
+    if booking.user_id == user.id:  # their own booking: nothing to load
+        return None
+    return booking.user.name if booking.user is not None else None
 
 
 def _email(
@@ -498,8 +500,10 @@ def preload(rows: list[Notification]) -> None:
             sa.select(Booking)
             .where(Booking.id.in_(booking_ids))
             .options(
-                joinedload(Booking.session).joinedload(OfferSession.location),
-                joinedload(Booking.offer).options(
+                # each offer and session once, not once per booking row (a session's reminders
+                # are a batch of bookings of one session: joined, its row came 50 times)
+                selectinload(Booking.session).joinedload(OfferSession.location),
+                selectinload(Booking.offer).options(
                     joinedload(Offer.location),
                     joinedload(Offer.organisation),
                     selectinload(Offer.translations),
