@@ -66,6 +66,11 @@ class TemporaryMailError(Exception):
     """The mail server could not take the message now (4xx, connection lost): try later."""
 
 
+class MailServerUnavailableError(TemporaryMailError):
+    """No connection to the mail server: it cannot be reached, or it refuses the sign-in. No
+    message goes until it is back, so a batch need not wait for it once per message."""
+
+
 class PermanentMailError(Exception):
     """The mail server refused the message for good (5xx, bad address): do not try again."""
 
@@ -286,9 +291,9 @@ class Mailer:
             if self.config["SMTP_USERNAME"]:
                 smtp.login(self.config["SMTP_USERNAME"], self.config["SMTP_PASSWORD"] or "")
         except smtplib.SMTPAuthenticationError as error:
-            raise TemporaryMailError(f"SMTP login refused: {error}") from error
+            raise MailServerUnavailableError(f"SMTP login refused: {error}") from error
         except (smtplib.SMTPException, OSError) as error:
-            raise TemporaryMailError(f"cannot reach the mail server: {error}") from error
+            raise MailServerUnavailableError(f"cannot reach the mail server: {error}") from error
         self._smtp = smtp
         return smtp
 

@@ -16,7 +16,7 @@ from datetime import datetime
 from email.message import Message
 from typing import Any, ClassVar
 
-from einstein.mail import Mailer, PermanentMailError, TemporaryMailError
+from einstein.mail import Mailer, MailServerUnavailableError, PermanentMailError, TemporaryMailError
 
 
 class DeliveryError(Exception):
@@ -25,6 +25,11 @@ class DeliveryError(Exception):
 
 class TemporaryDeliveryError(DeliveryError):
     """Worth another try later."""
+
+
+class ChannelUnavailableError(TemporaryDeliveryError):
+    """The channel itself cannot be reached (no connection to the mail server or the gateway):
+    the batch's other messages on it are put off, not each tried and waited for."""
 
 
 class PermanentDeliveryError(DeliveryError):
@@ -90,6 +95,8 @@ class _EmailConnection(Connection):
         message["X-Einstein-Notification"] = str(notification_id)
         try:
             self.mailer.send(message)
+        except MailServerUnavailableError as error:
+            raise ChannelUnavailableError(str(error)) from error
         except TemporaryMailError as error:
             raise TemporaryDeliveryError(str(error)) from error
         except PermanentMailError as error:

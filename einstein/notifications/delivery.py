@@ -22,6 +22,7 @@ from einstein.db import db, utcnow
 from einstein.notifications import leases, registry
 from einstein.notifications.channels import (
     CALL,
+    ChannelUnavailableError,
     Connection,
     Later,
     Outgoing,
@@ -43,10 +44,14 @@ class DeliveryReport:
     retry: list[int] = field(default_factory=list)
     failed: list[int] = field(default_factory=list)
     skipped: list[int] = field(default_factory=list)
-    #: put off to a later moment by their renderer (a text at night)
+    #: put off to a later moment: by their renderer (a text at night), or not tried because their
+    #: channel could not be reached a moment before in this batch
     later: list[int] = field(default_factory=list)
     #: not sent because the lease was lost (another worker has them, or the sweep gave them back)
     stopped: list[int] = field(default_factory=list)
+    #: the channels found unreachable in this batch (no connection to the mail server or the
+    #: gateway), with why: their other messages are put off, not each made to wait for it
+    unavailable: dict[str, str] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, int]:
         names = ("sent", "retry", "failed", "skipped", "later", "stopped")
@@ -115,6 +120,11 @@ def _deliver(lease: leases.Lease, ids: list[int], loaded: dict[int, Notification
             if notification is None:  # deleted with its person since (account deleted)
                 report.skipped.append(notification_id)
                 continue
+            if notification.channel in report.unavailable:
+                if not _put_off(lease, notification_id, report.unavailable[notification.channel], report):
+                    report.stopped.extend(ids[position + 1 :])
+                    return
+                continue
             try:
                 outgoing: Outgoing | Later | Exception | None = registry.render(notification)
             except Exception as error:
@@ -160,6 +170,8 @@ def _handle(
     try:
         connection(notification.channel).send(outgoing, notification_id)
     except TemporaryDeliveryError as error:
+        if isinstance(error, ChannelUnavailableError):
+            report.unavailable[notification.channel] = str(error)
         return _temporary(lease, notification_id, attempts, str(error), outgoing, report)
     except PermanentDeliveryError as error:
         report.failed.append(notification_id)
@@ -204,6 +216,15 @@ def _temporary(
     return lease.record(
         notification_id, NotificationStatus.PENDING, due_at=due, queued_at=due, **_sent(outgoing, attempts, error)
     )
+
+
+def _put_off(lease: leases.Lease, notification_id: int, reason: str, report: DeliveryReport) -> bool:
+    """Give a message back untried, due again after the first retry's delay: its channel could
+    not be reached a moment ago. No try is counted; the sweep queues it once it is due."""
+    report.later.append(notification_id)
+    due = utcnow() + timedelta(seconds=retry_delay(1))
+    error = f"not tried: {reason}"[:2000]
+    return lease.record(notification_id, NotificationStatus.PENDING, due_at=due, queued_at=None, last_error=error)
 
 
 #: What an operator reports last about a text; "accepted" and "buffered" come on the way.

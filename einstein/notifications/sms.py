@@ -33,6 +33,7 @@ from einstein.db import utcnow
 from einstein.i18n import TIMEZONE
 from einstein.notifications.channels import (
     Channel,
+    ChannelUnavailableError,
     Connection,
     Outgoing,
     PermanentDeliveryError,
@@ -91,12 +92,15 @@ class _KannelConnection(Connection):
 
     def send(self, outgoing: Outgoing, notification_id: int) -> None:
         target = self.query(outgoing, notification_id)
+        fresh = self._connection is None
         try:
             connection = self._open()
             connection.request("GET", target)
         except (ConnectionError, OSError, http.client.HTTPException) as error:
             self.close()  # nothing was handed over: try again later
-            raise TemporaryDeliveryError(f"the SMS gateway cannot be reached: {error}") from error
+            reason = f"the SMS gateway cannot be reached: {error}"
+            # a new connection refused: the gateway is away (a kept one may just have been closed)
+            raise (ChannelUnavailableError if fresh else TemporaryDeliveryError)(reason) from error
         try:
             response = connection.getresponse()
             status, body = response.status, response.read().decode(errors="replace").strip()

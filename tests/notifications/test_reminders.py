@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,6 +21,7 @@ from einstein.models import Booking, Notification, NotificationKind, Notificatio
 from einstein.notifications import delivery, leases, sweep, tasks
 from tests import factories
 from tests.support.outbox import deliver
+from tests.support.servers import free_port
 
 
 def _reminders(booking_id: int | None = None) -> list[Notification]:
@@ -272,6 +277,76 @@ def test_the_mail_server_being_away_is_temporary(app, participant) -> None:
     with app.app_context():
         row = db.session.scalar(sa.select(Notification).where(Notification.kind == NotificationKind.BOOKING_CONFIRMED))
         assert row.status == NotificationStatus.PENDING and row.due_at > utcnow() and "cannot reach" in row.last_error
+
+
+@contextmanager
+def _silent_mail_server() -> Iterator[tuple[int, list[socket.socket]]]:
+    """A port that takes connections and never says a word: a mail server that hangs. Yields
+    the port and the connections it took."""
+    taken: list[socket.socket] = []
+    with socket.create_server(("127.0.0.1", 0)) as server:
+
+        def accept() -> None:
+            while True:
+                try:
+                    taken.append(server.accept()[0])
+                except OSError:  # closed: the test is over
+                    return
+
+        threading.Thread(target=accept, daemon=True).start()
+        try:
+            yield server.getsockname()[1], taken
+        finally:
+            server.close()
+            for connection in taken:
+                connection.close()
+
+
+def _by_person(kind: NotificationKind) -> dict[int, Notification]:
+    rows = db.session.scalars(sa.select(Notification).where(Notification.kind == kind))
+    return {row.user_id: row for row in rows}
+
+
+def test_a_mail_server_that_hangs_costs_a_batch_one_wait_not_one_per_message(app, make_user) -> None:
+    # each message tried against it would wait SMTP_TIMEOUT: a batch of 200, over half an hour
+    people = [make_user() for _ in range(5)]
+    with app.app_context():
+        _each_booked(people)
+    with _silent_mail_server() as (port, taken):
+        app.config.update(SMTP_PORT=port, SMTP_TIMEOUT=0.3)
+        report = deliver(app)
+        assert len(taken) == 1, "one connection tried, not one per message"
+    assert len(report.retry) == 1 and len(report.later) == 4 and not report.sent
+    assert set(report.unavailable) == {"email"} and "cannot reach the mail server" in report.unavailable["email"]
+    with app.app_context():
+        rows = _by_person(NotificationKind.BOOKING_CONFIRMED)
+        tried = rows.pop(db.session.get(Notification, report.retry[0]).user_id)
+        assert tried.attempts == 1 and "cannot reach" in tried.last_error
+        for row in rows.values():  # put off, no try counted, due again soon, for the sweep to queue
+            assert row.status == NotificationStatus.PENDING and row.attempts == 0
+            assert row.due_at > utcnow() and row.queued_at is None and row.lease_owner is None
+            assert row.last_error.startswith("not tried: cannot reach the mail server")
+
+
+def test_a_mail_server_away_puts_off_the_e_mails_not_the_texts(app, make_user) -> None:
+    # at noon in Utrecht, outside the texts' quiet hours
+    with time_machine.travel(datetime(2027, 5, 12, 12, 0, tzinfo=TIMEZONE)):
+        by_mail = [make_user() for _ in range(3)]
+        with app.app_context():
+            by_text = [
+                factories.UserFactory(email=None, phone=f"+3162000010{i}", phone_verified_at=utcnow()) for i in range(2)
+            ]
+            db.session.commit()
+            _each_booked(by_mail + by_text)
+            by_text_ids = {person.id for person in by_text}
+        app.config["SMTP_PORT"] = free_port()  # nobody listens
+        report = deliver(app)
+        with app.app_context():
+            rows = _by_person(NotificationKind.BOOKING_CONFIRMED)
+            texts = [row for user_id, row in rows.items() if user_id in by_text_ids]
+            assert [row.status for row in texts] == [NotificationStatus.SENT] * 2
+            assert sorted(report.sent) == sorted(row.id for row in texts)
+            assert len(report.retry) == 1 and len(report.later) == 2 and set(report.unavailable) == {"email"}
 
 
 def test_a_late_booker_still_gets_a_reminder_before_the_session(app, participant) -> None:

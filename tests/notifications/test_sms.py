@@ -20,7 +20,11 @@ from einstein.bookings.targets import Target
 from einstein.db import db, utcnow
 from einstein.i18n import LANGUAGES, TIMEZONE
 from einstein.models import Notification, NotificationKind, NotificationStatus
-from einstein.notifications.channels import Outgoing, TemporaryDeliveryError, UnconfirmedDelivery
+from einstein.notifications.channels import (
+    ChannelUnavailableError,
+    Outgoing,
+    UnconfirmedDelivery,
+)
 from einstein.notifications.segments import cost
 from einstein.notifications.sms import SmsChannel, daytime
 from tests import factories
@@ -307,5 +311,21 @@ def test_a_gateway_that_hangs_up_on_a_request_may_have_sent_it(app, hangs_up) ->
 
 
 def test_a_gateway_that_refuses_the_connection_has_sent_nothing(app) -> None:
-    with pytest.raises(TemporaryDeliveryError, match="cannot be reached"):
+    with pytest.raises(ChannelUnavailableError, match="cannot be reached"):
         _send_through(app, free_port())
+
+
+def test_a_gateway_away_is_tried_once_a_batch_and_the_other_texts_put_off(app) -> None:
+    app.config.update(SMS_GATEWAY_URL=f"http://127.0.0.1:{free_port()}/cgi-bin/sendsms")
+    with time_machine.travel(_at("2027-05-12 12:00")):  # not in the quiet hours
+        with app.app_context():
+            session = factories.SessionFactory(starts_at=utcnow() + timedelta(days=3), capacity=5)
+            for i in range(3):
+                person = factories.UserFactory(email=None, phone=f"+3162000020{i}", phone_verified_at=utcnow())
+                bookings.book(person, Target.of_session(session))
+            db.session.commit()
+        report = deliver(app)
+    assert len(report.retry) == 1 and len(report.later) == 2 and not report.sent
+    assert "cannot be reached" in report.unavailable["sms"]
+    put_off = [row for row in queued(app, NotificationKind.BOOKING_CONFIRMED) if row.id in report.later]
+    assert [(row.attempts, row.last_error[:10]) for row in put_off] == [(0, "not tried:")] * 2
