@@ -307,6 +307,7 @@ def _by_person(kind: NotificationKind) -> dict[int, Notification]:
     return {row.user_id: row for row in rows}
 
 
+@pytest.mark.postgres
 def test_a_mail_server_that_hangs_costs_a_batch_one_wait_not_one_per_message(app, make_user) -> None:
     # each message tried against it would wait SMTP_TIMEOUT: a batch of 200, over half an hour
     people = [make_user() for _ in range(5)]

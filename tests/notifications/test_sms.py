@@ -315,6 +315,7 @@ def test_a_gateway_that_refuses_the_connection_has_sent_nothing(app) -> None:
         _send_through(app, free_port())
 
 
+@pytest.mark.postgres
 def test_a_gateway_away_is_tried_once_a_batch_and_the_other_texts_put_off(app) -> None:
     app.config.update(SMS_GATEWAY_URL=f"http://127.0.0.1:{free_port()}/cgi-bin/sendsms")
     with time_machine.travel(_at("2027-05-12 12:00")):  # not in the quiet hours
