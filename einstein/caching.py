@@ -37,6 +37,7 @@ import atexit
 import hashlib
 import logging
 import os
+import secrets
 import threading
 import time
 import weakref
@@ -48,7 +49,8 @@ from functools import wraps
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
-from flask import Flask, current_app, request
+from flask import Flask, current_app, g, request
+from flask_wtf.csrf import generate_csrf
 from itsdangerous import BadSignature
 from markupsafe import Markup
 from werkzeug.http import parse_cookie, parse_etags
@@ -399,6 +401,26 @@ def kept_here(name: str, key: Any, make: Callable[[], T], bound: int) -> T:
             store.clear()
         found = store[key] = make()
     return found
+
+
+#: Stands for the person's form (CSRF) token in HTML kept for everyone (``kept_with_token``).
+#: Random per process, so no page text can contain it.
+_TOKEN_SLOT = f"csrf-{secrets.token_hex(16)}"
+
+
+def kept_with_token(name: str, key: Any, make: Callable[[], str], bound: int) -> str:
+    """``kept_here`` for HTML that may hold the person's form token (a POST button): kept with a
+    slot where the token was, which is filled with this request's token each time it is served.
+    ``make`` renders it as usual, with the token of the request that makes it."""
+
+    def keep() -> str:
+        html = make()
+        token = g.get(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"))
+        return html.replace(token, _TOKEN_SLOT) if token else html
+
+    html = kept_here(name, key, keep, bound)
+    # no token is made for HTML without a form: a visitor's page sets no cookie
+    return html.replace(_TOKEN_SLOT, generate_csrf()) if _TOKEN_SLOT in html else html
 
 
 def _digest(parts: tuple[Any, ...]) -> str:

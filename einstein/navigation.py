@@ -7,7 +7,6 @@ menu is made once per language and what it shows, and kept in the process (``nav
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -16,11 +15,10 @@ from flask import Flask, current_app, g, request, url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
 from einstein.auth.models import Role
-from einstein.caching import kept_here
+from einstein.caching import kept_with_token
 from einstein.policy import may_see_translation_queue
 
 #: The menu's groups, in the order they are shown: key -> heading.
@@ -121,9 +119,6 @@ def nav_groups() -> list[dict[str, object]]:
     return groups
 
 
-#: Stands for the person's CSRF token in a menu kept for everyone: the sign-out form gets the
-#: token of the request it is shown to. Random per process, so no page text can contain it.
-_CSRF_SLOT = f"csrf-{secrets.token_hex(16)}"
 #: Menus kept per process; more than this many (languages x roles x pages x counts) start again.
 MENUS_KEPT = 512
 
@@ -147,11 +142,9 @@ def nav_menu(prefix: str) -> Markup:
 
     def make() -> str:
         lists = current_app.jinja_env.get_template("_nav.html").module.nav_lists  # type: ignore[attr-defined]
-        return str(lists(groups, prefix, signed_in, _CSRF_SLOT))
+        return str(lists(groups, prefix, signed_in))
 
-    html = kept_here("einstein.menus", _menu_key(prefix, groups, signed_in), make, MENUS_KEPT)
-    if signed_in:
-        html = html.replace(_CSRF_SLOT, generate_csrf())
+    html = kept_with_token("einstein.menus", _menu_key(prefix, groups, signed_in), make, MENUS_KEPT)
     return Markup(html)  # noqa: S704  (rendered by Jinja with autoescape; the token is URL-safe)
 
 

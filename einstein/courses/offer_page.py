@@ -33,6 +33,9 @@ SHARED_SCOPES = frozenset({CATALOGUE})
 #: this many start again.
 BADGES_KEPT = 1024
 
+#: Booking panels kept per process (languages x courses and sessions x their states); more start again.
+PANELS_KEPT = 4096
+
 #: Where something read or rendered per request goes: a person's controls ("personal") or the free
 #: places ("places"), of the course ("course") or of a session (its id).
 _SLOT = re.compile(r"<!--(personal|places):(course|\d+)-->")
@@ -46,6 +49,14 @@ def personal_slot(key: str | int) -> Markup:
 def places_slot(key: str | int) -> Markup:
     """The placeholder for the free places of the course (``"course"``) or a session (its id)."""
     return Markup("<!--places:{}-->").format(key)
+
+
+def panel_key(language: str, key: str, offer: Any, unit: Any, *, started: bool, signed_in: bool) -> tuple[object, ...]:
+    """Everything the booking panel of the course (``key`` "course") or a session (its id) says to
+    someone with no booking there and no household: ``bookings/_panels.html`` reads no more."""
+    full = unit.is_full
+    waiting = unit.waitlist_count if full and offer.waitlist_enabled else None
+    return (language, offer.id, key, signed_in, started, offer.is_public, offer.is_course, full, waiting)
 
 
 @dataclass(frozen=True)

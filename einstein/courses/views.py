@@ -236,18 +236,26 @@ def _with_controls(
     their bookings here, if already read."""
     if mine is None:
         mine = queries.active_bookings_for_offer(current_user, offer)
+    course_started = offer.is_course and began(page.first_start)
     context: dict[str, Any] = {
         "offer": offer,
         "my_bookings": mine,
         "positions": queries.waitlist_places([b for b in mine.values() if b.status == BookingStatus.WAITLISTED]),
-        "course_started": offer.is_course and began(page.first_start),
     }
     current_app.update_template_context(context)
     templates = current_app.jinja_env
     places = templates.get_template("courses/_availability.html")
-    # the panels' macros, made once for the page (Any: a template's macros are its attributes)
-    panels: Any = templates.get_template("bookings/_panels.html").make_module(context)
     language = current_language().code
+    signed_in = bool(current_user.is_authenticated)
+    # with household members, a panel asks about each of them: made per request
+    members = signed_in and bool(household_members())
+    made_panels: list[Any] = []
+
+    def panels() -> Any:
+        # the panels' macros, made once for the page (Any: a template's macros are its attributes)
+        if not made_panels:
+            made_panels.append(templates.get_template("bookings/_panels.html").make_module(context))
+        return made_panels[0]
 
     def places_of(unit: Offer | OfferSession) -> str:
         # what the badge says follows from these alone, unless places are held for the mix (it
@@ -260,13 +268,30 @@ def _with_controls(
         said = (language, unit.is_full, unit.free_places, offer.waitlist_enabled)
         return caching.kept_here("einstein.place_badges", said, make, offer_page.BADGES_KEPT)
 
+    def controls_of(key: str, unit: Offer | OfferSession) -> str:
+        if isinstance(unit, OfferSession):
+            started = has_started(offer, unit)
+            booking = mine.get(unit.id)
+        else:
+            started, booking = course_started, mine.get(None)
+
+        def make() -> str:
+            if isinstance(unit, OfferSession):
+                return str(panels().session_panel(unit, started))
+            return str(panels().course_panel(started))
+
+        if members or booking is not None:
+            return make()
+        # without a booking here, the buttons follow from these alone: the same panel serves
+        # everyone, kept per process with a slot for the person's form token
+        said = offer_page.panel_key(language, key, offer, unit, started=started, signed_in=signed_in)
+        return caching.kept_with_token("einstein.panels", said, make, offer_page.PANELS_KEPT)
+
     def render(kind: str, key: str) -> str:
         unit: Offer | OfferSession = offer if key == "course" else units[int(key)]
         if kind == "places":
             return places_of(unit)
-        if key == "course":
-            return str(panels.course_panel())
-        return str(panels.session_panel(unit))
+        return controls_of(key, unit)
 
     return offer_page.fill(page.content, render)
 

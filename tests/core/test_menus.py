@@ -8,7 +8,7 @@ import re
 import pytest
 from flask import Flask
 
-from einstein import navigation
+from einstein import caching, navigation
 
 EN = {"Accept-Language": "en"}
 TOKEN = re.compile(
@@ -38,7 +38,7 @@ def test_two_people_on_the_same_menu_each_get_their_own_sign_out_token(
 
     (mine, mine_again), (theirs, theirs_again) = TOKEN.findall(first), TOKEN.findall(second)
     assert mine == mine_again and theirs == theirs_again and mine != theirs
-    assert navigation._CSRF_SLOT not in first + second
+    assert caching._TOKEN_SLOT not in first + second
     # the other's token signs nobody out; one's own does
     assert other_client.post("/logout", data={"csrf_token": mine}, csrf=False).status_code == 400
     assert "/logout" in _page(other_client)

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from einstein.bookings import services as bookings
 from einstein.db import db
 from einstein.extensions import cache
-from einstein.models import Booking, BookingStatus, Offer, OfferKind, User
+from einstein.models import Booking, BookingStatus, Offer, OfferKind, OfferSession, User
 from tests import factories
 from tests.support.booking import book
 from tests.support.clock import days_ahead
@@ -214,3 +214,89 @@ def test_a_session_gone_from_under_the_kept_part_makes_the_page_afresh(app, clie
     assert statements > kept  # the kept part could not be used: made again
     assert f'id="session-{sessions[2]}"' not in page and f'id="session-{sessions[1]}"' in page
     assert "You have a place" in main(page)
+
+
+#: A booking form on the offer page: where it posts, and the token it carries.
+BOOKING_FORM = re.compile(
+    r'<form method="post" action="(/(?:sessions|offers)/\d+/book)">\s*'
+    r'<input type="hidden" name="csrf_token" value="([^"]+)">'
+)
+
+
+def _panels(app) -> dict:
+    return app.extensions.setdefault("einstein.panels", {})
+
+
+def test_a_kept_booking_panel_says_what_one_made_fresh_says(
+    app, client, other_client, participant, other_participant
+) -> None:
+    """Where a person has no booking, the booking buttons are made once per process and kept by
+    what they say (``offer_page.panel_key``): each state below, in two languages, shows as made
+    fresh, also after the state changed under a kept panel; each person gets their own form token,
+    and it books."""
+    client.sign_in(participant)
+    other_client.sign_in(other_participant)
+    with app.app_context():
+        activity = factories.OfferFactory(kind=OfferKind.ACTIVITY, capacity=2, waitlist_enabled=True)
+        free = factories.SessionFactory(offer=activity, starts_at=days_ahead(2), capacity=2)
+        full = factories.SessionFactory(offer=activity, starts_at=days_ahead(3), capacity=1, confirmed_count=1)
+        closed = factories.OfferFactory(kind=OfferKind.ACTIVITY, capacity=1, waitlist_enabled=False)
+        shut = factories.SessionFactory(offer=closed, starts_at=days_ahead(2), capacity=1, confirmed_count=1)
+        course = factories.OfferFactory(kind=OfferKind.COURSE, capacity=5)
+        first = factories.SessionFactory(offer=course, starts_at=days_ahead(4))
+        factories.SessionFactory(offer=course, starts_at=days_ahead(11))
+        offers, free_id, full_id, first_id = (activity.id, closed.id, course.id), free.id, full.id, first.id
+        shut_id = shut.id
+
+    def pages(who) -> dict[tuple[int, str], str]:
+        found = {}
+        for offer_id in offers:
+            for language in ("en", "ar"):
+                response = who.get(f"/offers/{offer_id}", query_string={"lang": language})
+                assert response.status_code == 200
+                found[offer_id, language] = response.text
+        return found
+
+    def kept_as_fresh() -> dict[tuple[int, str], str]:
+        """The other person's pages from the panels kept so far, checked against pages made fresh."""
+        kept = pages(other_client)
+        _panels(app).clear()
+        fresh = pages(client)
+        for key, page in kept.items():
+            assert _without_tokens(main(page)) == _without_tokens(main(fresh[key])), key
+        return kept
+
+    pages(client)
+    assert len(_panels(app)) == 2 * 4  # two languages: the course, and the activities' three sessions
+    kept = kept_as_fresh()
+    assert len(_panels(app)) == 2 * 4  # the other person's came from them: none was made again
+    page = main(kept[activity.id, "en"])
+    assert "Book a place" in page and "Join the waiting list (you would be number 1)" in page
+    assert "Book the whole course" in main(kept[course.id, "en"])
+    assert "Join the waiting list" not in main(kept[closed.id, "en"])
+
+    # the waiting list grows, a free session fills and a full one frees, the course begins: the
+    # kept panels do not show
+    with app.app_context():
+        db.session.get(OfferSession, shut_id).confirmed_count = 0
+        db.session.get(OfferSession, full_id).waitlist_count = 1
+        db.session.get(OfferSession, free_id).confirmed_count = 2
+        db.session.get(OfferSession, first_id).starts_at = days_ahead(-1)
+        db.session.commit()
+    kept = kept_as_fresh()
+    page = main(kept[activity.id, "en"])
+    assert "Book a place" not in page and "(you would be number 2)" in page
+    assert "This has started" in main(kept[course.id, "en"])
+    assert "Book a place" in main(kept[closed.id, "en"])
+
+    # each form carries the token of the person it is shown to, and that token books
+    with app.app_context():
+        db.session.get(OfferSession, free_id).confirmed_count = 0
+        db.session.commit()
+    mine, theirs = (main(who.get(f"/offers/{activity.id}", headers=EN).text) for who in (client, other_client))
+    (action, token), *_ = BOOKING_FORM.findall(theirs)
+    assert action == f"/sessions/{free_id}/book"
+    assert {t for _, t in BOOKING_FORM.findall(mine)} != {token} == {t for _, t in BOOKING_FORM.findall(theirs)}
+    assert client.post(action, data={"csrf_token": token}, csrf=False).status_code == 400  # not the other's
+    assert other_client.post(action, data={"csrf_token": token}, csrf=False).status_code == 303
+    assert "You have a place" in main(other_client.get(f"/offers/{activity.id}", query_string={"lang": "en"}).text)
