@@ -13,7 +13,7 @@ from sqlalchemy.orm import defer, joinedload, selectinload
 from einstein.auth.models import User
 from einstein.bookings.models import REFERENCE_ALPHABET, Booking, BookingStatus
 from einstein.bookings.targets import Target
-from einstein.courses.models import Offer, OfferKind, OfferSession
+from einstein.courses.models import Offer, OfferKind, OfferSession, OfferTranslation
 from einstein.db import db, load_unloaded, utcnow
 
 
@@ -72,10 +72,12 @@ PAST_SHOWN = 20
 
 
 @functools.cache
-def _bookings_statements(past_limit: int | None) -> tuple[sa.Select[Booking, bool], sa.Select[int]]:
-    """The statements of ``bookings_of``, made once for each limit (building them cost about as
-    much as running them): the bookings shown, each with whether it is coming; and how many are
-    over or cancelled. Parameters: ``user_id``, ``now``."""
+def _bookings_statements(
+    past_limit: int | None, language: str | None
+) -> tuple[sa.Select[Booking, bool], sa.Select[int]]:
+    """The statements of ``bookings_of``, made once for each limit and language (building them
+    cost about as much as running them): the bookings shown, each with whether it is coming; and
+    how many are over or cancelled. Parameters: ``user_id``, ``now``."""
     now: sa.BindParameter[datetime] = sa.bindparam("now")
     session_end = sa.select(OfferSession.ends_at).where(OfferSession.id == Booking.session_id).scalar_subquery()
     course_end = (
@@ -93,11 +95,18 @@ def _bookings_statements(past_limit: int | None) -> tuple[sa.Select[Booking, boo
     mine = Booking.user_id.in_(people)
     older = sa.select(Booking.id).where(mine, sa.not_(coming)).order_by(Booking.created_at.desc(), Booking.id.desc())
     shown = sa.or_(coming, Booking.id.in_(older if past_limit is None else older.limit(past_limit)))
+    # the offers' texts: in one language, an offer has at most one, joined without a statement of
+    # its own (a card asks for no other: ``Offer.text_for``); in every language, a statement more
+    texts = (
+        selectinload(Offer.translations)
+        if language is None
+        else joinedload(Offer.translations.and_(OfferTranslation.locale == language))
+    )
     bookings = (
         sa.select(Booking, coming)
         .where(mine, shown)
         .options(
-            joinedload(Booking.offer).options(selectinload(Offer.translations), joinedload(Offer.location)),
+            joinedload(Booking.offer).options(texts, joinedload(Offer.location)),
             joinedload(Booking.session).joinedload(OfferSession.location),
         )
         .order_by(Booking.created_at.desc(), Booking.id.desc())
@@ -105,8 +114,9 @@ def _bookings_statements(past_limit: int | None) -> tuple[sa.Select[Booking, boo
     return bookings, sa.select(sa.func.count()).where(mine, sa.not_(coming))
 
 
-def bookings_of(user: User, past_limit: int | None = PAST_SHOWN) -> MyBookings:
-    """A person's coming bookings, and the latest ``past_limit`` of the others (None: all of them).
+def bookings_of(user: User, past_limit: int | None = PAST_SHOWN, language: str | None = None) -> MyBookings:
+    """A person's coming bookings, and the latest ``past_limit`` of the others (None: all of them),
+    their offers with their texts in ``language`` (None: in every language).
 
     A booking is coming while it is active and its last session (a course's last) has not
     ended. One query loads what is shown, with its offers and sessions; a second counts the
@@ -114,7 +124,7 @@ def bookings_of(user: User, past_limit: int | None = PAST_SHOWN) -> MyBookings:
     """
     now = utcnow()
     parameters = {"user_id": user.id, "now": now}
-    shown, past_count = _bookings_statements(past_limit)
+    shown, past_count = _bookings_statements(past_limit, language)
     upcoming: list[Booking] = []
     past: list[Booking] = []
     for booking, is_coming in db.session.execute(shown, parameters).unique():

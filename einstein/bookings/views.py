@@ -46,7 +46,7 @@ from einstein.courses.models import Offer, OfferSession
 from einstein.db import db, utcnow
 from einstein.extensions import limiter
 from einstein.forms import add_error, choices, filled
-from einstein.i18n import LANGUAGES, format_when
+from einstein.i18n import LANGUAGES, current_language, format_when
 from einstein.privacy import desk as people
 from einstein.privacy import merge as merging
 from einstein.urls import safe_next
@@ -356,7 +356,8 @@ def cancel_short(code: str) -> ResponseReturnValue:
 def mine() -> ResponseReturnValue:
     """A person's upcoming and past bookings, waiting-list places and calendar links."""
     show_all = request.args.get("past") == "all"
-    mine = queries.bookings_of(current_user, None if show_all else queries.PAST_SHOWN)
+    past_limit = None if show_all else queries.PAST_SHOWN
+    mine = queries.bookings_of(current_user, past_limit, current_language().code)
     marks = attendance.attendance_of(current_user, [b.id for b in mine.upcoming + mine.past])
     completions = {
         b.id: attendance.completion_from(b, marks.get(b.id, {}))
@@ -625,7 +626,7 @@ def desk_person(user_id: int) -> ResponseReturnValue:
                 else:
                     flash(_("On the waiting list: %(ref)s. Print the card for them.", ref=reference), "success")
                 return redirect(_desk_list_url(person, **here))
-    mine = queries.bookings_of(person, past_limit=0)  # the desk shows what is coming
+    mine = queries.bookings_of(person, 0, current_language().code)  # the desk shows what is coming
     page = render_template(
         "bookings/desk_person.html",
         form=form,

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from einstein.auth.models import AgeGroup
 from einstein.bookings import services as bookings
 from einstein.db import db
-from einstein.models import Booking, BookingStatus, Offer, OfferKind, OfferSession, User
+from einstein.models import Booking, BookingStatus, Offer, OfferKind, OfferSession, OfferTranslation, User
 from tests import factories
 from tests.support.booking import book
 from tests.support.bulk import course_with_bookings
@@ -33,10 +33,10 @@ COURSE_PAGE = OFFER_PAGE + 1
 #: shared part, so a booking leaves it kept) and the person's bookings there.
 OFFER_PAGE_CACHED = 2
 ACTIVITY_PAGE_CACHED = OFFER_PAGE_CACHED
-#: My bookings: the person, the bookings shown (with offers, sessions and places), the offers'
-#: translations, the courses' sessions, how many are over, attendance, and the sessions just over
-#: to say how they were (with whether the person was there and what they answered).
-MY_BOOKINGS = 7
+#: My bookings: the person, the bookings shown (with offers, sessions and places, and the offers'
+#: texts in the reader's language), the courses' sessions, how many are over, attendance, and the
+#: sessions just over to say how they were (with whether the person was there and what they answered).
+MY_BOOKINGS = 6
 #: Booking as the form sends it (tests/bookings/test_booking.py says which five).
 BOOKING_POST = 5
 
@@ -159,8 +159,24 @@ def test_my_bookings_costs_the_same_however_long_the_history(app, client, partic
         db.session.commit()
         _past_bookings(participant.id, 30)
         recent = _recent_bookings(participant.id, 6)
+        for offer in (session.offer, course):  # texts in two languages: each reader sees their own
+            db.session.add_all(
+                [
+                    OfferTranslation(offer_id=offer.id, locale="nl", title=f"Nederlands {offer.id}"),
+                    OfferTranslation(offer_id=offer.id, locale="ar", title=f"عربي {offer.id}"),
+                ]
+            )
+        db.session.commit()
+        translated = session.offer_id, course.id
     many = _statements(app, client, "/my/bookings")
     assert len(many) <= MY_BOOKINGS, "\n".join(many)
+    for language, shown in (("nl", "Nederlands"), ("ar", "عربي")):
+        page = client.get("/my/bookings", query_string={"lang": language}).get_data(as_text=True)
+        for offer_id in translated:
+            assert f"{shown} {offer_id}" in page
+        assert "Nederlands" not in page or "عربي" not in page
+    english = client.get("/my/bookings", query_string={"lang": "en"}).get_data(as_text=True)
+    assert "Nederlands" not in english and "عربي" not in english
     # "how was it?" for the five sessions just over, newest first: asked together, not one by one
     page = client.get("/my/bookings", headers=EN).get_data(as_text=True)
     asked = [int(found) for found in re.findall(r'<h3 id="feedback-(\d+)"', page)]
