@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import defer, joinedload, selectinload
+from sqlalchemy.orm import defer, joinedload
 
 from einstein.auth.models import User
 from einstein.bookings.models import REFERENCE_ALPHABET, Booking, BookingStatus
@@ -72,9 +72,7 @@ PAST_SHOWN = 20
 
 
 @functools.cache
-def _bookings_statements(
-    past_limit: int | None, language: str | None
-) -> tuple[sa.Select[Booking, bool], sa.Select[int]]:
+def _bookings_statements(past_limit: int | None, language: str) -> tuple[sa.Select[Booking, bool], sa.Select[int]]:
     """The statements of ``bookings_of``, made once for each limit and language (building them
     cost about as much as running them): the bookings shown, each with whether it is coming; and
     how many are over or cancelled. Parameters: ``user_id``, ``now``."""
@@ -95,13 +93,9 @@ def _bookings_statements(
     mine = Booking.user_id.in_(people)
     older = sa.select(Booking.id).where(mine, sa.not_(coming)).order_by(Booking.created_at.desc(), Booking.id.desc())
     shown = sa.or_(coming, Booking.id.in_(older if past_limit is None else older.limit(past_limit)))
-    # the offers' texts: in one language, an offer has at most one, joined without a statement of
-    # its own (a card asks for no other: ``Offer.text_for``); in every language, a statement more
-    texts = (
-        selectinload(Offer.translations)
-        if language is None
-        else joinedload(Offer.translations.and_(OfferTranslation.locale == language))
-    )
+    # the offers' texts in the language shown (a card asks for no other: ``Offer.text_for``): an
+    # offer has at most one, so it is joined, not read by a statement of its own
+    texts = joinedload(Offer.translations.and_(OfferTranslation.locale == language))
     bookings = (
         sa.select(Booking, coming)
         .where(mine, shown)
@@ -114,9 +108,9 @@ def _bookings_statements(
     return bookings, sa.select(sa.func.count()).where(mine, sa.not_(coming))
 
 
-def bookings_of(user: User, past_limit: int | None = PAST_SHOWN, language: str | None = None) -> MyBookings:
+def bookings_of(user: User, language: str, past_limit: int | None = PAST_SHOWN) -> MyBookings:
     """A person's coming bookings, and the latest ``past_limit`` of the others (None: all of them),
-    their offers with their texts in ``language`` (None: in every language).
+    their offers with their texts in ``language`` (the one they are shown in).
 
     A booking is coming while it is active and its last session (a course's last) has not
     ended. One query loads what is shown, with its offers and sessions; a second counts the

@@ -356,8 +356,7 @@ def cancel_short(code: str) -> ResponseReturnValue:
 def mine() -> ResponseReturnValue:
     """A person's upcoming and past bookings, waiting-list places and calendar links."""
     show_all = request.args.get("past") == "all"
-    past_limit = None if show_all else queries.PAST_SHOWN
-    mine = queries.bookings_of(current_user, past_limit, current_language().code)
+    mine = queries.bookings_of(current_user, current_language().code, None if show_all else queries.PAST_SHOWN)
     marks = attendance.attendance_of(current_user, [b.id for b in mine.upcoming + mine.past])
     completions = {
         b.id: attendance.completion_from(b, marks.get(b.id, {}))
@@ -626,7 +625,7 @@ def desk_person(user_id: int) -> ResponseReturnValue:
                 else:
                     flash(_("On the waiting list: %(ref)s. Print the card for them.", ref=reference), "success")
                 return redirect(_desk_list_url(person, **here))
-    mine = queries.bookings_of(person, 0, current_language().code)  # the desk shows what is coming
+    mine = queries.bookings_of(person, current_language().code, past_limit=0)  # the desk shows what is coming
     page = render_template(
         "bookings/desk_person.html",
         form=form,

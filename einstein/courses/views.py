@@ -269,15 +269,13 @@ def _with_controls(
         return caching.kept_here("einstein.place_badges", said, make, offer_page.BADGES_KEPT)
 
     def controls_of(key: str, unit: Offer | OfferSession) -> str:
-        if isinstance(unit, OfferSession):
-            started = has_started(offer, unit)
-            booking = mine.get(unit.id)
-        else:
-            started, booking = course_started, mine.get(None)
+        session = unit if isinstance(unit, OfferSession) else None
+        started = has_started(offer, session) if session is not None else course_started
+        booking = mine.get(session.id if session is not None else None)
 
         def make() -> str:
-            if isinstance(unit, OfferSession):
-                return str(panels().session_panel(unit, started))
+            if session is not None:
+                return str(panels().session_panel(session, started))
             return str(panels().course_panel(started))
 
         if members or booking is not None:
