@@ -55,7 +55,7 @@ from einstein.staff.views import bp as staff_bp
 
 def assemble(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: embedded defaults, then EINSTEIN_* variables, then ``config``."""
-    app = Flask(
+    app = templating.Einstein(
         "einstein",
         instance_path=os.environ.get("EINSTEIN_INSTANCE_PATH") or None,
         instance_relative_config=True,

@@ -66,3 +66,16 @@ def test_static_files_are_versioned_and_cached_long(client) -> None:
         assert response.status_code == 200
         assert "max-age=31536000" in response.headers["Cache-Control"]
         assert "immutable" in response.headers["Cache-Control"]
+
+
+def test_every_template_global_is_there_before_the_first_page(app, client, participant) -> None:
+    """A template keeps the globals it loaded with (``einstein.templating.Environment``, as Jinja
+    allows): nothing may add one later, or pages loaded before it would not see it."""
+    names = set(app.jinja_env.globals)
+    client.get("/", headers={"Accept-Language": "ar"})
+    client.sign_in(participant)
+    for path in ("/", "/my/bookings", "/privacy", "/no-such-page"):
+        client.get(path)
+    assert set(app.jinja_env.globals) == names
+    for template in ("base.html", "bookings/mine.html", "macros/ui.html"):
+        assert set(app.jinja_env.get_template(template).globals) == names
