@@ -12,7 +12,7 @@ from __future__ import annotations
 import unicodedata
 from typing import Any, TypeVar
 
-from flask_babel import format_date, get_translations
+from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -30,6 +30,7 @@ from wtforms.validators import StopValidation, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from einstein.bounds import FIRST_DAY, LAST_DAY, in_window
+from einstein.i18n import current_translations
 
 #: Never allowed in any text: direction overrides and isolates, invisible spaces, BOM.
 _HOSTILE = {
@@ -82,13 +83,15 @@ def tidy_line(value: Any) -> Any:
 
 
 class _CatalogueTranslations:
-    """Let WTForms' own messages ("Not a valid choice.") come from einstein's catalogues."""
+    """Let WTForms' own messages ("Not a valid choice.") and its fields' default labels come from
+    einstein's catalogues, through the request's translations found once (every field asks as a
+    form is made)."""
 
     def gettext(self, string: str) -> str:
-        return str(get_translations().ugettext(string))
+        return str(current_translations().ugettext(string))
 
     def ngettext(self, singular: str, plural: str, n: int) -> str:
-        return str(get_translations().ungettext(singular, plural, n))
+        return str(current_translations().ungettext(singular, plural, n))
 
 
 class BaseForm(FlaskForm):  # type: ignore[misc]  # Flask-WTF ships no types: FlaskForm is Any to mypy

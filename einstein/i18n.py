@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import cache, lru_cache
-from typing import cast
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from babel import Locale
@@ -17,6 +17,8 @@ from flask import Flask, current_app, g, has_request_context, request, session
 from flask_babel import force_locale, format_datetime, get_locale, get_translations
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from jinja2 import pass_context
+from jinja2.runtime import Context
 from markupsafe import Markup
 from werkzeug.datastructures import LanguageAccept
 from werkzeug.http import parse_accept_header
@@ -320,6 +322,28 @@ def language_of(code: str) -> Language:
     return LANGUAGES.get(code, LANGUAGES[DEFAULT_LANGUAGE])
 
 
+@pass_context
+def _template_gettext(context: Context, string: str, **variables: Any) -> str:
+    """``_()`` and ``gettext()`` in templates, as Jinja's "new style" gettext has them (the text
+    marked safe where the template escapes, and always a format string: "%%" is a "%" with or
+    without variables), in one call instead of three through the context: a page says a hundred.
+    """
+    text = current_translations().ugettext(string)
+    if context.eval_ctx.autoescape:
+        text = Markup(text)  # noqa: S704 - the translators' words, as Jinja's own gettext has them
+    return text % variables if variables or "%" in text else text
+
+
+@pass_context
+def _template_ngettext(context: Context, singular: str, plural: str, num: int, **variables: Any) -> str:
+    """``ngettext()`` in templates, as Jinja's "new style" one (``num`` given to the format)."""
+    variables.setdefault("num", num)
+    text = current_translations().ungettext(singular, plural, num)
+    if context.eval_ctx.autoescape:
+        text = Markup(text)  # noqa: S704 - as above
+    return text % variables
+
+
 def init_app(app: Flask) -> None:
     """Expose the language helpers to templates; keep the language of a followed link."""
     app.before_request(remember_link_language)
@@ -331,6 +355,7 @@ def init_app(app: Flask) -> None:
         pgettext=lambda c, s: current_translations().upgettext(c, s),
         npgettext=lambda c, s, p, n: current_translations().unpgettext(c, s, p, n),
     )
+    app.jinja_env.globals.update(_=_template_gettext, gettext=_template_gettext, ngettext=_template_ngettext)
     app.jinja_env.globals["in_language"] = in_language
     app.jinja_env.globals["language_of"] = language_of
     app.jinja_env.filters["when"] = format_when

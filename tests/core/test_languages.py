@@ -131,3 +131,28 @@ def test_emails_are_in_every_language(app, make_user) -> None:
         from email.header import decode_header, make_header
 
         assert str(make_header(decode_header(message["Subject"]))) == subject
+
+
+def test_templates_translate_escape_and_format_as_jinja_does(app) -> None:
+    """``_()`` and ``ngettext()`` in templates (``einstein.i18n._template_gettext``): the reader's
+    language, a language forced for part of a page, the words marked safe and what is put into
+    them escaped, and "%%" always a "%", with or without values."""
+    page = app.jinja_env.from_string(
+        "{{ _('My bookings') }}|{{ _('Up to 100%%') }}|{{ _('Hello, %(name)s', name=name) }}"
+        "|{{ _('At least %(share)d%% of <b>them</b>', share=80) }}|{{ ngettext('%(num)d seat', '%(num)d seats', 3) }}"
+    )
+    with app.test_request_context("/", headers={"Accept-Language": "nl"}):
+        dutch = gettext("My bookings")
+        with force_locale("ar"):
+            arabic = gettext("My bookings")
+            said_in_arabic = page.render(name="x").split("|")[0]
+        said = page.render(name="<script>alert(1)</script>").split("|")
+    assert dutch != arabic
+    assert said_in_arabic == arabic
+    assert said == [
+        dutch,
+        "Up to 100%",
+        "Hello, &lt;script&gt;alert(1)&lt;/script&gt;",
+        "At least 80% of <b>them</b>",
+        "3 seats",
+    ]
