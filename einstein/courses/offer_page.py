@@ -59,6 +59,19 @@ def panel_key(language: str, key: str, offer: Any, unit: Any, *, started: bool, 
     return (language, offer.id, key, signed_in, started, offer.is_public, offer.is_course, full, waiting)
 
 
+#: Stands for a booking's reference in a kept panel of someone's booking (``booked_panel_key``):
+#: never a reference (no "0" or "$" in one), never in a form token (not base64), and left as it
+#: is by escaping and by ``url_for``.
+REFERENCE_SLOT = "0000$0000"
+
+
+def booked_panel_key(language: str, status: str, position: int | None) -> tuple[object, ...]:
+    """Everything the panel of a person's booking says, to someone with no household, but its
+    reference (``REFERENCE_SLOT``) and form token: its state and, on the waiting list, its place.
+    ``bookings/_panels.html`` reads no more there, not even the course or session."""
+    return ("booked", language, status, position)
+
+
 @dataclass(frozen=True)
 class SharedPage:
     """The part of an offer page every reader of one language sees (kept in the cache)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import sqlalchemy as sa
@@ -278,12 +279,28 @@ def _with_controls(
                 return str(panels().session_panel(session, started))
             return str(panels().course_panel(started))
 
-        if members or booking is not None:
+        if members:
             return make()
+        if booking is not None:
+            return booked(booking, unit, started)
         # without a booking here, the buttons follow from these alone: the same panel serves
         # everyone, kept per process with a slot for the person's form token
         said = offer_page.panel_key(language, key, offer, unit, started=started, signed_in=signed_in)
         return caching.kept_with_token("einstein.panels", said, make, offer_page.PANELS_KEPT)
+
+    def booked(booking: Booking, unit: Offer | OfferSession, started: bool) -> str:
+        # a booking's panel says its state, its place on the list and its reference: kept per
+        # process by the first two, made with a stand-in reference that each request replaces
+        waiting = booking.status == BookingStatus.WAITLISTED
+        position = context["positions"].get(booking.id, 1) if waiting else None
+
+        def make() -> str:
+            stand_in = SimpleNamespace(id=booking.id, status=booking.status, reference=offer_page.REFERENCE_SLOT)
+            return str(panels().panel(unit, stand_in, "", started))
+
+        said = offer_page.booked_panel_key(language, booking.status.value, position)
+        html = caching.kept_with_token("einstein.booked_panels", said, make, offer_page.PANELS_KEPT)
+        return html.replace(offer_page.REFERENCE_SLOT, booking.reference)
 
     def render(kind: str, key: str) -> str:
         unit: Offer | OfferSession = offer if key == "course" else units[int(key)]

@@ -8,8 +8,11 @@ import re
 
 import pytest
 import sqlalchemy as sa
+from flask_login import login_user
 
+from einstein.bookings import queries
 from einstein.bookings import services as bookings
+from einstein.courses.offer_page import REFERENCE_SLOT
 from einstein.db import db
 from einstein.extensions import cache
 from einstein.models import Booking, BookingStatus, Offer, OfferKind, OfferSession, User
@@ -300,3 +303,79 @@ def test_a_kept_booking_panel_says_what_one_made_fresh_says(
     assert client.post(action, data={"csrf_token": token}, csrf=False).status_code == 400  # not the other's
     assert other_client.post(action, data={"csrf_token": token}, csrf=False).status_code == 303
     assert "You have a place" in main(other_client.get(f"/offers/{activity.id}", query_string={"lang": "en"}).text)
+
+
+#: The form to leave the waiting list: where it goes (the booking's reference) and its token.
+LEAVE_FORM = re.compile(
+    r'<form class="inline" method="post" action="(/bookings/([^/"]+)/cancel)">\s*'
+    r'<input type="hidden" name="csrf_token" value="([^"]+)">'
+)
+
+
+def _panel_made_fresh(app, user_id: int, session_id: int, language: str) -> str:
+    """A session's booking panel as ``bookings/_panels.html`` makes it for this person, with their
+    own booking, outside any cache."""
+    with app.test_request_context("/", query_string={"lang": language}):
+        user = db.session.get(User, user_id)
+        login_user(user)
+        unit = db.session.get(OfferSession, session_id)
+        mine = queries.active_bookings_for_offer(user, unit.offer)
+        waiting = [b for b in mine.values() if b.status == BookingStatus.WAITLISTED]
+        context = {"offer": unit.offer, "my_bookings": mine, "positions": queries.waitlist_places(waiting)}
+        app.update_template_context(context)
+        panels = app.jinja_env.get_template("bookings/_panels.html").make_module(context)
+        return str(panels.session_panel(unit, False))
+
+
+def test_a_kept_panel_of_a_booking_shows_the_persons_own_reference_and_token(
+    app, client, other_client, participant, other_participant, make_user
+) -> None:
+    """The panel of someone's booking is kept by its state and place on the list alone
+    (``offer_page.booked_panel_key``): each person's page shows their own references, as the
+    panel made fresh for them says, and their own token in the form to leave the list, which
+    works for them alone."""
+    client.sign_in(participant)
+    other_client.sign_in(other_participant)
+    with app.app_context():
+        activity = factories.OfferFactory(kind=OfferKind.ACTIVITY, capacity=5, waitlist_enabled=True)
+        free = factories.SessionFactory(offer=activity, starts_at=days_ahead(2), capacity=5)
+        full = factories.SessionFactory(offer=activity, starts_at=days_ahead(3), capacity=1)
+        offer_id, free_id, full_id = activity.id, free.id, full.id
+        people = {client: participant.id, other_client: other_participant.id}
+    for who in (client, other_client):
+        assert book(who, {"session_id": free_id}).status_code == 303
+    assert book(client, {"session_id": full_id}).status_code == 303
+    assert book(other_client, {"session_id": full_id}, waitlist=True).status_code == 303
+    with app.app_context():
+        reference = {(b.user_id, b.session_id): b.reference for b in db.session.scalars(sa.select(Booking))}
+
+    kept = app.extensions.setdefault("einstein.booked_panels", {})
+    kept.clear()
+    for who in (client, other_client):  # the second person's confirmed panels come from the first's
+        for language in ("en", "ar"):
+            page = main(who.get(f"/offers/{offer_id}", query_string={"lang": language}).text)
+            assert REFERENCE_SLOT not in page
+            for session_id in (free_id, full_id):
+                fresh = _panel_made_fresh(app, people[who], session_id, language)
+                assert reference[people[who], session_id] in fresh
+                assert _without_tokens(fresh) in _without_tokens(page), (language, session_id)
+            theirs = {r for (person, _), r in reference.items() if person != people[who]}
+            assert not any(r in page for r in theirs)
+    assert len(kept) == 2 * 2  # two languages: a confirmed place, and number 1 on the waiting list
+
+    third = app.test_client()
+    third.sign_in(make_user(name="Third"))
+    assert book(third, {"session_id": full_id}, waitlist=True).status_code == 303
+    page = main(third.get(f"/offers/{offer_id}", query_string={"lang": "en"}).text)
+    assert "You are on the waiting list, number 2" in page and "number 1" not in page
+
+    page = main(other_client.get(f"/offers/{offer_id}", query_string={"lang": "en"}).text)
+    assert "You are on the waiting list, number 1" in page
+    (action, code, token), *_ = LEAVE_FORM.findall(page)
+    assert code == reference[other_participant.id, full_id]
+    assert client.post(action, data={"csrf_token": token, "seen": "waitlisted"}, csrf=False).status_code in (400, 404)
+    answer = other_client.post(action, data={"csrf_token": token, "seen": "waitlisted"}, csrf=False)
+    assert answer.status_code == 303
+    with app.app_context():
+        left = db.session.scalar(sa.select(Booking).where(Booking.reference == code))
+        assert left.status == BookingStatus.CANCELLED
