@@ -227,14 +227,20 @@ def _count(unit: Offer | OfferSession, counter: str, now: datetime, step: int = 
     than the statement. The object keeps the new count, and the catalogue cache is told, with
     whether the places filled up or came free (the "free places" listing changes only then).
     """
-    table = table_of(type(unit))
     before = getattr(unit, counter)
     count = before + step
-    statement = table.update().where(table.c.id == sa.bindparam("unit_id"))
-    db.session.execute(statement, {"unit_id": unit.id, counter: count, "updated_at": now})
+    db.session.execute(_counter_update(type(unit)), {"unit_id": unit.id, counter: count, "updated_at": now})
     set_committed_value(unit, counter, count)
     flipped = counter == "confirmed_count" and (before < unit.capacity) != (count < unit.capacity)
     caching.note_places_changed(db.session(), unit.id if isinstance(unit, Offer) else unit.offer_id, flipped)
+
+
+@functools.cache
+def _counter_update(model: type[Offer] | type[OfferSession]) -> sa.Update:
+    """``UPDATE`` of one offer's or session's row by its id (``unit_id``), the columns set given
+    with the parameters: built once, like the lock's statement."""
+    table = table_of(model)
+    return table.update().where(table.c.id == sa.bindparam("unit_id"))
 
 
 def _insert_booking(user: User, target: Target, values: dict[str, Any], now: datetime) -> Booking:
