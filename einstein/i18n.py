@@ -347,7 +347,9 @@ def _template_ngettext(context: Context, singular: str, plural: str, num: int, *
 def init_app(app: Flask) -> None:
     """Expose the language helpers to templates; keep the language of a followed link."""
     app.before_request(remember_link_language)
-    # the templates' _() and ngettext() through the request's translations, found once (above)
+    # the templates' gettext functions through the request's translations, found once (above), in
+    # Jinja's new style; then _(), gettext() and ngettext(), said a hundred times a page, replaced
+    # by the same in one call each (pgettext() and npgettext() stay Jinja's: no template says them)
     app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
         gettext=lambda s: current_translations().ugettext(s),
         ngettext=lambda s, p, n: current_translations().ungettext(s, p, n),

@@ -294,12 +294,12 @@ def _with_controls(
         waiting = booking.status == BookingStatus.WAITLISTED
         position = context["positions"].get(booking.id, 1) if waiting else None
 
-        def make() -> str:
+        def make_for_anyone() -> str:
             stand_in = SimpleNamespace(id=booking.id, status=booking.status, reference=offer_page.REFERENCE_SLOT)
-            return str(panels().panel(unit, stand_in, "", started))
+            return str(panels().panel(unit, stand_in, "", started))  # no booking button: no address
 
         said = offer_page.booked_panel_key(language, booking.status.value, position)
-        html = caching.kept_with_token("einstein.booked_panels", said, make, offer_page.PANELS_KEPT)
+        html = caching.kept_with_token("einstein.booked_panels", said, make_for_anyone, offer_page.PANELS_KEPT)
         return html.replace(offer_page.REFERENCE_SLOT, booking.reference)
 
     def render(kind: str, key: str) -> str:
