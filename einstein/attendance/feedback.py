@@ -36,7 +36,7 @@ from einstein.attendance.reports import MIX_ROUNDING, Period, month_start, next_
 from einstein.auth.models import User
 from einstein.bookings.models import Booking, BookingStatus
 from einstein.courses.models import Category, Offer, OfferSession, OfferStatus, OfferTranslation, SessionStatus
-from einstein.db import LabelledEnum, Model, db, enum_column, load_unloaded, utcnow
+from einstein.db import LabelledEnum, Model, children_of, db, enum_column, load_unloaded, utcnow
 from einstein.errors import CodedError
 from einstein.i18n import TIMEZONE
 
@@ -243,6 +243,10 @@ _RECENT_SESSIONS = (
 )
 
 
+#: The texts of some offers (``load_unloaded``).
+_TRANSLATIONS = children_of(sa.select(OfferTranslation), OfferTranslation.offer_id)
+
+
 def to_answer(user: User, limit: int = 5) -> list[tuple[OfferSession, Feedback | None]]:
     """The person's recent sessions that took place and may be answered about, newest first,
     with the answer they gave (for "my bookings"): one statement reads the sessions with their
@@ -264,7 +268,7 @@ def to_answer(user: User, limit: int = 5) -> list[tuple[OfferSession, Feedback |
         # each card's title is in the reader's language: the translations of the offers "my
         # bookings" has not loaded already, in one statement
         offers = {s.offer for s in answerable}
-        load_unloaded(offers, "translations", sa.select(OfferTranslation), OfferTranslation.offer_id)
+        load_unloaded(offers, "translations", _TRANSLATIONS, OfferTranslation.offer_id)
     return [(session, answers.get(session.id)) for session in answerable]
 
 

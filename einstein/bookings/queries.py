@@ -14,7 +14,7 @@ from einstein.auth.models import User
 from einstein.bookings.models import REFERENCE_ALPHABET, Booking, BookingStatus
 from einstein.bookings.targets import Target
 from einstein.courses.models import Offer, OfferKind, OfferSession, OfferTranslation
-from einstein.db import db, load_unloaded, utcnow
+from einstein.db import children_of, db, load_unloaded, utcnow
 
 
 def waitlist_place(booking: Booking) -> int | None:
@@ -132,12 +132,18 @@ def bookings_of(user: User, language: str, past_limit: int | None = PAST_SHOWN) 
     return MyBookings(upcoming, past, positions, total)
 
 
+#: The sessions of some courses, with their places, in order (``load_unloaded``).
+_COURSE_SESSIONS = children_of(
+    sa.select(OfferSession).options(joinedload(OfferSession.location)).order_by(OfferSession.starts_at),
+    OfferSession.offer_id,
+)
+
+
 def _load_course_sessions(offers: list[Offer]) -> None:
     """Load the sessions of these courses in one statement (a course card counts them and shows the
     next; its completion counts those held). An activity's card needs only its own session: the
     sessions of a weekly activity booked once are not read at all."""
-    sessions = sa.select(OfferSession).options(joinedload(OfferSession.location)).order_by(OfferSession.starts_at)
-    load_unloaded(offers, "sessions", sessions, OfferSession.offer_id)
+    load_unloaded(offers, "sessions", _COURSE_SESSIONS, OfferSession.offer_id)
 
 
 def next_session_start(booking: Booking) -> datetime | None:
