@@ -8,7 +8,7 @@ import re
 import time
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import sqlalchemy as sa
 from flask_sqlalchemy import SQLAlchemy
@@ -279,22 +279,31 @@ def write_aside(statement: sa.Executable, params: dict[str, Any] | None = None) 
             db.session.execute(statement, params or {})
 
 
-def children_of(rows: sa.Select[Any], parent_id: Any) -> sa.Select[Any]:
+class Children(NamedTuple):
+    """What ``load_unloaded`` reads a collection with (made by ``children_of``)."""
+
+    #: The collection's rows, narrowed to the parents asked for (``parent_ids``).
+    statement: sa.Select[Any]
+    #: The children's column that holds the parent's id.
+    parent_id: Any
+
+
+def children_of(rows: sa.Select[Any], parent_id: Any) -> Children:
     """``rows`` (a SELECT of a collection's rows, with any options and order) narrowed to the
     parents ``load_unloaded`` asks for by ``parent_id``, the column that holds the parent's id.
     Build it once (a module's constant): building a statement cost about as much as running it."""
-    return rows.where(parent_id.in_(sa.bindparam("parent_ids", expanding=True)))
+    return Children(rows.where(parent_id.in_(sa.bindparam("parent_ids", expanding=True))), parent_id)
 
 
-def load_unloaded(parents: Iterable[Any], collection: str, children: sa.Select[Any], parent_id: Any) -> None:
-    """Fill ``collection`` of each of ``parents`` that has not loaded it yet, in one statement:
-    ``children``, made by ``children_of`` with the same ``parent_id``. Parents that have it loaded
-    already cost nothing; when none is left, no statement is sent."""
+def load_unloaded(parents: Iterable[Any], collection: str, children: Children) -> None:
+    """Fill ``collection`` of each of ``parents`` that has not loaded it yet, in one statement
+    (``children``). Parents that have it loaded already cost nothing; when none is left, no
+    statement is sent."""
     wanted = {parent.id: parent for parent in parents if collection in sa.inspect(parent).unloaded}
     if not wanted:
         return
     found: dict[Any, list[Any]] = {key: [] for key in wanted}
-    for child in db.session.scalars(children, {"parent_ids": list(wanted)}):
-        found[getattr(child, parent_id.key)].append(child)
+    for child in db.session.scalars(children.statement, {"parent_ids": list(wanted)}):
+        found[getattr(child, children.parent_id.key)].append(child)
     for key, rows in found.items():
         set_committed_value(wanted[key], collection, rows)

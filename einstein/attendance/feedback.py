@@ -268,7 +268,7 @@ def to_answer(user: User, limit: int = 5) -> list[tuple[OfferSession, Feedback |
         # each card's title is in the reader's language: the translations of the offers "my
         # bookings" has not loaded already, in one statement
         offers = {s.offer for s in answerable}
-        load_unloaded(offers, "translations", _TRANSLATIONS, OfferTranslation.offer_id)
+        load_unloaded(offers, "translations", _TRANSLATIONS)
     return [(session, answers.get(session.id)) for session in answerable]
 
 

@@ -143,7 +143,7 @@ def _load_course_sessions(offers: list[Offer]) -> None:
     """Load the sessions of these courses in one statement (a course card counts them and shows the
     next; its completion counts those held). An activity's card needs only its own session: the
     sessions of a weekly activity booked once are not read at all."""
-    load_unloaded(offers, "sessions", _COURSE_SESSIONS, OfferSession.offer_id)
+    load_unloaded(offers, "sessions", _COURSE_SESSIONS)
 
 
 def next_session_start(booking: Booking) -> datetime | None:
