@@ -1,7 +1,9 @@
-"""Celery entry point: ``celery -A worker worker`` and ``celery -A worker beat``.
+"""The worker's Celery entry point: ``celery -A worker worker``.
 
-The worker sends e-mail from the outbox; beat runs the sweep that queues due reminders and
-anything a broker outage left behind. Run exactly one beat per deployment.
+The worker sends e-mail from the outbox and runs the sweep that beat queues (due reminders and
+anything a broker outage left behind). Beat has a lighter entry point of its own,
+``celery -A einstein.beat beat`` (``celery -A worker beat`` works too, loading the whole app).
+Run exactly one beat per deployment.
 """
 
 from einstein import create_app

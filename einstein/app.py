@@ -5,9 +5,7 @@ This is the one module that knows every area; nothing imports it but ``create_ap
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from flask import Flask
@@ -38,7 +36,7 @@ from einstein.bookings import messages as booking_messages
 from einstein.bookings import replies
 from einstein.bookings.views import bp as bookings_bp
 from einstein.bounds import IdConverter
-from einstein.config import ROOT, check_config, default_config, engine_options
+from einstein.config import ROOT, configured_app
 from einstein.core.views import bp as core_bp
 from einstein.courses import messages as course_messages
 from einstein.courses.views import bp as courses_bp
@@ -55,21 +53,12 @@ from einstein.staff.views import bp as staff_bp
 
 def assemble(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: embedded defaults, then EINSTEIN_* variables, then ``config``."""
-    app = templating.Einstein(
-        "einstein",
-        instance_path=os.environ.get("EINSTEIN_INSTANCE_PATH") or None,
-        instance_relative_config=True,
+    app = configured_app(
+        config,
+        templating.Einstein,
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
     )
-    app.config.update(default_config(Path(app.instance_path)))
-    app.config.from_prefixed_env("EINSTEIN")
-    if config:
-        app.config.update(config)
-    # for the database finally chosen (an app given its own SQLALCHEMY_DATABASE_URI too)
-    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options(app.config["SQLALCHEMY_DATABASE_URI"]))
-    check_config(app.config)
-    _prepare_instance(app)
     # first: the request id and logging are in place before anything else runs or logs
     request_ids = observability.init_app(app, __version__)
 
@@ -86,17 +75,6 @@ def assemble(config: Mapping[str, Any] | None = None) -> Flask:
     # outermost: every answer, a cached page too, has a request id and is counted
     app.wsgi_app = request_ids(app.wsgi_app)  # type: ignore[method-assign,assignment]
     return app
-
-
-def _prepare_instance(app: Flask) -> None:
-    """Create the folders the embedded defaults write to."""
-    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
-    if app.config["MAIL_BACKEND"] == "file":
-        Path(app.config["MAIL_FILE_DIR"]).mkdir(parents=True, exist_ok=True)
-    options = app.config["CELERY"].get("broker_transport_options", {})
-    for key in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder"):
-        if key in options:
-            Path(options[key]).mkdir(parents=True, exist_ok=True)
 
 
 def register_extensions(app: Flask) -> None:

@@ -14,7 +14,10 @@ import hmac
 import os
 from collections.abc import Mapping, MutableMapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 #: The repository root: templates/, static/ and migrations/ live beside the package.
 ROOT = Path(__file__).resolve().parent.parent
@@ -352,3 +355,39 @@ def check_config(config: MutableMapping[str, Any]) -> None:
             "EINSTEIN_ENV=production with SMS_GATEWAY_URL needs SMS_CALLBACK_SECRET (16 characters or more), "
             "the same as in the get-url of kannel.conf's sms-service"
         )
+
+
+App = TypeVar("App", bound="Flask")
+
+
+def configured_app(config: Mapping[str, Any] | None, app_class: type[App], **options: Any) -> App:
+    """A Flask app of class ``app_class`` holding einstein's configuration and nothing else yet:
+    embedded defaults, then EINSTEIN_* variables, then ``config``; checked, and the folders the
+    embedded defaults write to made. The whole app is assembled on it (``einstein.app``); Celery
+    beat needs no more than this (``einstein.beat``). ``options`` go to Flask."""
+    app = app_class(
+        "einstein",
+        instance_path=os.environ.get("EINSTEIN_INSTANCE_PATH") or None,
+        instance_relative_config=True,
+        **options,
+    )
+    app.config.update(default_config(Path(app.instance_path)))
+    app.config.from_prefixed_env("EINSTEIN")
+    if config:
+        app.config.update(config)
+    # for the database finally chosen (an app given its own SQLALCHEMY_DATABASE_URI too)
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options(app.config["SQLALCHEMY_DATABASE_URI"]))
+    check_config(app.config)
+    _prepare_instance(app)
+    return app
+
+
+def _prepare_instance(app: Flask) -> None:
+    """Create the folders the embedded defaults write to."""
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if app.config["MAIL_BACKEND"] == "file":
+        Path(app.config["MAIL_FILE_DIR"]).mkdir(parents=True, exist_ok=True)
+    options = app.config["CELERY"].get("broker_transport_options", {})
+    for key in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder"):
+        if key in options:
+            Path(options[key]).mkdir(parents=True, exist_ok=True)

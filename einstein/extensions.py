@@ -15,8 +15,6 @@ from collections.abc import Callable
 from typing import Any
 
 from celery import Celery, Task
-from celery.schedules import crontab
-from celery.signals import beat_init
 from flask import Flask
 from flask_babel import Babel
 from flask_caching import Cache
@@ -29,6 +27,7 @@ from flask_talisman import Talisman
 from flask_wtf.csrf import CSRFProtect
 from limits.storage import RedisStorage
 
+from einstein import schedule
 from einstein.db import db
 
 log = logging.getLogger(__name__)
@@ -176,27 +175,6 @@ class GuardedRedisStorage(RedisStorage):
             return False
 
 
-#: The sweeps beat runs every ``SWEEP_SECONDS`` (entry name: task), and once more as it starts.
-SWEEPS = {
-    "sweep-outbox": "einstein.notifications.tasks.sweep",
-    "release-unanswered": "einstein.bookings.tasks.release_unanswered",
-    "open-held-places": "einstein.bookings.tasks.open_held_places",
-}
-
-
-@beat_init.connect
-def _run_sweeps_at_start(sender: Any, **_: Any) -> None:
-    """Queue the sweeps as beat starts: a fresh beat (a new server, a lost schedule file) would
-    otherwise first sweep ``SWEEP_SECONDS`` later, and reminders already due would wait that long.
-    Each sweep is safe to run twice; a broker that does not answer leaves it to the schedule."""
-    celery_app = sender.app
-    for name, task in SWEEPS.items():
-        try:
-            celery_app.send_task(task, **celery_app.conf.beat_schedule[name]["options"])
-        except Exception:  # the schedule sends it again soon
-            log.warning("could not queue %s as beat started; it runs on its schedule", name, exc_info=True)
-
-
 def celery_init_app(app: Flask) -> Celery:
     """Create the Celery app whose tasks each run inside a Flask app context."""
 
@@ -205,20 +183,7 @@ def celery_init_app(app: Flask) -> Celery:
             with app.app_context():
                 return self.run(*args, **kwargs)
 
-    celery_app: Celery = Celery(app.import_name, task_cls=FlaskTask)
-    celery_app.config_from_object(app.config["CELERY"])
-    every = float(app.config["SWEEP_SECONDS"])
-    celery_app.conf.beat_schedule = {
-        **{name: {"task": task, "schedule": every, "options": {"expires": every}} for name, task in SWEEPS.items()},
-        "check-counters": {
-            "task": "einstein.bookings.tasks.check_counters",
-            "schedule": crontab(hour=3, minute=17),
-        },
-        "apply-retention": {
-            "task": "einstein.privacy.tasks.apply_retention",
-            "schedule": crontab(hour=3, minute=47),
-        },
-    }
+    celery_app = schedule.configured_celery(app.config, task_cls=FlaskTask)
     celery_app.conf.include = ["einstein.notifications.tasks", "einstein.bookings.tasks", "einstein.privacy.tasks"]
     celery_app.set_default()
     app.extensions["celery"] = celery_app

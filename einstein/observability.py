@@ -312,11 +312,17 @@ def multiprocess_dir() -> str | None:
 
 def init_app(app: Flask, version: str) -> Callable[[WSGIApplication], WSGIApplication]:
     """Logs, error reports and the Celery signals for this app; returns the middleware to wrap it in."""
-    kind = app.config["LOG_FORMAT"] = log_format(app.config["ENV"], app.config.get("LOG_FORMAT"))
-    if not app.testing:
-        configure_logging(kind)  # before app.logger is first used: Flask then adds no handler of its own
+    init_process(app.config, version)  # before app.logger is first used: Flask then adds no handler of its own
     connect_celery_signals()
     app.before_request(_note_endpoint)
-    if app.config.get("SENTRY_DSN"):
-        init_sentry(str(app.config["SENTRY_DSN"]), app.config["ENV"], version)
     return RequestIds
+
+
+def init_process(config: dict[str, Any], version: str) -> None:
+    """Logs and error reports of a process with this configuration (the app's, or Celery beat's,
+    which has no app); notes the log format chosen in ``config``."""
+    kind = config["LOG_FORMAT"] = log_format(config["ENV"], config.get("LOG_FORMAT"))
+    if not config.get("TESTING"):
+        configure_logging(kind)
+    if config.get("SENTRY_DSN"):
+        init_sentry(str(config["SENTRY_DSN"]), config["ENV"], version)

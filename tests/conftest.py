@@ -382,7 +382,8 @@ def _no_stray_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def start_celery(tmp_path: Path) -> Iterator[Any]:
-    """Start real Celery processes (``celery -A worker ...``) against the given services.
+    """Start real Celery processes (``celery -A worker ...``, beat from ``einstein.beat`` unless
+    ``app`` names another module) against the given services.
 
     ``start_celery(database_url, redis_url, smtp_port, "worker", extra_env={...})``; each process is
     stopped when the test ends.
@@ -400,6 +401,7 @@ def start_celery(tmp_path: Path) -> Iterator[Any]:
         args: list[str] | None = None,
         wait: bool = True,
         concurrency: int = 2,
+        app: str | None = None,
     ) -> CeleryProcess:
         env = {key: value for key, value in os.environ.items() if not key.startswith("EINSTEIN_")}
         env.update(
@@ -433,7 +435,7 @@ def start_celery(tmp_path: Path) -> Iterator[Any]:
             ]
         else:
             default_args = ["beat", "--loglevel", "INFO", "--schedule", str(tmp_path / f"beat-{len(processes)}")]
-        process = CeleryProcess(env, args or default_args, tmp_path / f"celery-{kind}-{len(processes)}.log")
+        process = CeleryProcess(env, args or default_args, tmp_path / f"celery-{kind}-{len(processes)}.log", app)
         process.start()
         processes.append(process)
         if wait and kind == "worker":

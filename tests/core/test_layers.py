@@ -26,6 +26,7 @@ LAYERS: list[tuple[str, set[str]]] = [
             "einstein.config",
             "einstein.db",
             "einstein.extensions",
+            "einstein.schedule",
             "einstein.bounds",
             "einstein.i18n",
             "einstein.urls",
@@ -57,6 +58,7 @@ LAYERS: list[tuple[str, set[str]]] = [
             "einstein.cli",
             "einstein.app",
             "einstein.wsgi",
+            "einstein.beat",
         },
     ),
 ]

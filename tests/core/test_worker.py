@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import time
 
 import pytest
+
+from einstein import schedule
+from tests.conftest import SECRET_KEY
+from tests.support.servers import ROOT
 
 pytestmark = pytest.mark.integration
 
@@ -43,3 +51,45 @@ def test_healthz_follows_redis(make_app, database, fresh_redis, tmp_path) -> Non
     assert client.get("/healthz").json["broker"] == "down"
     fresh_redis.start()
     assert client.get("/healthz").json["broker"] == "up"
+
+
+#: Run in a fresh interpreter: what importing beat's entry point loads, and its Celery settings
+#: beside those of the worker's app, made afterwards in the same process from the same settings.
+_BEAT = """
+import json, sys
+import einstein.beat as beat
+heavy = ["einstein.app", "einstein.extensions", "einstein.db", "sqlalchemy", "psycopg", "flask_babel"]
+loaded = [name for name in heavy if name in sys.modules]
+from einstein import create_app
+worker = create_app().extensions["celery"]
+names = ["broker_url", "broker_transport_options", "task_routes", "task_default_queue", "timezone", "beat_schedule"]
+print(json.dumps({
+    "loaded": loaded,
+    "differ": [name for name in names if beat.celery.conf[name] != worker.conf[name]],
+    "every": beat.celery.conf.beat_schedule["sweep-outbox"]["schedule"],
+    "jobs": sorted(beat.celery.conf.beat_schedule),
+}))
+"""
+
+
+def test_beat_loads_the_configuration_and_not_the_app(tmp_path) -> None:
+    """``celery -A einstein.beat`` (the Procfile's beat) loads neither the app nor the database
+    layer, and schedules the same tasks on the same broker, queues and clock as the worker's app."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("EINSTEIN_")}
+    env.update(
+        {
+            "EINSTEIN_ENV": "testing",
+            "EINSTEIN_INSTANCE_PATH": str(tmp_path / "instance"),
+            "EINSTEIN_SWEEP_SECONDS": "17",
+            "REDIS_URL": "redis://127.0.0.1:9/0",  # never connected to here
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite'}",
+            "SECRET_KEY": SECRET_KEY,
+        }
+    )
+    run = subprocess.run([sys.executable, "-c", _BEAT], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr[-3000:]
+    found = json.loads(run.stdout.strip().splitlines()[-1])
+    assert found["loaded"] == []
+    assert found["differ"] == []
+    assert found["every"] == 17.0
+    assert found["jobs"] == sorted([*schedule.SWEEPS, "check-counters", "apply-retention"])

@@ -1,7 +1,7 @@
 """Reminders and e-mails are never lost and never doubled, whatever fails.
 
-Real parts only: a Redis server, Celery worker and beat processes (``celery -A worker``), and an
-aiosmtpd SMTP server, all started by these tests.
+Real parts only: a Redis server, Celery worker and beat processes (``celery -A worker``,
+``celery -A einstein.beat``), and an aiosmtpd SMTP server, all started by these tests.
 """
 
 from __future__ import annotations
@@ -31,10 +31,10 @@ FAST = {
 }
 
 
-def _start(start_celery, database, redis, smtp, concurrency: int = 2, **extra: str):
+def _start(start_celery, database, redis, smtp, concurrency: int = 2, beat_app: str | None = None, **extra: str):
     env = {**FAST, **extra}
     worker = start_celery(database, redis.url, smtp.port, extra_env=env, concurrency=concurrency)
-    beat = start_celery(database, redis.url, smtp.port, kind="beat", extra_env=env)
+    beat = start_celery(database, redis.url, smtp.port, kind="beat", extra_env=env, app=beat_app)
     return worker, beat
 
 
@@ -55,11 +55,13 @@ def test_due_reminders_arrive_once_each(app, database, redis_server, smtp, start
     assert [p.get_content_type() for p in message.iter_attachments()] == ["text/calendar"]
 
 
-def test_a_starting_beat_sweeps_at_once(app, database, redis_server, smtp, start_celery) -> None:
-    """Reminders already due go out as beat starts, not a whole sweep interval (here an hour) later."""
+@pytest.mark.parametrize("beat_app", ["einstein.beat", "worker"])
+def test_a_starting_beat_sweeps_at_once(app, database, redis_server, smtp, start_celery, beat_app) -> None:
+    """Reminders already due go out as beat starts, not a whole sweep interval (here an hour) later:
+    from beat's own entry point (the Procfile's) and from the worker's."""
     redis_server.flush()
     ids = due_reminders(app, 3)
-    _start(start_celery, database, redis_server, smtp, EINSTEIN_SWEEP_SECONDS="3600")
+    _start(start_celery, database, redis_server, smtp, beat_app=beat_app, EINSTEIN_SWEEP_SECONDS="3600")
     wait_for(lambda: set(smtp.notification_ids()) >= set(ids), timeout=60, what="the reminders due at the start")
     assert Counter(smtp.notification_ids()) == Counter(ids)
 

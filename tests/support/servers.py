@@ -337,12 +337,14 @@ class SmtpSink:
 
 
 class CeleryProcess:
-    """A real ``celery -A worker worker`` (or beat) process with the given environment, on the
-    test run's clock."""
+    """A real ``celery -A worker worker`` (or ``celery -A einstein.beat beat``, as the Procfile
+    runs beat) process with the given environment, on the test run's clock."""
 
-    def __init__(self, env: dict[str, str], args: list[str], log_path: Path) -> None:
+    def __init__(self, env: dict[str, str], args: list[str], log_path: Path, app: str | None = None) -> None:
         self.env = env
         self.args = args
+        #: the module ``celery -A`` loads
+        self.app = app or ("einstein.beat" if args[0] == "beat" else "worker")
         self.log_path = log_path
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -352,7 +354,7 @@ class CeleryProcess:
         self._log = open(self.log_path, "ab")  # noqa: SIM115 (closed in stop)
         self._started_at = self.log_path.stat().st_size
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "worker", *self.args],
+            [sys.executable, "-m", "celery", "-A", self.app, *self.args],
             cwd=ROOT,
             env=clock.environment(self.env),
             stdout=self._log,
