@@ -41,6 +41,11 @@ PACKAGES = {
     "indico": ["indico", "gunicorn"],
 }
 
+#: Interpreters to make a peer's environment with, tried in order until one installs it (any
+#: other peer: the one running this script). Indico runs on no Python newer than 3.12: its 3.3
+#: needs 3.12.2 or later, its 3.2 3.11 or earlier; einstein's own environment is on 3.13.
+PYTHONS = {"indico": ("python3.12", "python3.11")}
+
 #: The organiser and event each peer gets.
 ORGANISER, EVENT = "utrecht", "bike-repair-cafe"
 
@@ -87,13 +92,26 @@ def install(name: str, cache: Path, reinstall: bool) -> Path:
         shutil.rmtree(venv)
     if marker.exists():
         return venv
-    print(f"{name}: installing {' '.join(PACKAGES[name])} from PyPI into {venv} (once; minutes) ...", flush=True)
-    _run([sys.executable, "-m", "venv", venv], what="python -m venv")
-    pip = [venv / "bin" / "python", "-m", "pip", "install", "--disable-pip-version-check", "-q"]
-    _run([*pip, "--upgrade", "pip", "wheel"], what="pip install --upgrade pip")
-    _run([*pip, *PACKAGES[name]], what=f"pip install {' '.join(PACKAGES[name])}")
-    marker.write_text(_run([venv / "bin" / "python", "-m", "pip", "freeze"]))
-    return venv
+    found = [path for path in (shutil.which(python) for python in PYTHONS.get(name, ())) if path]
+    pythons = found if name in PYTHONS else [sys.executable]
+    if not pythons:
+        raise PeerError(f"none of {', '.join(PYTHONS[name])} is installed, and {name} runs on no other Python")
+    for python in pythons:
+        print(
+            f"{name}: installing {' '.join(PACKAGES[name])} from PyPI with {python} into {venv} (once; minutes) ...",
+            flush=True,
+        )
+        try:
+            _run([python, "-m", "venv", "--clear", venv], what="python -m venv")
+            pip = [venv / "bin" / "python", "-m", "pip", "install", "--disable-pip-version-check", "-q"]
+            _run([*pip, "--upgrade", "pip", "wheel"], what="pip install --upgrade pip")
+            _run([*pip, *PACKAGES[name]], what=f"pip install {' '.join(PACKAGES[name])}")
+        except PeerError as problem:  # perhaps no release of the peer for this Python: the next one
+            failed = problem
+            continue
+        marker.write_text(_run([venv / "bin" / "python", "-m", "pip", "freeze"]))
+        return venv
+    raise failed
 
 
 def _base_env() -> dict[str, str]:
