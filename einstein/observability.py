@@ -17,7 +17,7 @@ import re
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -318,7 +318,7 @@ def init_app(app: Flask, version: str) -> Callable[[WSGIApplication], WSGIApplic
     return RequestIds
 
 
-def init_process(config: dict[str, Any], version: str) -> None:
+def init_process(config: MutableMapping[str, Any], version: str) -> None:
     """Logs and error reports of a process with this configuration (the app's, or Celery beat's,
     which has no app); notes the log format chosen in ``config``."""
     kind = config["LOG_FORMAT"] = log_format(config["ENV"], config.get("LOG_FORMAT"))

@@ -380,6 +380,29 @@ def _no_stray_environment(monkeypatch: pytest.MonkeyPatch) -> None:
             monkeypatch.delenv(name, raising=False)
 
 
+def process_environment(
+    database_url: str, redis_url: str, smtp_port: int, tmp_path: Path, extra: dict[str, str] | None = None
+) -> dict[str, str]:
+    """The environment of an einstein process the tests start (a Celery worker or beat): this
+    run's services and test settings, no EINSTEIN_* of the caller's, then ``extra``."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("EINSTEIN_")}
+    env.update(
+        {
+            "DATABASE_URL": database_url,
+            "REDIS_URL": redis_url,
+            "SMTP_HOST": "127.0.0.1",
+            "SMTP_PORT": str(smtp_port),
+            "SECRET_KEY": SECRET_KEY,
+            "BASE_URL": "http://einstein.test",
+            "EINSTEIN_ENV": "testing",
+            "EINSTEIN_INSTANCE_PATH": str(tmp_path / "instance"),
+            "EINSTEIN_BABEL_TRANSLATION_DIRECTORIES": str(compiled_translations()),
+        }
+    )
+    env.update(extra or {})
+    return env
+
+
 @pytest.fixture
 def start_celery(tmp_path: Path) -> Iterator[Any]:
     """Start real Celery processes (``celery -A worker ...``, beat from ``einstein.beat`` unless
@@ -403,21 +426,7 @@ def start_celery(tmp_path: Path) -> Iterator[Any]:
         concurrency: int = 2,
         app: str | None = None,
     ) -> CeleryProcess:
-        env = {key: value for key, value in os.environ.items() if not key.startswith("EINSTEIN_")}
-        env.update(
-            {
-                "DATABASE_URL": database_url,
-                "REDIS_URL": redis_url,
-                "SMTP_HOST": "127.0.0.1",
-                "SMTP_PORT": str(smtp_port),
-                "SECRET_KEY": SECRET_KEY,
-                "BASE_URL": "http://einstein.test",
-                "EINSTEIN_ENV": "testing",
-                "EINSTEIN_INSTANCE_PATH": str(tmp_path / "instance"),
-                "EINSTEIN_BABEL_TRANSLATION_DIRECTORIES": str(compiled_translations()),
-            }
-        )
-        env.update(extra_env or {})
+        env = process_environment(database_url, redis_url, smtp_port, tmp_path, extra_env)
         if kind == "worker":
             name = f"w{len(processes)}@einstein-test"
             default_args = [

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
@@ -11,7 +10,7 @@ import time
 import pytest
 
 from einstein import schedule
-from tests.conftest import SECRET_KEY
+from tests.conftest import process_environment
 from tests.support.servers import ROOT
 
 pytestmark = pytest.mark.integration
@@ -75,16 +74,9 @@ print(json.dumps({
 def test_beat_loads_the_configuration_and_not_the_app(tmp_path) -> None:
     """``celery -A einstein.beat`` (the Procfile's beat) loads neither the app nor the database
     layer, and schedules the same tasks on the same broker, queues and clock as the worker's app."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith("EINSTEIN_")}
-    env.update(
-        {
-            "EINSTEIN_ENV": "testing",
-            "EINSTEIN_INSTANCE_PATH": str(tmp_path / "instance"),
-            "EINSTEIN_SWEEP_SECONDS": "17",
-            "REDIS_URL": "redis://127.0.0.1:9/0",  # never connected to here
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite'}",
-            "SECRET_KEY": SECRET_KEY,
-        }
+    # the settings the tests' Celery processes get; Redis and the mail server are never asked here
+    env = process_environment(
+        f"sqlite:///{tmp_path / 'db.sqlite'}", "redis://127.0.0.1:9/0", 9, tmp_path, {"EINSTEIN_SWEEP_SECONDS": "17"}
     )
     run = subprocess.run([sys.executable, "-c", _BEAT], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert run.returncode == 0, run.stderr[-3000:]
