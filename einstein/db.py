@@ -74,7 +74,14 @@ class LabelledEnum(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return str(type(self).labels()[self])
+        return str(_labels_of(type(self))[self])
+
+
+@functools.cache
+def _labels_of(enum_cls: type[LabelledEnum]) -> dict[Any, Any]:
+    """``enum_cls.labels()``, made once: its lazy strings are read in the reader's language each
+    time they are shown (a page of bookings shows a label on every card)."""
+    return enum_cls.labels()
 
 
 def enum_column(enum_cls: type[enum.StrEnum], length: int = 20) -> sa.Enum:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import MutableMapping
+from collections.abc import Callable, MutableMapping
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -11,6 +11,7 @@ from typing import Any
 from flask import Flask, Response, current_app, request, url_for
 from flask.templating import Environment as FlaskEnvironment
 from flask_login import current_user
+from markupsafe import Markup
 
 from einstein import navigation
 from einstein.auth.models import Audience
@@ -43,6 +44,41 @@ def asset_url(filename: str) -> str:
     return urls[filename]
 
 
+#: The sprite of icons (static/img/icons.svg), one ``<symbol>`` per name.
+ICONS = "img/icons.svg"
+
+#: Icons kept per process; the names come from the templates, never from what people type.
+ICONS_KEPT = 256
+
+
+def _icon_html(sprite: str, name: str) -> Markup:
+    return Markup('<svg class="icon" aria-hidden="true" focusable="false"><use href="{}#{}"></use></svg>').format(
+        sprite, name
+    )
+
+
+def icon(name: str) -> Markup:
+    """An icon of the sprite, hidden from screen readers: the words beside it say what it means."""
+    return _icon_html(asset_url(ICONS), name)
+
+
+def kept_icons() -> Callable[[str], Markup]:
+    """``icon``, each name's HTML made once per process (outside debug mode, where the sprite may
+    change while the app runs). A template global rather than a Jinja macro: a page shows dozens
+    (seven on each card of "my bookings"), and a macro call cost 6.6 µs where this costs under 1."""
+    made: dict[str, Markup] = {}
+
+    def kept_icon(name: str) -> Markup:
+        html = made.get(name)
+        if html is None:
+            if len(made) >= ICONS_KEPT:
+                made.clear()
+            html = made[name] = icon(name)
+        return html
+
+    return kept_icon
+
+
 class Environment(FlaskEnvironment):
     """Flask's template environment, with each template's globals kept in a plain dictionary.
 
@@ -68,6 +104,7 @@ def init_app(app: Flask) -> None:
     """Register template globals and long caching of versioned static files."""
     navigation.init_app(app)
     app.jinja_env.globals["asset_url"] = asset_url
+    app.jinja_env.globals["icon"] = icon if app.debug else kept_icons()
     app.jinja_env.globals["now"] = utcnow
     app.jinja_env.globals["audience_label"] = lambda audience: Audience(audience).label
     app.jinja_env.filters["phone"] = display_phone
