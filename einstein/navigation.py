@@ -84,20 +84,35 @@ def register_badge(endpoint: str, count: Callable[[], int]) -> None:
     _BADGES[endpoint] = count
 
 
+def _url(endpoint: str) -> str:
+    """The menu link's URL: ``url_for(endpoint)``, worked out once per process and script root
+    (the path einstein is mounted under); a link of the menu takes no arguments."""
+    urls: dict[tuple[str, str], str] = current_app.extensions["einstein.menu_urls"]
+    key = (endpoint, request.script_root)
+    url = urls.get(key)
+    if url is None:
+        if len(urls) >= MENUS_KEPT:  # bounded, though the script root is set by the server
+            urls.clear()
+        url = urls[key] = url_for(endpoint)
+    return url
+
+
 def nav_items() -> list[dict[str, object]]:
     """Return the links the current person may use, marking the current page."""
+    user = current_user._get_current_object()  # once, not once per link
+    signed_in = bool(user.is_authenticated)
     items = []
     for item in NAV_ITEMS:
-        if item.anonymous_only and current_user.is_authenticated:
+        if item.anonymous_only and signed_in:
             continue
-        if item.role is not None and not (current_user.is_authenticated and current_user.has_role(item.role)):
+        if item.role is not None and not (signed_in and user.has_role(item.role)):
             continue
-        if item.allowed is not None and not item.allowed(current_user):
+        if item.allowed is not None and not item.allowed(user):
             continue
         items.append(
             {
                 "endpoint": item.endpoint,
-                "url": url_for(item.endpoint),
+                "url": _url(item.endpoint),
                 "label": item.label,
                 "icon": item.icon,
                 "current": request.endpoint == item.endpoint,
@@ -151,4 +166,5 @@ def nav_menu(prefix: str) -> Markup:
 def init_app(app: Flask) -> None:
     """Make the navigation available to the base layout."""
     app.extensions["einstein.menus"] = {}
+    app.extensions["einstein.menu_urls"] = {}
     app.jinja_env.globals["nav_menu"] = nav_menu

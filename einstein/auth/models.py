@@ -29,7 +29,7 @@ class Role(LabelledEnum):
 
     @property
     def rank(self) -> int:
-        return list(Role).index(self)
+        return _ROLE_RANKS[self]
 
     @classmethod
     def labels(cls) -> dict[Role, Any]:
@@ -39,6 +39,10 @@ class Role(LabelledEnum):
             cls.COORDINATOR: _l("Coordinator"),
             cls.ADMIN: _l("Admin"),
         }
+
+
+#: Each role's place in the order above (every page asks, for the menu and the permissions).
+_ROLE_RANKS = {role: rank for rank, role in enumerate(Role)}
 
 
 class Audience(LabelledEnum):

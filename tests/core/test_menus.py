@@ -82,3 +82,15 @@ def test_the_menus_kept_are_bounded(app, client, monkeypatch) -> None:
         _page(client, headers={"Accept-Language": lang})
     assert len(_menus(app)) <= 3
     assert "Sign in" in _page(client)
+
+
+def test_the_menus_links_follow_the_path_einstein_is_served_under(client, participant) -> None:
+    """A menu link's URL is worked out once per process and script root (``navigation._url``)."""
+    client.sign_in(participant)
+    for _ in range(2):  # made, then kept
+        plain = _page(client, "/my/bookings")
+        response = client.get("/my/bookings", base_url="http://localhost/einstein/", headers=EN)
+        assert response.status_code == 200
+        mounted = response.get_data(as_text=True)
+        assert plain.count('href="/my/bookings"') == 2 and "/einstein/" not in plain
+        assert mounted.count('href="/einstein/my/bookings"') == 2 and 'href="/my/bookings"' not in mounted
