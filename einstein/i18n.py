@@ -150,8 +150,18 @@ def current_translations() -> NullTranslations:
 
 
 def current_language() -> Language:
-    """Return the active language, falling back to the default."""
-    return LANGUAGES.get(str(get_locale() or DEFAULT_LANGUAGE), LANGUAGES[DEFAULT_LANGUAGE])
+    """Return the active language, falling back to the default. Kept on ``g`` with the locale it
+    is for, as ``current_translations`` is: a page asks a dozen times (its ``lang`` and ``dir``,
+    each offer's text), and naming the locale each time cost more than the rest."""
+    locale = get_locale()
+    if locale is None:
+        return LANGUAGES[DEFAULT_LANGUAGE]
+    memo = g.get("einstein_language")
+    if memo is not None and memo[0] is locale:
+        return cast(Language, memo[1])
+    language = LANGUAGES.get(str(locale), LANGUAGES[DEFAULT_LANGUAGE])
+    g.einstein_language = (locale, language)
+    return language
 
 
 def local(dt: datetime) -> datetime:

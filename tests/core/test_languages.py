@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from flask_babel import force_locale, gettext
 
+from einstein.i18n import current_language
 from tests.support.catalogues import LANGUAGES, code_messages, problems
 
 TRANSLATED = [lang for lang in LANGUAGES if lang != "en"]
@@ -156,3 +157,20 @@ def test_templates_translate_escape_and_format_as_jinja_does(app) -> None:
         "At least 80% of <b>them</b>",
         "3 seats",
     ]
+
+
+def test_the_current_language_follows_a_language_forced_for_part_of_a_page(app) -> None:
+    """``current_language()`` is kept for the request with the locale it is for: a part of a page
+    in another language (a booking card in its person's language) gets that one, and the page
+    around it its own again."""
+    page = app.jinja_env.from_string(
+        "{{ current_language().code }} {% call in_language('ar') %}{{ current_language().code }} "
+        "{{ current_language().direction }}{% endcall %} {{ current_language().code }}"
+    )
+    with app.test_request_context("/", headers={"Accept-Language": "uk"}):
+        assert current_language().code == "uk"
+        assert page.render() == "uk ar rtl uk"
+        with force_locale("fa"):
+            assert current_language().code == "fa"
+        assert current_language().code == "uk"
+    assert current_language().code == "nl"  # outside a request: the default
