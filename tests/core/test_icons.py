@@ -51,7 +51,7 @@ def test_the_icons_on_signed_in_pages_point_into_the_versioned_sprite(
         page = browser.get(path, headers={"Accept-Language": "en"}).get_data(as_text=True)
         uses = USE.findall(page)
         assert uses, path
-        assert page.count('class="icon"') == len(uses), path  # every icon whole, none left as a macro
+        assert page.count('class="icon"') == len(uses), path  # every icon is whole markup
         assert {href for href, _ in uses} == {_sprite_url()}, path
         shown |= {name for _, name in uses}
     assert {"ticket", "calendar", "close", "chart"} <= shown
