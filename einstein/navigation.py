@@ -18,7 +18,7 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from einstein.auth.models import Role
-from einstein.caching import kept_with_token
+from einstein.caching import kept_here, kept_with_token
 from einstein.policy import may_see_translation_queue
 
 #: The menu's groups, in the order they are shown: key -> heading.
@@ -87,14 +87,7 @@ def register_badge(endpoint: str, count: Callable[[], int]) -> None:
 def _url(endpoint: str) -> str:
     """The menu link's URL: ``url_for(endpoint)``, worked out once per process and script root
     (the path einstein is mounted under); a link of the menu takes no arguments."""
-    urls: dict[tuple[str, str], str] = current_app.extensions["einstein.menu_urls"]
-    key = (endpoint, request.script_root)
-    url = urls.get(key)
-    if url is None:
-        if len(urls) >= MENUS_KEPT:  # bounded, though the script root is set by the server
-            urls.clear()
-        url = urls[key] = url_for(endpoint)
-    return url
+    return kept_here("einstein.menu_urls", (endpoint, request.script_root), lambda: url_for(endpoint), MENUS_KEPT)
 
 
 def nav_items() -> list[dict[str, object]]:
@@ -166,5 +159,4 @@ def nav_menu(prefix: str) -> Markup:
 def init_app(app: Flask) -> None:
     """Make the navigation available to the base layout."""
     app.extensions["einstein.menus"] = {}
-    app.extensions["einstein.menu_urls"] = {}
     app.jinja_env.globals["nav_menu"] = nav_menu
