@@ -10,7 +10,9 @@ and the broker, as in production), loads the demo data plus --sessions of realis
 measures (--parts, all by default):
 
 - pages: for each page and each number of connections, requests per second, p50 and p99, and
-  each page's rate as a share of the hello app's rate measured in the same run;
+  each page's rate as a share of the hello app's rate measured in the same run; and einstein's
+  frame alone (bench/floor.py: routes that do nothing, for anyone and signed in), the floor
+  under every page;
 - roundtrip: a booking as a browser makes it (open the offer page signed in, read the form's CSRF
   token, send the form, follow the redirect to "my bookings" with the cookie the answer set), in
   bookings per second from --clients browsers at once, beside the POST alone and the minimal
@@ -60,6 +62,12 @@ PAGES = {
     "offer page, signed in": ("/offers/{offer}", "participant@demo.einstein.test"),
     "my bookings": ("/my/bookings", "participant@demo.einstein.test"),
     "dashboard": ("/dashboard", "coordinator@demo.einstein.test"),
+}
+
+#: einstein's frame alone (bench/floor.py): the same app with routes that do nothing.
+FLOOR_PAGES = {
+    "floor, anyone": ("/_floor/anyone", None),
+    "floor, signed in": ("/_floor/signed-in", "participant@demo.einstein.test"),
 }
 
 #: The visitors' pages measured without and during a booking rush ({rushed}: the offer being booked).
@@ -163,6 +171,22 @@ def _cookie_from(response: http.client.HTTPResponse, cookie: str) -> str:
         if name.strip() == SESSION_COOKIE:
             return rest.split(";", 1)[0]
     return cookie
+
+
+def _settled(port: int, path: str, cookie: str) -> str:
+    """The session cookie a browser holds after its first page: wrk sends one cookie over and over
+    and never keeps what an answer sets, so it gets the one a browser would be sending by then. (The
+    bench's cookies are signed without Flask-Login's mark of the device, which signing in sets:
+    sent as they are, each page would note that the sign-in is no longer fresh, and sign and send
+    a new cookie, which a browser does once.)"""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    try:
+        connection.request("GET", path, headers={"Cookie": f"{SESSION_COOKIE}={cookie}"})
+        answer = connection.getresponse()
+        answer.read()
+        return _cookie_from(answer, cookie)
+    finally:
+        connection.close()
 
 
 def _browse(job: tuple[int, list[tuple[int, int, str]], Any]) -> list[tuple[int, float]]:
@@ -420,12 +444,14 @@ def pages(
     with Gunicorn({}, folder, target="bench.hello:app", args=gunicorn, health="/") as hello:
         wrk(hello.url + "/", 4, 2)  # warm up
         results["hello (bare Flask)"] = {c: wrk(hello.url + "/", c, args.seconds) for c in connections}
-    with Gunicorn(env, folder, args=gunicorn) as einstein:
-        for name, (path, who) in PAGES.items():
-            headers = {"Cookie": f"{SESSION_COOKIE}={cookies[who]}"} if who else {}
-            url_path = path.format(offer=offer)
-            wrk(einstein.url + url_path, 4, 2, headers)  # warm up: templates, catalogues, the cache
-            results[name] = {c: wrk(einstein.url + url_path, c, args.seconds, headers) for c in connections}
+    for target, pages_there in (("einstein.wsgi:app", PAGES), ("bench.floor:app", FLOOR_PAGES)):
+        with Gunicorn(env, folder, target=target, args=gunicorn) as einstein:
+            for name, (path, who) in pages_there.items():
+                url_path = path.format(offer=offer)
+                cookie = _settled(einstein.port, url_path, cookies[who]) if who else None
+                headers = {"Cookie": f"{SESSION_COOKIE}={cookie}"} if cookie else {}
+                wrk(einstein.url + url_path, 4, 2, headers)  # warm up: templates, catalogues, the cache
+                results[name] = {c: wrk(einstein.url + url_path, c, args.seconds, headers) for c in connections}
 
     print()
     print(f"gunicorn {' '.join(gunicorn)}; wrk {args.seconds} s per run; {args.db}; {args.sessions} extra sessions")

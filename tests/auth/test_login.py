@@ -174,6 +174,17 @@ def test_session_cookies_are_safe(app, client, participant) -> None:
     assert "HttpOnly" in remember_cookie and "SameSite=Lax" in remember_cookie
 
 
+def test_reading_pages_signed_in_sends_no_new_session_cookie(client, participant, activity) -> None:
+    # Signing a new cookie costs a signature on every answer and a header for the phone to store:
+    # once signed in, a page that changes nothing in the session leaves its cookie as it is.
+    _login(client, participant.email)
+    client.get("/account")  # shows (and so removes) the welcome message: that writes the session
+    for path in ("/account", "/my/bookings", f"/offers/{activity['offer_id']}", "/"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert not response.headers.getlist("Set-Cookie"), path
+
+
 def test_production_cookies_are_secure(make_app, database, monkeypatch, redis_server) -> None:
     # as deployed: production mode from the environment, the cookie settings from einstein's defaults
     monkeypatch.setenv("EINSTEIN_ENV", "production")
