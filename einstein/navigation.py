@@ -20,6 +20,7 @@ from markupsafe import Markup
 from einstein.auth.models import Role
 from einstein.caching import kept_here, kept_with_token
 from einstein.policy import may_see_translation_queue
+from einstein.urls import served_under
 
 #: The menu's groups, in the order they are shown: key -> heading.
 GROUPS: dict[str, object] = {
@@ -87,7 +88,7 @@ def register_badge(endpoint: str, count: Callable[[], int]) -> None:
 def _url(endpoint: str) -> str:
     """The menu link's URL: ``url_for(endpoint)``, worked out once per process and script root
     (the path einstein is mounted under); a link of the menu takes no arguments."""
-    return kept_here("einstein.menu_urls", (endpoint, request.script_root), lambda: url_for(endpoint), MENUS_KEPT)
+    return kept_here("einstein.menu_urls", (endpoint, served_under()), lambda: url_for(endpoint), MENUS_KEPT)
 
 
 def nav_items() -> list[dict[str, object]]:

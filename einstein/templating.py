@@ -18,6 +18,7 @@ from einstein.auth.models import Audience
 from einstein.auth.phones import display_phone
 from einstein.caching import CACHEABLE, kept_here
 from einstein.db import utcnow
+from einstein.urls import served_under
 from einstein.views import field_shown, in_page_order
 
 
@@ -26,22 +27,29 @@ def _file_hash(path: str, mtime: float) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:12]
 
 
+#: Static files' URLs kept per process: a handful of files, under each path einstein is served under.
+ASSETS_KEPT = 64
+
+
 def asset_url(filename: str) -> str:
     """URL of a static file with its content hash, so browsers may cache it for a year.
 
-    Outside debug mode the URL is worked out once per process: files do not change while it runs.
+    Outside debug mode the URL is worked out once per process and path einstein is served under
+    (``urls.served_under``): files do not change while it runs.
     """
-    urls: dict[str, str] = current_app.extensions.setdefault("einstein.asset_urls", {})
-    if filename in urls and not current_app.debug:
-        return urls[filename]
+    if current_app.debug:
+        return _asset_url(filename)
+    return kept_here("einstein.asset_urls", (filename, served_under()), lambda: _asset_url(filename), ASSETS_KEPT)
+
+
+def _asset_url(filename: str) -> str:
     static_folder = current_app.static_folder or "static"
     path = Path(static_folder) / filename
     try:
         version = _file_hash(str(path), path.stat().st_mtime)
     except FileNotFoundError:
         version = "missing"
-    urls[filename] = url_for("static", filename=filename, v=version)
-    return urls[filename]
+    return url_for("static", filename=filename, v=version)
 
 
 #: The sprite of icons (static/img/icons.svg), one ``<symbol>`` per name.
@@ -63,10 +71,11 @@ def icon(name: str) -> Markup:
 
 
 def kept_icon(name: str) -> Markup:
-    """``icon``, each name's HTML made once per process (outside debug mode, where the sprite may
-    change while the app runs). A template global rather than a Jinja macro: a page shows dozens
-    (seven on each card of "my bookings"), and a macro call cost 6.6 µs."""
-    return kept_here("einstein.icons", name, lambda: icon(name), ICONS_KEPT)
+    """``icon``, each name's HTML made once per process and path einstein is served under (outside
+    debug mode, where the sprite may change while the app runs). A template global rather than a
+    Jinja macro: a page shows dozens (seven on each card of "my bookings"), and a macro call cost
+    6.6 µs."""
+    return kept_here("einstein.icons", (name, served_under()), lambda: icon(name), ICONS_KEPT)
 
 
 class Environment(FlaskEnvironment):

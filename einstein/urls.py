@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import current_app
+from flask import current_app, has_request_context, request
 
 
 def safe_next(target: str | None, fallback: str) -> str:
@@ -19,6 +19,13 @@ def safe_next(target: str | None, fallback: str) -> str:
     if parts.scheme or parts.netloc or not parts.path.startswith("/") or target.startswith("//"):
         return fallback
     return target
+
+
+def served_under() -> str:
+    """The path einstein is served under for this request ("" outside one). URLs kept per process
+    (static files, icons, the menu's links) are kept per this path too: one process may be reached
+    both directly and under a prefix, and a page must link within the path it was asked for."""
+    return request.script_root if has_request_context() else ""
 
 
 def external_url(endpoint: str, **values: Any) -> str:

@@ -78,3 +78,15 @@ def test_an_icons_name_is_escaped(app, name) -> None:
         html = str(templating.icon(name))
     assert "<script>" not in html and "'" not in html.replace("&#39;", "")
     assert USE.fullmatch(html)
+
+
+def test_static_links_and_icons_follow_the_path_einstein_is_served_under(client, participant) -> None:
+    # the stylesheet's, the script's and the icons' URLs are kept per process, as the menu's links
+    # are: by the path einstein is served under too, or a page under /einstein/ would link to /static/
+    client.sign_in(participant)
+    for _ in range(2):  # made, then kept
+        plain = client.get("/my/bookings").get_data(as_text=True)
+        mounted = client.get("/my/bookings", base_url="http://localhost/einstein/").get_data(as_text=True)
+        assert '"/static/' in plain and "/einstein/static/" not in plain
+        assert '"/einstein/static/' in mounted and '"/static/' not in mounted
+        assert {url for url, _name in USE.findall(mounted)} == {"/einstein" + _sprite_url()}
